@@ -1,0 +1,232 @@
+"""params.yaml -> typed, validated dataclasses. Read once per stage and passed down."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+class ParamsError(ValueError):
+    """A parameter is missing, of the wrong type or out of range (names the param)."""
+
+
+def _check(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise ParamsError(f"params.yaml: {name}: {message}")
+
+
+def _check_range(pair: tuple, name: str, lo: float | None = None, hi: float | None = None) -> None:
+    _check(len(pair) == 2 and pair[0] <= pair[1], name, f"expected [low, high] with low <= high, got {list(pair)}")
+    if lo is not None:
+        _check(pair[0] >= lo, name, f"low end {pair[0]} is below {lo}")
+    if hi is not None:
+        _check(pair[1] <= hi, name, f"high end {pair[1]} is above {hi}")
+
+
+@dataclass(frozen=True)
+class AudioParams:
+    sample_rate: int = 44100
+    clip_seconds: float = 10.0
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.sample_rate * self.clip_seconds))
+
+    def validate(self) -> None:
+        _check(8000 <= self.sample_rate <= 192000, "audio.sample_rate", f"{self.sample_rate} is not in 8000..192000")
+        _check(1.0 <= self.clip_seconds <= 600, "audio.clip_seconds", f"{self.clip_seconds} is not in 1..600")
+
+
+@dataclass(frozen=True)
+class TTSParams:
+    engines: tuple[str, ...] = ("espeak-ng", "flite", "festival")
+    espeak_accents: tuple[str, ...] = ("en-us", "en-gb")
+    espeak_variants: str | tuple[str, ...] = "all"
+    flite_voices: tuple[str, ...] = ("kal16", "awb", "rms", "slt")
+    festival_voices: tuple[str, ...] = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
+    positive_takes: int = 3
+    negative_voices_per_word: int = 12
+    speed_jitter: float = 0.15
+    pitch_jitter: float = 0.15
+
+    def validate(self) -> None:
+        known = {"espeak-ng", "flite", "festival"}
+        for engine in self.engines:
+            _check(engine in known, "collect.tts.engines", f"unknown engine {engine!r}; known: {sorted(known)}")
+        _check(self.positive_takes >= 1, "collect.tts.positive_takes", "must be >= 1")
+        _check(self.negative_voices_per_word >= 1, "collect.tts.negative_voices_per_word", "must be >= 1")
+        _check(0 <= self.speed_jitter < 0.5, "collect.tts.speed_jitter", "must be in [0, 0.5)")
+        _check(0 <= self.pitch_jitter < 0.5, "collect.tts.pitch_jitter", "must be in [0, 0.5)")
+
+
+@dataclass(frozen=True)
+class CollectParams:
+    positive_word: str = "activate"
+    negative_words: tuple[str, ...] = ()
+    min_word_seconds: float = 0.2
+    max_word_seconds: float = 2.0
+    trim_top_db: float = 35.0
+    word_peak_dbfs: float = -1.0
+    tts: TTSParams = field(default_factory=TTSParams)
+    speech_packages: tuple[str, ...] = ("ktuberling", "asterisk-en")
+    backgrounds: tuple[str, ...] = ("ufoai-ambience", "asterisk-moh", "noise")
+    background_window_seconds: float = 10.0
+    max_background_windows_per_file: int = 6
+    noise_windows_per_colour: int = 4
+    folders: tuple[str, ...] = ()
+    archives: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        word = self.positive_word.strip().lower()
+        _check(bool(word), "collect.positive_word", "must not be empty")
+        for negative in self.negative_words:
+            _check(word not in negative.lower(), "collect.negative_words",
+                   f"{negative!r} contains the positive word {word!r}; it would teach the model to ignore it")
+        _check(0 < self.min_word_seconds < self.max_word_seconds, "collect.min_word_seconds",
+               "must be > 0 and below collect.max_word_seconds")
+        _check(self.trim_top_db > 0, "collect.trim_top_db", "must be > 0")
+        _check(self.word_peak_dbfs <= 0, "collect.word_peak_dbfs", "must be <= 0 dBFS")
+        _check(self.background_window_seconds > 0, "collect.background_window_seconds", "must be > 0")
+        _check(self.max_background_windows_per_file >= 1, "collect.max_background_windows_per_file", "must be >= 1")
+        _check(self.noise_windows_per_colour >= 0, "collect.noise_windows_per_colour", "must be >= 0")
+        self.tts.validate()
+
+
+@dataclass(frozen=True)
+class SynthParams:
+    examples: dict[str, int] = field(default_factory=lambda: {"train": 8000, "dev": 1000, "test": 1000})
+    split_fractions: dict[str, float] = field(default_factory=lambda: {"train": 0.7, "dev": 0.15, "test": 0.15})
+    positives: tuple[int, int] = (0, 4)
+    negatives: tuple[int, int] = (0, 2)
+    min_gap_seconds: float = 0.05
+    background_dbfs: tuple[float, float] = (-45.0, -20.0)
+    snr_db: tuple[float, float] = (0.0, 20.0)
+    reverb_probability: float = 0.25
+    reverb_rt60_seconds: tuple[float, float] = (0.15, 0.6)
+    reverb_irs: int = 32
+    shard_size: int = 100_000
+
+    @property
+    def max_inserts(self) -> int:
+        return self.positives[1] + self.negatives[1]
+
+    def validate(self, audio: AudioParams, collect: CollectParams) -> None:
+        _check(set(self.examples) == {"train", "dev", "test"}, "synthesise.examples", "needs train, dev and test")
+        _check(set(self.split_fractions) == {"train", "dev", "test"}, "synthesise.split_fractions",
+               "needs train, dev and test")
+        for split, n in self.examples.items():
+            _check(isinstance(n, int) and n >= 0, f"synthesise.examples.{split}", f"{n!r} is not a count >= 0")
+        _check(all(f > 0 for f in self.split_fractions.values()), "synthesise.split_fractions", "each must be > 0")
+        _check(abs(sum(self.split_fractions.values()) - 1.0) < 1e-6, "synthesise.split_fractions", "must sum to 1")
+        _check_range(self.positives, "synthesise.positives", lo=0)
+        _check_range(self.negatives, "synthesise.negatives", lo=0)
+        _check(self.max_inserts >= 1, "synthesise.positives", "at most zero inserts of any kind: nothing to learn")
+        _check_range(self.background_dbfs, "synthesise.background_dbfs", hi=0.0)
+        _check_range(self.snr_db, "synthesise.snr_db", lo=-30.0, hi=60.0)
+        _check_range(self.reverb_rt60_seconds, "synthesise.reverb_rt60_seconds", lo=0.01, hi=3.0)
+        _check(0.0 <= self.reverb_probability <= 1.0, "synthesise.reverb_probability", "must be in [0, 1]")
+        _check(self.reverb_irs >= 1, "synthesise.reverb_irs", "must be >= 1")
+        _check(self.shard_size >= 1, "synthesise.shard_size", "must be >= 1")
+        _check(self.min_gap_seconds >= 0, "synthesise.min_gap_seconds", "must be >= 0")
+        # Worst case: every insert is as long as the longest word allowed, plus the gaps between them.
+        need = self.max_inserts * collect.max_word_seconds + (self.max_inserts - 1) * self.min_gap_seconds
+        _check(need <= audio.clip_seconds, "synthesise.positives",
+               f"{self.positives[1]} positives + {self.negatives[1]} negatives of up to "
+               f"{collect.max_word_seconds} s (collect.max_word_seconds) need {need:.2f} s, more than "
+               f"audio.clip_seconds = {audio.clip_seconds}")
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    n_fft: int = 200
+    hop_length: int = 80
+
+    def frames(self, samples: int) -> int:
+        """Spectrogram frames without centre padding (the lecture's Tx = 5511 for 441 000 samples)."""
+        return (samples - self.n_fft) // self.hop_length + 1
+
+    def validate(self) -> None:
+        _check(self.n_fft >= 16, "features.n_fft", "must be >= 16")
+        _check(1 <= self.hop_length <= self.n_fft, "features.hop_length", "must be in 1..n_fft")
+
+
+@dataclass(frozen=True)
+class LabelParams:
+    ty: int = 1375
+    ones_after_end: int = 50
+
+    def validate(self) -> None:
+        _check(self.ty >= 1, "labels.ty", "must be >= 1")
+        _check(1 <= self.ones_after_end < self.ty, "labels.ones_after_end", "must be in 1..labels.ty-1")
+
+
+@dataclass(frozen=True)
+class ValidateParams:
+    positive_share: tuple[float, float] = (0.6, 0.95)
+    rendered_sample: int = 64
+
+    def validate(self) -> None:
+        _check_range(self.positive_share, "validate.positive_share", lo=0.0, hi=1.0)
+        _check(self.rendered_sample >= 0, "validate.rendered_sample", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = 0
+    audio: AudioParams = field(default_factory=AudioParams)
+    collect: CollectParams = field(default_factory=CollectParams)
+    synthesise: SynthParams = field(default_factory=SynthParams)
+    features: FeatureParams = field(default_factory=FeatureParams)
+    labels: LabelParams = field(default_factory=LabelParams)
+    validate: ValidateParams = field(default_factory=ValidateParams)
+
+    def check(self) -> "Params":
+        _check(isinstance(self.seed, int) and self.seed >= 0, "seed", f"{self.seed!r} is not an integer >= 0")
+        self.audio.validate()
+        self.collect.validate()
+        self.synthesise.validate(self.audio, self.collect)
+        self.features.validate()
+        self.labels.validate()
+        self.validate.validate()
+        return self
+
+
+def _build(cls: type, data: Any, name: str) -> Any:
+    """Build dataclass `cls` from a mapping, rejecting unknown keys; lists become tuples."""
+    if not isinstance(data, dict):
+        raise ParamsError(f"params.yaml: {name or 'top level'}: expected a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ParamsError(f"params.yaml: {name or 'top level'}: unknown key(s) {unknown}; known: {sorted(fields)}")
+    values = {}
+    for key, value in data.items():
+        sub = fields[key].default_factory if fields[key].default_factory is not dataclasses.MISSING else None
+        full = f"{name}.{key}" if name else key
+        if sub is not None and dataclasses.is_dataclass(sub):
+            values[key] = _build(sub, value, full)
+        elif isinstance(value, list):
+            values[key] = tuple(value)
+        else:
+            values[key] = value
+    return cls(**values)
+
+
+def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
+    """Read and validate params.yaml; every problem is a ParamsError naming the param."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found (run the stage from the repository root)") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return _build(Params, raw, "").check()
+    except TypeError as exc:
+        raise ParamsError(f"{path}: {exc}") from None

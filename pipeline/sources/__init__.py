@@ -1,0 +1,1 @@
+"""Pluggable sources of raw audio for the collect stage."""

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install datasynth (Debian packages + .venv) and rebuild the pipeline with `dvc repro`.
+#   ./setup.sh                 install, then run the whole pipeline on the default data
+#   ./setup.sh --install-only  install only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Offline TTS engines and the real recordings the default sources read.
+APT_PACKAGES=(
+  espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+  ktuberling-data asterisk-core-sounds-en-wav ufoai-sound asterisk-moh-opsound-wav
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "==> apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup.sh: these Debian packages are missing and installing them needs root:" >&2
+    echo "  sudo apt-get install ${missing[*]}" >&2
+    echo "Run that, then ./setup.sh again (or turn the sources that need them off in params.yaml)." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
+fi
+echo "==> pip install -e . (torch is large; the first install takes a few minutes)"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import synth, pipeline, torch, torchaudio" \
+  || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }
+
+if [ "${1:-}" != "--install-only" ]; then
+  echo "==> dvc repro"
+  .venv/bin/dvc repro
+fi

@@ -1,0 +1,1 @@
+"""Pure, typed synthesis core: numpy/torch in, numpy/torch out; no file-system policy."""
