@@ -69,7 +69,7 @@ class CollectParams:
     positive_word: str = "activate"
     negative_words: tuple[str, ...] = ()
     min_word_seconds: float = 0.2
-    max_word_seconds: float = 2.0
+    max_word_seconds: float = 1.5
     trim_top_db: float = 35.0
     word_peak_dbfs: float = -1.0
     tts: TTSParams = field(default_factory=TTSParams)
@@ -133,6 +133,8 @@ class SynthParams:
         _check(self.reverb_irs >= 1, "synthesise.reverb_irs", "must be >= 1")
         _check(self.shard_size >= 1, "synthesise.shard_size", "must be >= 1")
         _check(self.min_gap_seconds >= 0, "synthesise.min_gap_seconds", "must be >= 0")
+        _check(collect.background_window_seconds >= audio.clip_seconds, "collect.background_window_seconds",
+               f"{collect.background_window_seconds} s windows cannot hold a {audio.clip_seconds} s example")
         # Worst case: every insert is as long as the longest word allowed, plus the gaps between them.
         need = self.max_inserts * collect.max_word_seconds + (self.max_inserts - 1) * self.min_gap_seconds
         _check(need <= audio.clip_seconds, "synthesise.positives",

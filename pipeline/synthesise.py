@@ -56,10 +56,9 @@ def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, np.ndarr
 
 
 def recipe_table(params: Params, recipes: Recipes, catalog_sha256: str) -> pa.Table:
-    """The recipes with their provenance (seed, spec, catalog hash, label params) in the schema."""
+    """The recipes with their provenance (seed, spec, catalog hash) in the schema."""
     metadata = {"seed": params.seed, "spec": dataclasses.asdict(recipe_spec(params)),
-                "catalog_sha256": catalog_sha256, "sample_rate": params.audio.sample_rate,
-                "labels": dataclasses.asdict(params.labels)}
+                "catalog_sha256": catalog_sha256, "sample_rate": params.audio.sample_rate}
     return to_table(recipes, metadata)
 
 

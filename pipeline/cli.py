@@ -1,0 +1,42 @@
+"""The `datasynth` command: one sub-command per stage or tool, each a thin wrapper of its module.
+
+    datasynth collect | synthesise | validate      run one stage (as `dvc repro` does)
+    datasynth export --split dev --count 20 --out exports/dev
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {  # name -> (module, one-line help)
+    "collect": ("pipeline.collect", "build data/catalog from the sources in params.yaml"),
+    "synthesise": ("pipeline.synthesise", "draw recipes into data/synth"),
+    "validate": ("pipeline.validate", "check catalog and recipes with the expectation suites"),
+    "export": ("pipeline.export", "render recipes to WAV + label files"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: datasynth COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines + ["", "`datasynth COMMAND --help` shows a command's options."])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(usage())
+        return
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"datasynth: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        sys.exit(2)
+    from pipeline.io import run_stage
+
+    module = importlib.import_module(COMMANDS[name][0])
+    sys.argv = [f"datasynth {name}", *rest]
+    run_stage(module.main, name)
+
+
+if __name__ == "__main__":
+    main()
