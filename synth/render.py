@@ -31,6 +31,7 @@ class NumpyRenderer:
 
     def __init__(self, bank: ClipBank, responses: list[np.ndarray], clip_samples: int):
         self.bank, self.responses, self.clip_samples = bank, responses, clip_samples
+        self._spectra: dict[tuple[int, int], np.ndarray] = {}  # (response, fft size) -> rfft
 
     def render(self, recipes: Recipes, out: np.ndarray | None = None) -> np.ndarray:
         n, length = len(recipes), self.clip_samples
@@ -48,17 +49,22 @@ class NumpyRenderer:
                 if reverb == NO_REVERB:
                     out[i, at : at + len(clip)] += clip * ins_gain[i, j]
                 else:
-                    out[i, at : at + len(clip)] += _reverb_numpy(clip * ins_gain[i, j], self.responses[reverb])
+                    out[i, at : at + len(clip)] += self._reverb(clip * ins_gain[i, j], reverb)
         return out
 
+    def _reverb(self, dry: np.ndarray, reverb: int) -> np.ndarray:
+        """Convolve and cut the tail at the word's end (labels follow the word; inserts stay
+        apart); scaled down if needed so the peak never exceeds the dry peak the recipe's
+        bound assumed. Response spectra are cached per FFT size: they are reused constantly."""
+        import scipy.fft
 
-def _reverb_numpy(dry: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """Convolve and cut the tail at the word's end (labels follow the word; inserts stay apart);
-    scaled down if needed so the peak never exceeds the dry peak the recipe's bound assumed."""
-    from scipy.signal import oaconvolve
-
-    wet = oaconvolve(dry, response)[: len(dry)].astype(np.float32)
-    return wet * np.float32(min(1.0, _peak(dry) / max(_peak(wet), 1e-12)))
+        response = self.responses[reverb]
+        size = scipy.fft.next_fast_len(len(dry) + len(response) - 1, real=True)
+        spectrum = self._spectra.get((reverb, size))
+        if spectrum is None:
+            spectrum = self._spectra[(reverb, size)] = scipy.fft.rfft(response, size)
+        wet = scipy.fft.irfft(scipy.fft.rfft(dry, size) * spectrum, size)[: len(dry)]
+        return wet * np.float32(min(1.0, _peak(dry) / max(_peak(wet), 1e-12)))
 
 
 def _peak(x) -> float:
