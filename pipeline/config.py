@@ -64,6 +64,10 @@ class TTSParams:
         _check(0 <= self.pitch_jitter < 0.5, "collect.tts.pitch_jitter", "must be in [0, 0.5)")
 
 
+SPEECH_PACKAGES = ("ktuberling", "asterisk-en")
+BACKGROUND_SOURCES = ("ufoai-ambience", "asterisk-moh", "noise")
+
+
 @dataclass(frozen=True)
 class CollectParams:
     positive_word: str = "activate"
@@ -79,7 +83,7 @@ class CollectParams:
     max_background_windows_per_file: int = 6
     noise_windows_per_colour: int = 4
     folders: tuple[str, ...] = ()
-    archives: tuple[str, ...] = ()
+    archives: tuple[str | dict, ...] = ()   # URL/path, or {url, sha256, licence, name, language}
 
     def validate(self) -> None:
         word = self.positive_word.strip().lower()
@@ -94,6 +98,15 @@ class CollectParams:
         _check(self.background_window_seconds > 0, "collect.background_window_seconds", "must be > 0")
         _check(self.max_background_windows_per_file >= 1, "collect.max_background_windows_per_file", "must be >= 1")
         _check(self.noise_windows_per_colour >= 0, "collect.noise_windows_per_colour", "must be >= 0")
+        for name, known, key in ((self.speech_packages, SPEECH_PACKAGES, "collect.speech_packages"),
+                                 (self.backgrounds, BACKGROUND_SOURCES, "collect.backgrounds")):
+            unknown = sorted(set(name) - set(known))
+            _check(not unknown, key, f"unknown source(s) {unknown}; known: {list(known)}")
+        for entry in self.archives:
+            _check(isinstance(entry, str) or (isinstance(entry, dict) and "url" in entry
+                                              and set(entry) <= {"url", "sha256", "licence", "name", "language"}),
+                   "collect.archives", f"{entry!r} is neither a URL/path nor a mapping with 'url' "
+                   "and optional sha256, licence, name, language")
         self.tts.validate()
 
 
@@ -147,6 +160,9 @@ class SynthParams:
 class FeatureParams:
     n_fft: int = 200
     hop_length: int = 80
+    kind: str = "spectrogram"
+    n_mels: int = 64
+    spec_augment: bool = True
 
     def frames(self, samples: int) -> int:
         """Spectrogram frames without centre padding (the lecture's Tx = 5511 for 441 000 samples)."""
@@ -155,6 +171,12 @@ class FeatureParams:
     def validate(self) -> None:
         _check(self.n_fft >= 16, "features.n_fft", "must be >= 16")
         _check(1 <= self.hop_length <= self.n_fft, "features.hop_length", "must be in 1..n_fft")
+        _check(self.kind in ("spectrogram", "logmel"), "features.kind", f"{self.kind!r}: spectrogram or logmel")
+        _check(self.n_mels >= 8, "features.n_mels", "must be >= 8")
+
+    @property
+    def n_features(self) -> int:
+        return self.n_fft // 2 + 1 if self.kind == "spectrogram" else self.n_mels
 
 
 @dataclass(frozen=True)
@@ -165,6 +187,82 @@ class LabelParams:
     def validate(self) -> None:
         _check(self.ty >= 1, "labels.ty", "must be >= 1")
         _check(1 <= self.ones_after_end < self.ty, "labels.ones_after_end", "must be in 1..labels.ty-1")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    conv_filters: int = 196
+    conv_kernel: int = 15
+    conv_stride: int = 4
+    gru_units: int = 128
+    gru_layers: int = 2
+    dropout: float = 0.2
+
+    def output_steps(self, frames: int) -> int:
+        return (frames - self.conv_kernel) // self.conv_stride + 1
+
+    def validate(self) -> None:
+        for name in ("conv_filters", "conv_kernel", "conv_stride", "gru_units", "gru_layers"):
+            _check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
+        _check(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainProfile:
+    epochs: int
+    examples_per_epoch: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    device: str = "auto"
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    positive_weight: float = 2.0
+    num_workers: int = 2
+    profiles: dict = field(default_factory=lambda: {"cpu": {"epochs": 3, "examples_per_epoch": 480,
+                                                            "batch_size": 16}})
+
+    def profile(self, device_type: str) -> TrainProfile:
+        """The epochs/batch sizing for the device actually used ('cuda' or 'cpu')."""
+        raw = self.profiles.get(device_type) or self.profiles.get("cpu")
+        name = f"train.profiles.{device_type}"
+        _check(isinstance(raw, dict), name, "missing (needs epochs, examples_per_epoch, batch_size)")
+        try:
+            profile = TrainProfile(**raw)
+        except TypeError as exc:
+            raise ParamsError(f"params.yaml: {name}: {exc}") from None
+        for key in ("epochs", "examples_per_epoch", "batch_size"):
+            _check(isinstance(getattr(profile, key), int) and getattr(profile, key) >= 1, f"{name}.{key}",
+                   "must be an integer >= 1")
+        return profile
+
+    def validate(self) -> None:
+        _check(self.device in ("auto", "cpu", "cuda"), "train.device", f"{self.device!r}: auto, cpu or cuda")
+        _check(self.learning_rate > 0, "train.learning_rate", "must be > 0")
+        _check(self.positive_weight > 0, "train.positive_weight", "must be > 0")
+        _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
+        for device_type in self.profiles:
+            self.profile(device_type)
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    smoothing_steps: int = 5
+    refractory_seconds: float = 1.0
+    match_seconds: float = 0.6
+    thresholds: int = 39
+    target_fa_per_hour: float = 1.0
+    max_examples: int = 1000
+
+    def validate(self) -> None:
+        _check(self.smoothing_steps >= 1, "evaluate.smoothing_steps", "must be >= 1")
+        _check(self.refractory_seconds >= 0, "evaluate.refractory_seconds", "must be >= 0")
+        _check(self.match_seconds > 0, "evaluate.match_seconds", "must be > 0")
+        _check(self.thresholds >= 2, "evaluate.thresholds", "must be >= 2")
+        _check(self.target_fa_per_hour >= 0, "evaluate.target_fa_per_hour", "must be >= 0")
+        _check(self.max_examples >= 1, "evaluate.max_examples", "must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -185,6 +283,9 @@ class Params:
     synthesise: SynthParams = field(default_factory=SynthParams)
     features: FeatureParams = field(default_factory=FeatureParams)
     labels: LabelParams = field(default_factory=LabelParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     validate: ValidateParams = field(default_factory=ValidateParams)
 
     def check(self) -> "Params":
@@ -194,7 +295,14 @@ class Params:
         self.synthesise.validate(self.audio, self.collect)
         self.features.validate()
         self.labels.validate()
+        self.model.validate()
+        self.train.validate()
+        self.evaluate.validate()
         self.validate.validate()
+        frames = self.features.frames(self.audio.clip_samples)
+        steps = self.model.output_steps(frames)
+        _check(steps == self.labels.ty, "labels.ty", f"{self.labels.ty} but the model maps {frames} frames "
+               f"(audio, features) to {steps} output steps (model.conv_kernel/conv_stride): set labels.ty: {steps}")
         return self
 
 

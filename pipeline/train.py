@@ -1,0 +1,168 @@
+"""train stage: recipes rendered on the fly -> models/trigger_word/ (model.pt, last.pt) + history.
+
+    python -m pipeline.train [--params params.yaml]
+    torchrun --nproc_per_node N -m pipeline.train      # DistributedDataParallel, one shard per rank
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.training import (Distributed, all_reduce_mean, autocast, frame_scores, init_distributed,
+                             resolve_device, seed_everything)
+from models.trigger_word import TriggerWordConfig, TriggerWordModel
+from pipeline.config import Params, load_params
+from pipeline.datasets import load_bank, read_recipes, renderer
+from pipeline.io import atomic_file, run_stage, write_json, write_text
+from synth.dataset import TriggerWordDataset, cpu_loader, device_batches, epoch_batches
+from synth.features import Features, FeatureSpec
+from synth.splits import SPLITS
+
+log = logging.getLogger("datasynth.train")
+MODEL_DIR = Path("models/trigger_word")
+HISTORY = Path("reports/train/history.tsv")
+METRICS = Path("reports/metrics/train.json")
+DEV_EXAMPLES = 256  # dev examples scored after every epoch
+
+
+def feature_spec(params: Params) -> FeatureSpec:
+    f = params.features
+    return FeatureSpec(params.audio.sample_rate, f.n_fft, f.hop_length, f.kind, f.n_mels, f.spec_augment)
+
+
+def model_config(params: Params) -> TriggerWordConfig:
+    return TriggerWordConfig(n_features=params.features.n_features, **dataclasses.asdict(params.model))
+
+
+class Trainer:
+    """One training run: the model, its optimiser and the way batches reach the device."""
+
+    def __init__(self, params: Params, dist_info: Distributed, device: torch.device):
+        self.params, self.dist, self.device = params, dist_info, device
+        self.profile = params.train.profile(device.type)
+        data = read_recipes()
+        self.splits = {s: np.flatnonzero(data.recipes.split == i) for i, s in enumerate(SPLITS)}
+        bank = load_bank(data.catalog)
+        self.dataset = TriggerWordDataset(data.recipes, renderer(params, bank), params.audio.clip_samples,
+                                          params.labels.ty, params.labels.ones_after_end)
+        self.device_renderer = renderer(params, bank, str(device)) if device.type == "cuda" else None
+        self.features = Features(feature_spec(params)).to(device)
+        self.model = TriggerWordModel(model_config(params)).to(device)
+        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.model) if dist_info.enabled else self.model)
+        t = params.train
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
+        total = self.profile.epochs * len(self._batches(0, train=True))
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, t.learning_rate, total_steps=total)
+        self.loss = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(t.positive_weight, device=device))
+
+    def _batches(self, epoch: int, train: bool) -> list[np.ndarray]:
+        if not train:
+            dev = self.splits["dev"][:DEV_EXAMPLES]
+            return [dev[i : i + self.profile.batch_size] for i in range(0, len(dev), self.profile.batch_size)]
+        train_rows = self.splits["train"]
+        batches = epoch_batches(len(train_rows), self.profile.examples_per_epoch, self.profile.batch_size,
+                                self.params.seed, epoch, self.dist.rank, self.dist.world_size)
+        return [train_rows[b] for b in batches]
+
+    def _stream(self, batches: list[np.ndarray]):
+        if self.device_renderer is not None:
+            return device_batches(self.dataset, self.device_renderer, batches)
+        return cpu_loader(self.dataset, batches, self.params.train.num_workers)
+
+    def train_epoch(self, epoch: int, progress) -> float:
+        self.ddp.train()
+        self.features.train()
+        batches = self._batches(epoch, train=True)
+        task = progress.add_task(f"epoch {epoch + 1}/{self.profile.epochs}", total=len(batches))
+        total = 0.0
+        for audio, labels in self._stream(batches):
+            audio, labels = audio.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
+            with autocast(self.device):
+                loss = self.loss(self.ddp(self.features(audio)).float(), labels)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+            self.optimizer.step()
+            self.scheduler.step()
+            total += float(loss.item())
+            progress.update(task, advance=1, description=f"epoch {epoch + 1} loss {loss.item():.3f}")
+        return all_reduce_mean(total / max(len(batches), 1), self.dist, self.device)
+
+    @torch.no_grad()
+    def score_dev(self) -> dict[str, float]:
+        self.model.eval()
+        self.features.eval()
+        losses, probs, labels_all = [], [], []
+        for audio, labels in self._stream(self._batches(0, train=False)):
+            audio, labels = audio.to(self.device), labels.to(self.device)
+            with autocast(self.device):
+                logits = self.model(self.features(audio)).float()
+            losses.append(float(self.loss(logits, labels)))
+            probs.append(torch.sigmoid(logits).cpu().numpy())
+            labels_all.append(labels.cpu().numpy())
+        scores = frame_scores(np.concatenate(probs), np.concatenate(labels_all))
+        return {"dev_loss": float(np.mean(losses)), **{f"dev_{k}": v for k, v in scores.items()}}
+
+    def checkpoint(self, path: Path, epoch: int, scores: dict) -> None:
+        state = {"model": self.model.state_dict(), "model_config": dataclasses.asdict(self.model.config),
+                 "features": dataclasses.asdict(self.features.spec), "labels": dataclasses.asdict(self.params.labels),
+                 "clip_samples": self.params.audio.clip_samples, "epoch": epoch, "scores": scores,
+                 "seed": self.params.seed, "evaluate": dataclasses.asdict(self.params.evaluate)}
+        with atomic_file(path) as handle:
+            torch.save(state, handle)
+
+
+def train(params: Params) -> dict:
+    device = resolve_device(params.train.device)
+    dist_info = init_distributed(device)
+    seed_everything(params.seed + dist_info.rank)
+    torch.manual_seed(params.seed)  # identical initial weights on every rank
+    trainer = Trainer(params, dist_info, device)
+    from rich.progress import Progress
+
+    history, best = [], None
+    started = time.perf_counter()
+    with Progress(disable=not dist_info.is_main, transient=True) as progress:
+        for epoch in range(trainer.profile.epochs):
+            train_loss = trainer.train_epoch(epoch, progress)
+            row = {"epoch": epoch + 1, "train_loss": train_loss, **trainer.score_dev()}
+            history.append(row)
+            if dist_info.is_main:
+                log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
+                trainer.checkpoint(MODEL_DIR / "last.pt", epoch + 1, row)
+                if best is None or row["dev_loss"] < best["dev_loss"]:
+                    best = row
+                    trainer.checkpoint(MODEL_DIR / "model.pt", epoch + 1, row)
+    summary = {"device": device.type, "world_size": dist_info.world_size, "profile": dataclasses.asdict(trainer.profile),
+               "seconds": round(time.perf_counter() - started, 1), "best_epoch": best["epoch"] if best else None,
+               **({k: v for k, v in best.items() if k != "epoch"} if best else {})}
+    if dist_info.is_main:
+        columns = list(history[0])
+        write_text(HISTORY, "\t".join(columns) + "\n" + "".join(
+            "\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in columns) + "\n"
+            for row in history))
+        write_json(METRICS, summary)
+    if dist_info.enabled:
+        torch.distributed.destroy_process_group()
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    summary = train(params)
+    log.info("trained on %s in %.0f s; best dev loss %.4f at epoch %s", summary["device"], summary["seconds"],
+             summary.get("dev_loss", float("nan")), summary["best_epoch"])
+
+
+if __name__ == "__main__":
+    run_stage(main, "train")

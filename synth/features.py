@@ -1,0 +1,53 @@
+"""Waveforms -> model features with torchaudio, on whatever device the waveforms live."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    sample_rate: int
+    n_fft: int = 200
+    hop_length: int = 80
+    kind: str = "spectrogram"  # or "logmel"
+    n_mels: int = 64
+    spec_augment: bool = False
+    freq_mask: int = 12
+    time_mask: int = 40
+
+    @property
+    def n_features(self) -> int:
+        return self.n_fft // 2 + 1 if self.kind == "spectrogram" else self.n_mels
+
+    def frames(self, samples: int) -> int:
+        return (samples - self.n_fft) // self.hop_length + 1
+
+
+class Features(torch.nn.Module):
+    """Log power spectrogram (or log-mel) without centre padding, so 441 000 samples -> 5511
+    frames as in the lecture; SpecAugment masks in training mode when enabled."""
+
+    def __init__(self, spec: FeatureSpec):
+        super().__init__()
+        import torchaudio.transforms as T
+
+        self.spec = spec
+        if spec.kind == "spectrogram":
+            self.transform = T.Spectrogram(n_fft=spec.n_fft, hop_length=spec.hop_length, center=False, power=2.0)
+        elif spec.kind == "logmel":
+            self.transform = T.MelSpectrogram(sample_rate=spec.sample_rate, n_fft=spec.n_fft,
+                                              hop_length=spec.hop_length, n_mels=spec.n_mels, center=False)
+        else:
+            raise ValueError(f"features.kind {spec.kind!r}: expected 'spectrogram' or 'logmel'")
+        self.to_db = T.AmplitudeToDB(stype="power", top_db=80.0)
+        self.masks = torch.nn.Sequential(T.FrequencyMasking(spec.freq_mask), T.TimeMasking(spec.time_mask))
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """(batch, samples) -> (batch, n_features, frames)."""
+        with torch.autocast(device_type=waveforms.device.type, enabled=False):
+            x = self.to_db(self.transform(waveforms.float()) + 1e-10)
+        if self.training and self.spec.spec_augment:
+            x = self.masks(x)
+        return x
