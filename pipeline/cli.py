@@ -2,6 +2,7 @@
 
     datasynth collect | synthesise | validate      run one stage (as `dvc repro` does)
     datasynth export --split dev --count 20 --out exports/dev
+    datasynth detect recording.wav [--threshold 0.5]
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ COMMANDS = {  # name -> (module, one-line help)
     "synthesise": ("pipeline.synthesise", "draw recipes into data/synth"),
     "validate": ("pipeline.validate", "check catalog and recipes with the expectation suites"),
     "export": ("pipeline.export", "render recipes to WAV + label files"),
+    "train": ("pipeline.train", "train the trigger-word model (CPU, CUDA; torchrun for DDP)"),
+    "evaluate": ("pipeline.evaluate", "event metrics and DET curves on dev and test"),
+    "error-analysis": ("pipeline.error_analysis", "write the HTML error-analysis report"),
+    "detect": ("pipeline.detect", "find the trigger word in an audio file: datasynth detect FILE"),
 }
 
 

@@ -113,7 +113,8 @@ class Trainer:
         state = {"model": self.model.state_dict(), "model_config": dataclasses.asdict(self.model.config),
                  "features": dataclasses.asdict(self.features.spec), "labels": dataclasses.asdict(self.params.labels),
                  "clip_samples": self.params.audio.clip_samples, "epoch": epoch, "scores": scores,
-                 "seed": self.params.seed, "evaluate": dataclasses.asdict(self.params.evaluate)}
+                 "seed": self.params.seed, "evaluate": dataclasses.asdict(self.params.evaluate),
+                 "positive_word": self.params.collect.positive_word}
         with atomic_file(path) as handle:
             torch.save(state, handle)
 
