@@ -40,6 +40,7 @@ class NumpyRenderer:
         ins_gain = db_to_gain(recipes.insert_gain_db) * np.float32(PCM_SCALE)
         samples, offsets = self.bank.samples, self.bank.offsets
         for i in range(n):
+            _check_recipe(self.bank, recipes, i, length)
             start = offsets[recipes.background_clip[i]] + recipes.background_offset[i]
             np.multiply(samples[start : start + length], bg_gain[i], out=out[i], dtype=np.float32)
             reverb = int(recipes.reverb_ir[i])
@@ -67,6 +68,20 @@ class NumpyRenderer:
         return wet * np.float32(min(1.0, _peak(dry) / max(_peak(wet), 1e-12)))
 
 
+def _check_recipe(bank, recipes: Recipes, i: int, length: int) -> None:
+    """A recipe must fit the bank it is rendered from (a clip not loaded has length 0)."""
+    background = recipes.background_clip[i]
+    if recipes.background_offset[i] + length > bank.lengths[background]:
+        raise ValueError(f"example {recipes.example_id[i]}: background clip {background} has "
+                         f"{bank.lengths[background]} samples loaded, the recipe needs "
+                         f"{recipes.background_offset[i] + length}")
+    active = recipes.insert_clip[i] >= 0
+    clips = recipes.insert_clip[i][active]
+    if not np.array_equal(bank.lengths[clips], recipes.insert_length[i][active]):
+        raise ValueError(f"example {recipes.example_id[i]}: insert lengths {recipes.insert_length[i][active]} "
+                         f"differ from the loaded clips' {bank.lengths[clips]}")
+
+
 def _peak(x) -> float:
     return float(abs(x).max()) if len(x) else 0.0
 
@@ -88,6 +103,7 @@ class TorchRenderer:
         bg_gain = db_to_gain(recipes.background_gain_db) * np.float32(PCM_SCALE)
         ins_gain = db_to_gain(recipes.insert_gain_db) * np.float32(PCM_SCALE)
         for i in range(len(recipes)):
+            _check_recipe(self, recipes, i, length)
             start = int(self.offsets[recipes.background_clip[i]] + recipes.background_offset[i])
             torch.mul(self.samples[start : start + length], float(bg_gain[i]), out=out[i])
             reverb = int(recipes.reverb_ir[i])
