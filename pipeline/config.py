@@ -327,6 +327,14 @@ def _build(cls: type, data: Any, name: str) -> Any:
     return cls(**values)
 
 
+def merge(base: dict, overlay: dict) -> dict:
+    """Deep-merge two raw params mappings; the overlay's values win."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
     """Read and validate params.yaml; every problem is a ParamsError naming the param."""
     path = Path(path)
@@ -340,3 +348,13 @@ def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
         return _build(Params, raw, "").check()
     except TypeError as exc:
         raise ParamsError(f"{path}: {exc}") from None
+
+
+if __name__ == "__main__":  # print params.yaml merged with an overlay: python -m pipeline.config OVERLAY
+    import sys
+
+    base = yaml.safe_load(DEFAULT_PARAMS.read_text())
+    merged = merge(base, yaml.safe_load(Path(sys.argv[1]).read_text()))
+    text = yaml.safe_dump(merged, sort_keys=False)
+    _build(Params, merged, "").check()
+    sys.stdout.write(text)
