@@ -50,6 +50,7 @@ class TTSParams:
     flite_voices: tuple[str, ...] = ("kal16", "awb", "rms", "slt")
     festival_voices: tuple[str, ...] = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
     positive_takes: int = 3
+    engine_take_multiplier: dict = field(default_factory=lambda: {"flite": 12, "festival": 12})
     negative_voices_per_word: int = 12
     speed_jitter: float = 0.15
     pitch_jitter: float = 0.15
@@ -59,6 +60,9 @@ class TTSParams:
         for engine in self.engines:
             _check(engine in known, "collect.tts.engines", f"unknown engine {engine!r}; known: {sorted(known)}")
         _check(self.positive_takes >= 1, "collect.tts.positive_takes", "must be >= 1")
+        for engine, factor in self.engine_take_multiplier.items():
+            _check(engine in known and isinstance(factor, int) and factor >= 1,
+                   f"collect.tts.engine_take_multiplier.{engine}", "needs a known engine and an integer >= 1")
         _check(self.negative_voices_per_word >= 1, "collect.tts.negative_voices_per_word", "must be >= 1")
         _check(0 <= self.speed_jitter < 0.5, "collect.tts.speed_jitter", "must be in [0, 0.5)")
         _check(0 <= self.pitch_jitter < 0.5, "collect.tts.pitch_jitter", "must be in [0, 0.5)")
@@ -161,7 +165,7 @@ class FeatureParams:
     n_fft: int = 200
     hop_length: int = 80
     kind: str = "spectrogram"
-    n_mels: int = 64
+    n_mels: int = 40
     spec_augment: bool = True
 
     def frames(self, samples: int) -> int:

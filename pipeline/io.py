@@ -84,10 +84,16 @@ def _json_default(value):
 
 
 def setup_logging() -> None:
-    from rich.logging import RichHandler
+    """Rich log lines in a terminal; plain one-line records in CI logs and `dvc repro` output."""
+    level = os.environ.get("DATASYNTH_LOG", "INFO")
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
 
-    logging.basicConfig(level=os.environ.get("DATASYNTH_LOG", "INFO"), format="%(message)s",
-                        handlers=[RichHandler(show_path=False, rich_tracebacks=False)], force=True)
+        handler: logging.Handler = RichHandler(show_path=False, rich_tracebacks=False)
+        fmt = "%(message)s"
+    else:
+        handler, fmt = logging.StreamHandler(), "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, datefmt="%H:%M:%S", handlers=[handler], force=True)
 
 
 def run_stage(stage: Callable[[], None], name: str) -> None:

@@ -12,7 +12,7 @@ class FeatureSpec:
     n_fft: int = 200
     hop_length: int = 80
     kind: str = "spectrogram"  # or "logmel"
-    n_mels: int = 64
+    n_mels: int = 40
     spec_augment: bool = False
     freq_mask: int = 12
     time_mask: int = 40

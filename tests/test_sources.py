@@ -55,9 +55,9 @@ def test_espeak_variants_apply_to_en_gb_and_unknown_variants_are_named(tmp_path)
 def test_flite_and_festival_voices_render(tmp_path):
     params = tiny_params(tmp_path, tts=True)
     tts = replace(params.collect.tts, engines=("flite", "festival"), flite_voices=("slt",),
-                  festival_voices=("kal_diphone",))
+                  festival_voices=("kal_diphone",), engine_take_multiplier={"festival": 2})
     raw = list(tts_clips(replace(params.collect, tts=tts, negative_words=()), 0))
-    assert [c.speaker for c in raw] == ["flite:slt", "festival:kal_diphone"]
+    assert [c.speaker for c in raw] == ["flite:slt"] + ["festival:kal_diphone"] * 2  # multiplier: 2 takes
     for clip in raw:
         assert 0.3 < len(prepare(clip, params.audio, params.collect)[0].clip.audio) / SR < 0.9
 

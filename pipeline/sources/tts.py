@@ -6,6 +6,8 @@ pitch. speaker = split_group = "engine:voice", so one voice never spans two spli
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -91,11 +93,16 @@ def plan_takes(voices: list[Voice], collect: CollectParams, rng: np.random.Gener
         pitch = 1.0 + float(rng.uniform(-tts.pitch_jitter, tts.pitch_jitter))
         return Take(voice, kind, word.lower(), index, round(speed, 4), round(pitch, 4))
 
-    takes = [jitter(v, "positive", collect.positive_word, i) for v in voices for i in range(tts.positive_takes)]
+    takes = [jitter(v, "positive", collect.positive_word, i) for v in voices
+             for i in range(tts.positive_takes * tts.engine_take_multiplier.get(v.engine, 1))]
+    # Each engine is equally likely to say a negative word, however many voices it has.
+    per_engine = Counter(v.engine for v in voices)
+    weights = np.array([1.0 / per_engine[v.engine] for v in voices])
     for word in collect.negative_words:
         if not voices:
             break
-        picks = rng.choice(len(voices), size=min(tts.negative_voices_per_word, len(voices)), replace=False)
+        picks = rng.choice(len(voices), size=min(tts.negative_voices_per_word, len(voices)), replace=False,
+                           p=weights / weights.sum())
         takes += [jitter(voices[i], "negative", word, 0) for i in sorted(picks)]
     return takes
 
