@@ -121,6 +121,7 @@ class SynthParams:
     positives: tuple[int, int] = (0, 4)
     negatives: tuple[int, int] = (0, 2)
     min_gap_seconds: float = 0.05
+    end_guard_seconds: float = 0.6
     background_dbfs: tuple[float, float] = (-45.0, -20.0)
     snr_db: tuple[float, float] = (0.0, 20.0)
     reverb_probability: float = 0.25
@@ -150,14 +151,16 @@ class SynthParams:
         _check(self.reverb_irs >= 1, "synthesise.reverb_irs", "must be >= 1")
         _check(self.shard_size >= 1, "synthesise.shard_size", "must be >= 1")
         _check(self.min_gap_seconds >= 0, "synthesise.min_gap_seconds", "must be >= 0")
+        _check(self.end_guard_seconds >= 0, "synthesise.end_guard_seconds", "must be >= 0")
         _check(collect.background_window_seconds >= audio.clip_seconds, "collect.background_window_seconds",
                f"{collect.background_window_seconds} s windows cannot hold a {audio.clip_seconds} s example")
         # Worst case: every insert is as long as the longest word allowed, plus the gaps between them.
-        need = self.max_inserts * collect.max_word_seconds + (self.max_inserts - 1) * self.min_gap_seconds
+        need = (self.max_inserts * collect.max_word_seconds + (self.max_inserts - 1) * self.min_gap_seconds
+                + self.end_guard_seconds)
         _check(need <= audio.clip_seconds, "synthesise.positives",
                f"{self.positives[1]} positives + {self.negatives[1]} negatives of up to "
-               f"{collect.max_word_seconds} s (collect.max_word_seconds) need {need:.2f} s, more than "
-               f"audio.clip_seconds = {audio.clip_seconds}")
+               f"{collect.max_word_seconds} s (collect.max_word_seconds), with gaps and the end guard, need "
+               f"{need:.2f} s, more than audio.clip_seconds = {audio.clip_seconds}")
 
 
 @dataclass(frozen=True)

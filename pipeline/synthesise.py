@@ -29,7 +29,8 @@ def recipe_spec(params: Params) -> RecipeSpec:
     return RecipeSpec(clip_samples=params.audio.clip_samples, positives=tuple(s.positives),
                       negatives=tuple(s.negatives), min_gap_samples=int(round(s.min_gap_seconds * sr)),
                       background_dbfs=tuple(s.background_dbfs), snr_db=tuple(s.snr_db),
-                      reverb_probability=s.reverb_probability, reverb_irs=s.reverb_irs)
+                      reverb_probability=s.reverb_probability, reverb_irs=s.reverb_irs,
+                      end_guard_samples=int(round(s.end_guard_seconds * sr)))
 
 
 def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray) -> dict[str, Pools]:

@@ -28,6 +28,7 @@ class RecipeSpec:
     snr_db: tuple[float, float]
     reverb_probability: float
     reverb_irs: int
+    end_guard_samples: int = 0  # no insert ends in the clip's last samples: a detector needs time to fire
     peak_limit: float = 0.99  # rendered |sample| stays below this (guaranteed from catalog peaks)
 
     @property
@@ -174,10 +175,11 @@ def _place(clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: Reci
     sorted gaps between the inserts (kept in their drawn order), with min_gap between any two."""
     length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
     count = active.sum(axis=1)
-    free = spec.clip_samples - length.sum(axis=1) - spec.min_gap_samples * np.maximum(count - 1, 0)
+    room = spec.clip_samples - spec.end_guard_samples
+    free = room - length.sum(axis=1) - spec.min_gap_samples * np.maximum(count - 1, 0)
     if np.any(free < 0):
-        raise RecipeError(f"inserts need {int(spec.clip_samples - free.min())} samples, more than the "
-                          f"{spec.clip_samples} of one example: lower synthesise.positives/negatives")
+        raise RecipeError(f"inserts need {int(room - free.min())} samples, more than the {room} of one example "
+                          f"(less its end guard): lower synthesise.positives/negatives")
     slack = np.floor(rng.random(clip.shape) * (free[:, None] + 1)).astype(np.int64)
     slack = np.sort(np.where(active, slack, spec.clip_samples + 1), axis=1)  # padding sorts last
     before = np.cumsum(length + spec.min_gap_samples, axis=1) - (length + spec.min_gap_samples)

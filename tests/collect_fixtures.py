@@ -52,7 +52,7 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
     # labels.ty must match what the default model makes of a 2 s example.
     ty = ModelParams().output_steps(FeatureParams().frames(2 * SR))
     raw = {"seed": 7, "audio": {"sample_rate": SR, "clip_seconds": 2.0}, "collect": section,
-           "synthesise": {"positives": [0, 1], "negatives": [0, 1]},
+           "synthesise": {"positives": [0, 1], "negatives": [0, 1], "end_guard_seconds": 0.1},
            "labels": {"ty": ty, "ones_after_end": min(10, ty - 1)}}
     path = root / "params.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -43,7 +43,7 @@ def test_out_of_range_params_are_named(tmp_path, edit, fragment):
 
 def test_more_inserts_than_fit_in_a_clip_explains_the_arithmetic(tmp_path):
     path = write(tmp_path, lambda p: p["synthesise"].update(positives=[0, 4], negatives=[0, 3]))
-    with pytest.raises(ParamsError, match=r"need 10.80 s, more than audio.clip_seconds = 10.0"):
+    with pytest.raises(ParamsError, match=r"need 11.40 s, more than audio.clip_seconds = 10.0"):
         load_params(path)
 
 
