@@ -1,4 +1,4 @@
-"""train stage: recipes rendered on the fly -> models/trigger_word/ (model.pt, last.pt) + history.
+"""train stage: recipes rendered on the fly -> models/trigger_word/ (model.pt = best dev F1, last.pt) + history.
 
     python -m pipeline.train [--params params.yaml]
     torchrun --nproc_per_node N -m pipeline.train      # DistributedDataParallel, one shard per rank
@@ -137,7 +137,7 @@ def train(params: Params) -> dict:
             if dist_info.is_main:
                 log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
                 trainer.checkpoint(MODEL_DIR / "last.pt", epoch + 1, row)
-                if best is None or row["dev_loss"] < best["dev_loss"]:
+                if best is None or row["dev_f1"] > best["dev_f1"]:  # frame F1: what detection needs
                     best = row
                     trainer.checkpoint(MODEL_DIR / "model.pt", epoch + 1, row)
     summary = {"device": device.type, "world_size": dist_info.world_size, "profile": dataclasses.asdict(trainer.profile),
@@ -161,8 +161,8 @@ def main() -> None:
     params = load_params(args.params)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     summary = train(params)
-    log.info("trained on %s in %.0f s; best dev loss %.4f at epoch %s", summary["device"], summary["seconds"],
-             summary.get("dev_loss", float("nan")), summary["best_epoch"])
+    log.info("trained on %s in %.0f s; best dev F1 %.3f at epoch %s", summary["device"], summary["seconds"],
+             summary.get("dev_f1", float("nan")), summary["best_epoch"])
 
 
 if __name__ == "__main__":

@@ -2,17 +2,17 @@
 import json
 import shutil
 
+import yaml
+
 from conftest import run
 
 
 def test_two_process_ddp_training_on_cpu(small_project, tmp_path):
     root = tmp_path / "ddp"
     shutil.copytree(small_project, root, symlinks=True)
-    params = (root / "params.yaml").read_text().replace(
-        "cpu: {epochs: 6, examples_per_epoch: 600, batch_size: 16}",
-        "cpu: {epochs: 1, examples_per_epoch: 64, batch_size: 8}")
-    (root / "ddp.yaml").write_text(params)
-    assert params != (root / "params.yaml").read_text()
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["train"]["profiles"]["cpu"] = {"epochs": 1, "examples_per_epoch": 64, "batch_size": 8}
+    (root / "ddp.yaml").write_text(yaml.safe_dump(params))
     (root / "models/trigger_word/model.pt").unlink()
     run(["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "pipeline.train", "--params", "ddp.yaml"],
         cwd=root)

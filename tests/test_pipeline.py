@@ -59,30 +59,45 @@ def test_the_small_model_learns_clearly_above_chance(small_project):
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
     labels_share = 2 * 50 / 196 / 2  # rough share of label ones: a constant guess scores F1 well below 0.3
     assert train["dev_f1"] > max(0.3, 2 * labels_share), train
-    test = metrics(small_project, "evaluate")["test"]
-    assert test["frr"] < 0.6, test  # most test positives (unseen voices) are detected
+    det = pd.read_csv(small_project / "reports/evaluate/det_test.csv")
+    at_half = det.iloc[(det["threshold"] - 0.5).abs().argmin()]
+    assert at_half["frr"] < 0.5, det  # most test positives (unseen voices) are detected
 
 
 def test_detect_finds_the_word_in_an_exported_clip_at_the_right_times(small_project, tmp_path):
     root = small_project
     predictions = np.load(root / "data/predictions/test.npz")
-    threshold = float(predictions["threshold"])
     manifest_all = []
-    # Pick test examples with positives that the evaluated model got right (clear peaks).
-    ids = predictions["example_id"][predictions["probabilities"].astype(float).max(axis=1) > max(threshold, 0.5)]
+    # Test examples where the evaluated model's output has clear peaks.
+    ids = predictions["example_id"][predictions["probabilities"].astype(float).max(axis=1) > 0.8]
     run(["datasynth", "export", "--ids", *map(str, ids[:8]), "--out", str(tmp_path / "export")], cwd=root)
     manifest = pd.read_csv(tmp_path / "export/manifest.csv")
-    checked = 0
+    found = total = 0
     for example_id, rows in manifest.groupby("example_id"):
         ends = rows.loc[rows["kind"] == "positive", "end_s"].to_numpy()
-        if len(ends) == 0:
-            continue
-        out = run(["datasynth", "detect", str(tmp_path / f"export/{example_id}.wav")], cwd=root).stdout
+        out = run(["datasynth", "detect", str(tmp_path / f"export/{example_id}.wav"), "--threshold", "0.5"],
+                  cwd=root).stdout
         times = np.array([float(t) for t in re.findall(r"heard at ([\d.]+) s", out)])
         manifest_all.append((example_id, ends, times))
-        hits = [np.any((times >= e - 0.05) & (times <= e + 0.7)) for e in ends]
-        checked += 1 if all(hits) else 0
-    assert checked >= 1, manifest_all
+        found += sum(bool(np.any((times >= e - 0.05) & (times <= e + 0.7))) for e in ends)
+        total += len(ends)
+    assert total and found >= 0.5 * total, manifest_all  # heard at the right times, right after each word
+
+    # The same clips as one long recording at another sample rate: streaming windows find them too.
+    import librosa
+    import soundfile as sf
+
+    clips, ends, offset = [], [], 0.0
+    for example_id, rows in manifest.groupby("example_id"):
+        audio, rate = sf.read(tmp_path / f"export/{example_id}.wav", dtype="float32")
+        clips.append(audio)
+        ends += list(offset + rows.loc[rows["kind"] == "positive", "end_s"].to_numpy())
+        offset += len(audio) / rate
+    sf.write(tmp_path / "long.wav", librosa.resample(np.concatenate(clips), orig_sr=rate, target_sr=22_050), 22_050)
+    out = run(["datasynth", "detect", str(tmp_path / "long.wav"), "--threshold", "0.5"], cwd=root).stdout
+    times = np.array([float(t) for t in re.findall(r"heard at ([\d.]+) s", out)])
+    long_found = sum(bool(np.any((times >= e - 0.05) & (times <= e + 0.7))) for e in ends)
+    assert long_found >= 0.5 * len(ends), (out, ends)
 
 
 def test_detect_rejects_a_file_that_is_not_audio(small_project, tmp_path):
