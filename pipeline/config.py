@@ -294,6 +294,7 @@ class Params:
     train: TrainParams = field(default_factory=TrainParams)
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     validate: ValidateParams = field(default_factory=ValidateParams)
+    style: dict = field(default_factory=dict)  # checked where it is used: pipeline/stylize.py (torch-free here)
 
     def check(self) -> "Params":
         _check(isinstance(self.seed, int) and self.seed >= 0, "seed", f"{self.seed!r} is not an integer >= 0")
