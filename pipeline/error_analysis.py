@@ -4,7 +4,7 @@
 
 Reads data/predictions/{test,dev}.npz (written by evaluate), the recipes and the catalog; writes
 reports/error_analysis/ (index.html with findings, slice tables and the worst mistakes as cards
-with audio and figures; static, opens offline) and reports/metrics/error_analysis.json.
+with audio and figures; static, opens offline) and reports/error_analysis_tables.json.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ PREDICTIONS = Path("data/predictions")
 EVALUATE_METRICS = Path("reports/metrics/evaluate.json")
 DET_DIR = Path("reports/evaluate")
 REPORT = Path("reports/error_analysis")
-METRICS = Path("reports/metrics/error_analysis.json")
+TABLES = Path("reports/error_analysis_tables.json")  # slice tables as numbers, for scripts
 SPLITS = ("test", "dev")  # the first is the headline split
 TABLE_ORDER = ("positive_speaker", "false_accept_cause", "snr", "background_source", "position", "inserts", "reverb",
                "positive_source", "miss_reason")
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         quiet = {r.name: quiet_sentence(r.events.overall, rules) for r in results}
         (out / "index.html").write_text(page(params.collect.positive_word, evaluate, views, det, quiet,
                                              definitions(params, rules)), encoding="utf-8")
-    write_json(METRICS, metrics(results, rules))
+    write_json(TABLES, metrics(results, rules))
     head = results[0]
     log.info("%s: %d of %d positives missed, %d false accepts; %d findings; report: %s/index.html", head.name,
              head.events.overall.misses, head.events.overall.positives, head.events.overall.false_accepts,

@@ -147,7 +147,7 @@ def report(tmp_path_factory):
         error_analysis.main(["--worst", "3", "--worst-dev", "2"])
     finally:
         os.chdir(cwd)
-    metrics = json.loads((root / "reports/metrics/error_analysis.json").read_text())
+    metrics = json.loads((root / "reports/error_analysis_tables.json").read_text())
     return {"root": root, "params": params, "catalog": catalog, "test": test, "built": built, "metrics": metrics,
             "html": (root / "reports/error_analysis/index.html").read_text()}
 
