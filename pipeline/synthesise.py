@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from synth.recipes import Pools, RecipeError, RecipeSpec, Recipes, draw_split
 from synth.splits import SPLITS, assign_catalog
 
 log = logging.getLogger("datasynth.synthesise")
-METRICS = "reports/metrics/synthesise.json"
+METRICS = Path("reports/metrics/synthesise.json")
 
 
 def recipe_spec(params: Params) -> RecipeSpec:
@@ -40,12 +41,17 @@ def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray) -> dict[str, Pool
             for split in SPLITS}
 
 
+def assign_splits(params: Params, catalog: pd.DataFrame) -> np.ndarray:
+    """Each catalog row's split: speakers and background recordings never cross splits."""
+    split_rng = np.random.default_rng(np.random.SeedSequence([params.seed, 0x5917]))
+    return assign_catalog(catalog["kind"].to_numpy(object), catalog["split_group"].to_numpy(object),
+                          dict(params.synthesise.split_fractions), split_rng)
+
+
 def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, np.ndarray]:
     """All recipes (train, then dev, then test) and each catalog row's split."""
     spec = recipe_spec(params)
-    split_rng = np.random.default_rng(np.random.SeedSequence([params.seed, 0x5917]))
-    clip_split = assign_catalog(catalog["kind"].to_numpy(object), catalog["split_group"].to_numpy(object),
-                                dict(params.synthesise.split_fractions), split_rng)
+    clip_split = assign_splits(params, catalog)
     pools, stats = split_pools(catalog, clip_split), clip_stats(catalog)
     parts, first_id = [], 0
     for split in SPLITS:
@@ -81,6 +87,20 @@ def summary(recipes: Recipes, catalog: pd.DataFrame, clip_split: np.ndarray) -> 
     return metrics
 
 
+def write_outputs(root: Path, params: Params, catalog: pd.DataFrame, recipes: Recipes,
+                  clip_split: np.ndarray) -> dict:
+    """data/synth/ (recipes.parquet, clip_splits.parquet) atomically, then the stage's metrics."""
+    table = recipe_table(params, recipes, file_sha256(root / CATALOG_DIR / "catalog.parquet"))
+    with atomic_dir(root / SYNTH_DIR) as out:
+        pq.write_table(table, out / "recipes.parquet", compression="zstd")
+        splits = pd.DataFrame({"clip_index": catalog["clip_index"], "clip_id": catalog["clip_id"],
+                               "kind": catalog["kind"], "split_group": catalog["split_group"], "split": clip_split})
+        splits.to_parquet(out / "clip_splits.parquet", index=False)
+    metrics = summary(recipes, catalog, clip_split)
+    write_json(root / METRICS, metrics)
+    return metrics
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
@@ -91,15 +111,8 @@ def main() -> None:
         recipes, clip_split = synthesise(params, catalog)
     except RecipeError as exc:
         raise DataError(f"{CATALOG_DIR}/catalog.parquet: {exc}") from None
-    table = recipe_table(params, recipes, file_sha256(CATALOG_DIR / "catalog.parquet"))
-    with atomic_dir(SYNTH_DIR) as out:
-        pq.write_table(table, out / "recipes.parquet", compression="zstd")
-        splits = pd.DataFrame({"clip_index": catalog["clip_index"], "clip_id": catalog["clip_id"],
-                               "kind": catalog["kind"], "split_group": catalog["split_group"], "split": clip_split})
-        splits.to_parquet(out / "clip_splits.parquet", index=False)
-    metrics = summary(recipes, catalog, clip_split)
-    write_json(METRICS, metrics)
-    log.info("wrote %d recipes to %s (%s)", table.num_rows, SYNTH_DIR,
+    metrics = write_outputs(Path("."), params, catalog, recipes, clip_split)
+    log.info("wrote %d recipes to %s (%s)", len(recipes), SYNTH_DIR,
              ", ".join(f"{s}: {metrics[s]['examples']}" for s in SPLITS))
 
 

@@ -1,5 +1,4 @@
 """Model output shape, and labels aligned with the audio from recipe to output step."""
-import dataclasses
 
 import numpy as np
 import torch

@@ -1,0 +1,146 @@
+"""The `rebuild` flow: the DVC pipeline stage by stage, one Prefect task per stage.
+
+    python -m flows.rebuild [--target STAGE] [--force STAGE ...]          # dvc repro, stage by stage
+    python -m flows.rebuild --set synthesise.examples.train=2000 [--name EXP]   # a tracked `dvc exp run`
+
+DVC decides what is stale (`dvc status`) and runs each stage (`dvc repro --single-item`, so dvc.lock is
+updated); Prefect shows what ran, streams the logs and keeps each stage's summary and metrics as artifacts.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+from prefect.states import Completed, State
+
+from flows import dvc
+from flows.artifacts import StageRun, publish
+
+# collect reads TTS engines, Debian packages and archive URLs: a transient failure is worth a retry.
+# The other stages are deterministic functions of their inputs; a retry would fail the same way.
+RETRIES = {"collect": 2}
+CACHED = re.compile(r"Stage '(?P<stage>[^']+)' is cached")
+RAN = re.compile(r"Running stage '(?P<stage>[^']+)'")
+
+
+def _state(run: StageRun) -> State[StageRun]:
+    """A completed state named after the outcome, so the UI shows 'Skipped' for up-to-date stages."""
+    name = {"skipped": "Skipped", "cached": "Cached"}.get(run.outcome, "Completed")
+    return Completed(name=name, message=f"{run.stage}: {run.outcome}", data=run)
+
+
+@task(task_run_name="{stage}", retry_delay_seconds=10)
+def run_stage(project_dir: str, stage: str, force: bool = False) -> State[StageRun]:
+    """Run one stage with `dvc repro --single-item` unless DVC says it is up to date."""
+    root, log = Path(project_dir), get_run_logger()
+    changes = {"forced": True} if force else dvc.status(root, stage)
+    if not changes:
+        log.info("%s is up to date (dvc status): skipped", stage)
+        run = StageRun(stage, "skipped")
+    else:
+        log.info("%s is stale: %s", stage, ", ".join(changes))
+        args, start = ["repro", "--single-item", *(["--force"] if force else []), stage], time.monotonic()
+        lines = dvc.stream(root, args, log)
+        cached = any(CACHED.search(line) for line in lines)
+        run = StageRun(stage, "cached" if cached else "ran", time.monotonic() - start, changes,
+                       "dvc " + " ".join(args))
+    publish(root, run)
+    return _state(run)
+
+
+def exp_run_args(overrides: list[str], target: str | None, name: str | None) -> list[str]:
+    return ["exp", "run", *(f"-S{o}" for o in overrides), *(["--name", name] if name else []),
+            *([target] if target else [])]
+
+
+@task(task_run_name="dvc exp run {name}")
+def run_experiment(project_dir: str, overrides: list[str], target: str | None, name: str | None) -> dict[str, str]:
+    """`dvc exp run -S ...`: the (target's) pipeline as one DVC experiment; returns {stage: ran | cached}."""
+    lines = dvc.stream(Path(project_dir), exp_run_args(overrides, target, name), get_run_logger())
+    ran = {m["stage"]: "ran" for line in lines if (m := RAN.search(line))}
+    return ran | {m["stage"]: "cached" for line in lines if (m := CACHED.search(line))}
+
+
+@task(task_run_name="{stage}")
+def report_stage(project_dir: str, stage: str, outcome: str, command: str) -> State[StageRun]:
+    """An experiment's stage: `dvc exp run` already ran it (or found it up to date); publish its results."""
+    run = StageRun(stage, outcome, command=command if outcome != "skipped" else "")
+    publish(Path(project_dir), run)
+    return _state(run)
+
+
+def experiment_overrides(set_params: dict[str, str] | None, examples_train: int | None,
+                         epochs: int | None) -> list[str]:
+    """Flow parameters as `dvc exp run -S` overrides (key=value, params.yaml keys)."""
+    overrides = dict(set_params or {})
+    if examples_train is not None:
+        overrides["synthesise.examples.train"] = str(examples_train)
+    if epochs is not None:  # the training profile is picked by device: set both
+        overrides |= {f"train.profiles.{device}.epochs": str(epochs) for device in ("cpu", "cuda")}
+    return [f"{key}={value}" for key, value in overrides.items()]
+
+
+@flow(name="rebuild")
+def rebuild(project_dir: str = ".", target: str | None = None, force: list[str] | None = None,
+            set_params: dict[str, str] | None = None, examples_train: int | None = None,
+            epochs: int | None = None, experiment_name: str | None = None) -> list[StageRun]:
+    """Bring the pipeline (or `target` and its upstream stages) up to date.
+
+    With `set_params`, `examples_train` or `epochs` the run is a DVC experiment (`dvc exp run -S`), listed
+    by `dvc exp show` under `experiment_name` (default: this flow run's name)."""
+    root = Path(project_dir).resolve()
+    order = dvc.stages(root, target)
+    if unknown := set(force or ()) - set(order):
+        raise ValueError(f"force: {sorted(unknown)} are not among the stages to run {order}")
+    overrides = experiment_overrides(set_params, examples_train, epochs)
+    if not overrides:
+        return [run_stage.with_options(retries=RETRIES.get(stage, 0))(
+            str(root), stage, stage in (force or []), return_state=True).result() for stage in order]
+    if force:
+        raise ValueError("force is for plain rebuilds; an experiment reruns what its params make stale")
+    if not dvc.has_commit(root):
+        raise ValueError(f"{root}: DVC experiments need a git commit to branch from (git commit first)")
+    name = experiment_name or flow_run.get_name()  # links the DVC experiment to this flow run
+    ran = run_experiment(str(root), overrides, target, name)
+    command = "dvc " + " ".join(exp_run_args(overrides, target, name))
+    return [report_stage(str(root), stage, ran.get(stage, "skipped"), command, return_state=True).result()
+            for stage in order]
+
+
+def parse_set(items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set expects key=value, got {item!r}")
+        pairs[key] = value
+    return pairs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project-dir", default=".", help="the repository root (default: .)")
+    parser.add_argument("--target", help="stop after this stage (it and its upstream stages only)")
+    parser.add_argument("--force", nargs="+", default=[], metavar="STAGE", help="rerun these even if up to date")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="param override, e.g. synthesise.examples.train=2000: runs a DVC experiment")
+    parser.add_argument("--name", help="the DVC experiment's name (with --set)")
+    args = parser.parse_args(argv)
+    state = rebuild(project_dir=args.project_dir, target=args.target, force=args.force,
+                    set_params=parse_set(args.set) or None, experiment_name=args.name, return_state=True)
+    if not state.is_completed():
+        print(f"rebuild: {state.name}: {state.message}", file=sys.stderr)
+        return 1
+    for run in state.result():
+        print(f"{run.stage:<16} {run.outcome:<8} {run.seconds:7.1f} s")
+    print(f"flow run {state.state_details.flow_run_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
