@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.events import EventSpec, detect, match, smooth
+from models.events import EventCounts, EventSpec, detect, match, smooth
 from synth.labels import end_steps
 from synth.recipes import Recipes
 
@@ -40,21 +40,11 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class Overall:
-    examples: int
-    hours: float
-    positives: int
-    misses: int
-    false_accepts: int
-    threshold: float
+class Overall(EventCounts):
+    """A split's event totals (as the evaluate stage counts them) plus its size and threshold."""
 
-    @property
-    def frr(self) -> float:
-        return self.misses / self.positives if self.positives else 0.0
-
-    @property
-    def fa_per_hour(self) -> float:
-        return self.false_accepts / self.hours if self.hours else 0.0
+    examples: int = 0
+    threshold: float = 0.5
 
     def as_dict(self) -> dict:
         return {"examples": self.examples, "hours": round(self.hours, 4), "positives": self.positives,
@@ -196,8 +186,9 @@ def split_events(recipes: Recipes, catalog: pd.DataFrame, probabilities: np.ndar
     clips["false_accepts"] = np.bincount(dets.loc[dets["false_accept"], "row"].to_numpy(np.int64), minlength=n)
     clips["misses"] = np.bincount(pos.loc[~pos["hit"], "row"].to_numpy(np.int64), minlength=n)
     hours = len(recipes) * timing.clip_seconds / 3600
-    overall = Overall(len(recipes), hours, len(pos), int((~pos["hit"]).sum()), int(dets["false_accept"].sum()),
-                      float(threshold))
+    overall = Overall(positives=len(pos), misses=int((~pos["hit"]).sum()),
+                      false_accepts=int(dets["false_accept"].sum()), hours=hours, examples=len(recipes),
+                      threshold=float(threshold))
     return SplitEvents(pos, dets, clips, neg, smoothed, overall)
 
 
