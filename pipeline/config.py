@@ -80,6 +80,7 @@ class CollectParams:
     max_word_seconds: float = 1.5
     trim_top_db: float = 35.0
     word_peak_dbfs: float = -1.0
+    speed_variants: tuple[float, ...] = ()
     tts: TTSParams = field(default_factory=TTSParams)
     speech_packages: tuple[str, ...] = ("ktuberling", "asterisk-en")
     backgrounds: tuple[str, ...] = ("ufoai-ambience", "asterisk-moh", "noise")
@@ -99,6 +100,8 @@ class CollectParams:
                "must be > 0 and below collect.max_word_seconds")
         _check(self.trim_top_db > 0, "collect.trim_top_db", "must be > 0")
         _check(self.word_peak_dbfs <= 0, "collect.word_peak_dbfs", "must be <= 0 dBFS")
+        _check(all(0.5 <= f <= 2.0 for f in self.speed_variants), "collect.speed_variants",
+               f"{list(self.speed_variants)}: speed factors must be in 0.5..2.0")
         _check(self.background_window_seconds > 0, "collect.background_window_seconds", "must be > 0")
         _check(self.max_background_windows_per_file >= 1, "collect.max_background_windows_per_file", "must be >= 1")
         _check(self.noise_windows_per_colour >= 0, "collect.noise_windows_per_colour", "must be >= 0")

@@ -162,3 +162,13 @@ def test_noise_recordings_are_independent_and_seeded(tmp_path):
     assert len(raw) == 6 and len({c.split_group for c in raw}) == 6
     assert all(len(c.audio) == 2 * SR for c in raw)
     assert np.array_equal(raw[0].audio, list(noise(params.collect, SR, seed=3))[0].audio)
+
+
+def test_recorded_words_get_tape_speed_variants_in_their_speakers_split(tmp_path):
+    params = tiny_params(tmp_path, speed_variants=[0.9, 1.1])
+    raw = list(folder_clips(user_folder(tmp_path / "recordings"), "activate"))
+    original, slow, fast = prepare(raw[1], params.audio, params.collect)
+    n = len(original.clip.audio)
+    assert abs(len(slow.clip.audio) - n / 0.9) <= 2 and abs(len(fast.clip.audio) - n / 1.1) <= 2
+    assert (slow.clip_id, fast.clip_id) == (f"{original.clip_id}-x090", f"{original.clip_id}-x110")
+    assert slow.clip.speaker == original.clip.speaker and slow.clip.split_group == original.clip.split_group

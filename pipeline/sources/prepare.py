@@ -41,7 +41,8 @@ def prepare(clip: RawClip, audio_params: AudioParams, collect: CollectParams) ->
     audio = resample(to_mono(audio), clip.sample_rate, audio_params.sample_rate)
     if clip.kind == "background":
         return _background_windows(clip, audio, audio_params.sample_rate, collect)
-    return [_word(clip, audio, audio_params.sample_rate, collect)]
+    word = _word(clip, audio, audio_params.sample_rate, collect)
+    return [word] + _speed_variants(word, audio_params.sample_rate, collect)
 
 
 def _checked(clip: RawClip) -> np.ndarray:
@@ -73,6 +74,24 @@ def _word(clip: RawClip, audio: np.ndarray, sr: int, collect: CollectParams) -> 
                            f"not a word (> collect.max_word_seconds = {collect.max_word_seconds})")
     word = fade_edges(peak_normalise(word, collect.word_peak_dbfs), sr)
     return PreparedClip(clip_id(clip), replace(clip, audio=word, sample_rate=sr))
+
+
+def _speed_variants(word: PreparedClip, sr: int, collect: CollectParams) -> list[PreparedClip]:
+    """Tape-speed variants of recorded words (TTS takes are already jittered at synthesis):
+    the same speaker, so a variant always lands in its original's split."""
+    from synth.audio import change_speed
+
+    if word.clip.source.startswith("tts:"):
+        return []
+    out = []
+    for factor in collect.speed_variants:
+        audio = change_speed(word.clip.audio, factor)
+        if collect.min_word_seconds <= len(audio) / sr <= collect.max_word_seconds:
+            suffix = f"x{round(factor * 100):03d}"
+            out.append(PreparedClip(f"{word.clip_id}-{suffix}", replace(
+                word.clip, audio=audio, name=f"{word.clip.name}-{suffix}",
+                origin=f"{word.clip.origin} (speed x{factor:g})")))
+    return out
 
 
 def _background_windows(clip: RawClip, audio: np.ndarray, sr: int, collect: CollectParams) -> list[PreparedClip]:
