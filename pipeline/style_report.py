@@ -111,7 +111,7 @@ def stylise_pair(content: Source, style: Source, images: dict[str, torch.Tensor]
 CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:16px;margin:28px 0 6px}table{border-collapse:collapse}
 td{padding:4px;vertical-align:top;text-align:center;font-size:12px;color:#555}
-img{display:block;max-height:200px;border:1px solid #ddd}.meta{color:#555}code{background:#f3f3f3;padding:1px 4px}"""
+img{display:block;max-height:200px;max-width:15vw;border:1px solid #ddd}.meta{color:#555}code{background:#f3f3f3;padding:1px 4px}"""
 
 
 def cell(src: str, caption: str) -> str:
