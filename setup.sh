@@ -10,6 +10,7 @@ APT_PACKAGES=(
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   ktuberling-data asterisk-core-sounds-en-wav ufoai-sound asterisk-moh-opsound-wav
   opencv-doc
+  chromium          # headless browser for the labelling page's end-to-end test (driven by playwright)
 )
 
 missing=()

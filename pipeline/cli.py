@@ -19,6 +19,7 @@ COMMANDS = {  # name -> (module, one-line help)
     "error-analysis": ("pipeline.error_analysis", "write the HTML error-analysis report"),
     "detect": ("pipeline.detect", "find the trigger word in an audio file: datasynth detect FILE"),
     "stylize": ("pipeline.stylize", "paint a photo in the style of another image: datasynth stylize C S -o OUT"),
+    "label": ("pipeline.labelling.cli", "human labelling study: datasynth label --study resolution | --report"),
 }
 
 
