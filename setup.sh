@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   ktuberling-data asterisk-core-sounds-en-wav ufoai-sound asterisk-moh-opsound-wav
-  opencv-doc
+  opencv-doc plasma-workspace-wallpapers lomiri-wallpapers-20.04 mate-backgrounds tuxpaint-data
   chromium          # headless browser for the labelling page's end-to-end test (driven by playwright)
 )
 

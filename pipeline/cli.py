@@ -18,6 +18,10 @@ COMMANDS = {  # name -> (module, one-line help)
     "evaluate": ("pipeline.evaluate", "event metrics and DET curves on dev and test"),
     "error-analysis": ("pipeline.error_analysis", "write the HTML error-analysis report"),
     "detect": ("pipeline.detect", "find the trigger word in an audio file: datasynth detect FILE"),
+    "daynight-collect": ("pipeline.daynight_collect", "day/night photos + synthetic nights into data/daynight"),
+    "daynight-train": ("pipeline.daynight_train", "train the day/night CNN (models/daynight)"),
+    "daynight-study": ("pipeline.daynight_study", "resolution RES | datasize | summary studies"),
+    "daynight-report": ("pipeline.daynight_report", "write reports/daynight/index.html"),
     "stylize": ("pipeline.stylize", "paint a photo in the style of another image: datasynth stylize C S -o OUT"),
     "label": ("pipeline.labelling.cli", "human labelling study: datasynth label --study resolution | --report"),
 }

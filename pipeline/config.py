@@ -286,6 +286,81 @@ class ValidateParams:
 
 
 @dataclass(frozen=True)
+class DayNightTrainParams:
+    resolution: int = 64
+    epochs: int = 12
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    width: int = 16
+    blocks: int = 2
+    device: str = "auto"
+
+    def validate(self) -> None:
+        _check(isinstance(self.resolution, int) and self.resolution >= 8, "daynight.train.resolution", "must be >= 8")
+        for key in ("epochs", "batch_size", "width", "blocks"):
+            _check(isinstance(getattr(self, key), int) and getattr(self, key) >= 1, f"daynight.train.{key}",
+                   "must be an integer >= 1")
+        _check(self.learning_rate > 0, "daynight.train.learning_rate", "must be > 0")
+        _check(self.device in ("auto", "cpu", "cuda"), "daynight.train.device", f"{self.device!r}: auto, cpu or cuda")
+
+
+@dataclass(frozen=True)
+class DayNightStudyParams:
+    resolutions: tuple[int, ...] = (16, 32, 64)
+    epsilon: float = 0.02
+    fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)
+    target_accuracy: float = 0.97
+
+
+@dataclass(frozen=True)
+class DayNightParams:
+    size: int = 256
+    min_side: int = 64
+    jpeg_quality: int = 92
+    max_photos: int = 0
+    variants_per_class: int = 4
+    split_fractions: dict[str, float] = field(default_factory=lambda: {"train": 0.6, "dev": 0.2, "test": 0.2})
+    sources: dict = field(default_factory=dict)   # name -> {root, globs, one_per_dir?, licence?}
+    exclude: tuple[str, ...] = ()
+    night: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+    pipelines: dict = field(default_factory=dict)  # day / night: albumentations A.to_dict output
+    train: DayNightTrainParams = field(default_factory=DayNightTrainParams)
+    study: DayNightStudyParams = field(default_factory=DayNightStudyParams)
+
+    def validate(self) -> None:
+        _check(isinstance(self.min_side, int) and self.min_side >= 64, "daynight.min_side", "must be >= 64")
+        _check(isinstance(self.size, int) and self.size >= self.min_side, "daynight.size", "must be >= daynight.min_side")
+        _check(1 <= self.jpeg_quality <= 100, "daynight.jpeg_quality", "must be in 1..100")
+        _check(self.max_photos >= 0, "daynight.max_photos", "must be >= 0 (0 = all)")
+        _check(self.variants_per_class >= 1, "daynight.variants_per_class", "must be >= 1")
+        _check(set(self.split_fractions) == {"train", "dev", "test"}
+               and abs(sum(self.split_fractions.values()) - 1) < 1e-6
+               and all(v > 0 for v in self.split_fractions.values()),
+               "daynight.split_fractions", "needs train, dev and test, each > 0, summing to 1")
+        for name, spec in self.sources.items():
+            _check(isinstance(spec, dict) and "root" in spec and isinstance(spec.get("globs"), list)
+                   and set(spec) <= {"root", "globs", "one_per_dir", "licence"}, f"daynight.sources.{name}",
+                   "needs root and a list of globs (optional: one_per_dir, licence)")
+        # Empty = the case study is not configured (params.yaml without a daynight section): checked by its stages.
+        _check(not self.pipelines or set(self.pipelines) == {"day", "night"}, "daynight.pipelines",
+               "needs day and night")
+        for name, spec in self.pipelines.items():
+            _check(isinstance(spec, dict) and isinstance(spec.get("transform"), dict),
+                   f"daynight.pipelines.{name}", "expected albumentations A.to_dict output: {transform: {...}}")
+        self.train.validate()
+        _check(len(self.study.resolutions) >= 1 and all(isinstance(r, int) and r >= 8 for r in self.study.resolutions),
+               "daynight.study.resolutions", "needs integers >= 8")
+        _check(all(r <= self.size for r in self.study.resolutions), "daynight.study.resolutions",
+               f"cannot exceed daynight.size = {self.size}")
+        _check(self.train.resolution <= self.size, "daynight.train.resolution", f"cannot exceed daynight.size = {self.size}")
+        _check(0 <= self.study.epsilon < 1, "daynight.study.epsilon", "must be in [0, 1)")
+        _check(len(self.study.fractions) >= 2 and all(0 < f <= 1 for f in self.study.fractions),
+               "daynight.study.fractions", "needs at least two shares in (0, 1]")
+        _check(0.5 < self.study.target_accuracy < 1, "daynight.study.target_accuracy", "must be in (0.5, 1)")
+
+
+@dataclass(frozen=True)
 class Params:
     seed: int = 0
     audio: AudioParams = field(default_factory=AudioParams)
@@ -297,6 +372,7 @@ class Params:
     train: TrainParams = field(default_factory=TrainParams)
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     validate: ValidateParams = field(default_factory=ValidateParams)
+    daynight: DayNightParams = field(default_factory=DayNightParams)
     style: dict = field(default_factory=dict)  # checked where it is used: pipeline/stylize.py (torch-free here)
 
     def check(self) -> "Params":
@@ -310,6 +386,7 @@ class Params:
         self.train.validate()
         self.evaluate.validate()
         self.validate.validate()
+        self.daynight.validate()
         frames = self.features.frames(self.audio.clip_samples)
         steps = self.model.output_steps(frames)
         _check(steps == self.labels.ty, "labels.ty", f"{self.labels.ty} but the model maps {frames} frames "

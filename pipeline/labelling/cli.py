@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.io import DataError
