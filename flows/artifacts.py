@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ class StageRun:
 def publish(root: Path, run: StageRun) -> None:
     files = dvc.metric_files(root, run.stage)
     values, deltas = dvc.metrics(root, files), dvc.metrics_diff(root, files)
-    key = run.stage.replace("_", "-")  # artifact keys allow lowercase letters, digits and dashes
+    key = re.sub(r"[^a-z0-9]+", "-", run.stage.lower())  # artifact keys allow lowercase letters, digits and dashes
     create_markdown_artifact(key=f"{key}-summary", markdown=summary(root, run, values, deltas),
                              description=f"{run.stage}: {run.outcome}")
     if values:

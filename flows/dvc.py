@@ -96,8 +96,11 @@ def outs(root: Path, stage: str) -> list[str]:
 
 
 def _declared(root: Path, stage: str, kind: str) -> list[str]:
-    spec = yaml.safe_load((root / "dvc.yaml").read_text())["stages"][stage]
-    return [next(iter(entry)) if isinstance(entry, dict) else entry for entry in spec.get(kind, [])]
+    name, _, item = stage.partition("@")  # 'daynight_resolution@16': one instance of a foreach stage
+    spec = yaml.safe_load((root / "dvc.yaml").read_text())["stages"][name]
+    spec = spec.get("do", spec)  # a foreach stage declares its outputs in a template with ${item}
+    paths = [next(iter(entry)) if isinstance(entry, dict) else entry for entry in spec.get(kind, [])]
+    return [path.replace("${item}", item) for path in paths]
 
 
 def metrics(root: Path, files: list[str]) -> dict[str, Any]:
