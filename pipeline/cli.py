@@ -20,6 +20,8 @@ COMMANDS = {  # name -> (module, one-line help)
     "detect": ("pipeline.detect", "find the trigger word in an audio file: datasynth detect FILE"),
     "daynight-collect": ("pipeline.daynight_collect", "day/night photos + synthetic nights into data/daynight"),
     "daynight-train": ("pipeline.daynight_train", "train the day/night CNN (models/daynight)"),
+    "daynight-stylize": ("pipeline.daynight_style", "stylise a share of the day/night training images"),
+    "daynight-train-styled": ("pipeline.daynight_train_styled", "retrain the day/night CNN on train + stylised"),
     "daynight-study": ("pipeline.daynight_study", "resolution RES | datasize | summary studies"),
     "daynight-report": ("pipeline.daynight_report", "write reports/daynight/index.html"),
     "stylize": ("pipeline.stylize", "paint a photo in the style of another image: datasynth stylize C S -o OUT"),

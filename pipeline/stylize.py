@@ -23,7 +23,10 @@ from synth.style import StyleConfig, StyleHistory, extractor_for, style_transfer
 
 
 def load_style_config(path: str | Path = DEFAULT_PARAMS) -> StyleConfig:
-    """StyleConfig from params.yaml's `style:` section (every key optional; unknown keys rejected)."""
+    """StyleConfig from params.yaml's `style:` section (every key optional; unknown keys rejected).
+
+    The `augment:` sub-mapping belongs to the daynight_stylize stage (pipeline/daynight_style.py)
+    and is skipped here."""
     path = Path(path)
     raw = {}
     if path.exists():
@@ -33,6 +36,7 @@ def load_style_config(path: str | Path = DEFAULT_PARAMS) -> StyleConfig:
             raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: style: expected a mapping, got {type(raw).__name__}")
+    raw = {key: value for key, value in raw.items() if key != "augment"}
     known = {f.name for f in dataclasses.fields(StyleConfig)}
     unknown = sorted(set(raw) - known)
     if unknown:
