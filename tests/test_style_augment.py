@@ -1,7 +1,6 @@
 """Style augmentation of the day/night training set (pipeline/daynight_style.py, daynight_train_styled)."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import torch
 import yaml
 
 from pipeline.config import ParamsError
-from pipeline.daynight_style import (COLUMNS, AugmentConfig, augment_style_config, load_augment_config, select,
+from pipeline.daynight_style import (COLUMNS, augment_style_config, load_augment_config, select,
                                      stylize_rows)
 from pipeline.daynight_train_styled import compare, delta_block
 from pipeline.stylize import load_style_config
