@@ -53,11 +53,13 @@ def checked(config: StyleConfig, source: str | Path = "params.yaml") -> StyleCon
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ParamsError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    return torch.device(name)
+    """The training stages' device rule; a missing CUDA device is a one-line parameter error here."""
+    from models.training import resolve_device
+
+    try:
+        return resolve_device(name)
+    except RuntimeError:
+        raise ParamsError("--device cuda: no CUDA device is available (use --device cpu or auto)") from None
 
 
 def load_image(path: str | Path, size: int) -> torch.Tensor:
