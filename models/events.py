@@ -100,3 +100,16 @@ def operating_point(det: list[dict], target_fa_per_hour: float) -> dict:
     if meeting:
         return min(meeting, key=lambda r: (r["frr"], -r["threshold"]))
     return min(det, key=lambda r: (r["fa_per_hour"], r["frr"]))
+
+
+def clips_correct(probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float,
+                  spec: EventSpec) -> np.ndarray:
+    """Per clip: True when every positive is detected and nothing else fires (a clip without
+    positives is right when it stays silent). One Bernoulli outcome per clip, so a share of
+    correct clips has a proper binomial (Wilson) interval."""
+    smoothed = smooth(probabilities, spec.smoothing_steps)
+    out = np.zeros(len(positive_ends), bool)
+    for i, (row, ends) in enumerate(zip(smoothed, positive_ends)):
+        hit, fa = match(detect(row, threshold, spec.refractory_steps), ends, spec.match_steps)
+        out[i] = bool(hit.all()) and not fa.any()
+    return out

@@ -24,6 +24,17 @@ class TriggerWordConfig:
     def output_steps(self, frames: int) -> int:
         return (frames - self.conv_kernel) // self.conv_stride + 1
 
+    def macs(self, frames: int) -> int:
+        """Multiply-accumulates of one forward pass over `frames` feature frames (conv, GRUs, head;
+        batch norms and activations left out): the model's compute cost per clip."""
+        steps = self.output_steps(frames)
+        total = steps * self.conv_filters * self.n_features * self.conv_kernel
+        width = self.conv_filters
+        for _ in range(self.gru_layers):
+            total += steps * 3 * (width + self.gru_units) * self.gru_units  # three gates
+            width = self.gru_units
+        return total + steps * width
+
 
 class TriggerWordModel(nn.Module):
     def __init__(self, config: TriggerWordConfig):

@@ -25,13 +25,22 @@ COMMANDS = {  # name -> (module, one-line help)
     "daynight-study": ("pipeline.daynight_study", "resolution RES | datasize | summary studies"),
     "daynight-report": ("pipeline.daynight_report", "write reports/daynight/index.html"),
     "stylize": ("pipeline.stylize", "paint a photo in the style of another image: datasynth stylize C S -o OUT"),
+    "identity-collect": ("pipeline.identity_collect", "items with identities (speakers, words, faces) into data/identity"),
+    "identity-mine": ("pipeline.identity_mine", "mine triplets into data/identity_triplets (versioned manifest)"),
+    "identity-train": ("pipeline.identity_train", "train the identity encoder with triplet loss"),
+    "identity-evaluate": ("pipeline.identity_evaluate", "ROC/EER/TAR, rank-1/5, clustering NMI/ARI vs baselines"),
+    "identity-report": ("pipeline.identity_report", "write reports/identity/index.html"),
+    "enrol": ("pipeline.identity_cli", "enrol an identity: datasynth enrol NAME FILE [FILE ...]"),
+    "verify": ("pipeline.identity_cli", "is FILE this identity? datasynth verify FILE --as NAME"),
+    "identify": ("pipeline.identity_cli", "who is FILE? datasynth identify FILE [--top-k 5]"),
+    "cluster": ("pipeline.identity_cli", "group the files of a folder: datasynth cluster DIR [--out OUT]"),
     "label": ("pipeline.labelling.cli", "human labelling study: datasynth label --study resolution | --report"),
 }
 
 
 def usage() -> str:
     lines = ["usage: datasynth COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += [f"  {name:<20} {help_}" for name, (_, help_) in COMMANDS.items()]
     return "\n".join(lines + ["", "`datasynth COMMAND --help` shows a command's options."])
 
 

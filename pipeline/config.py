@@ -8,24 +8,12 @@ from typing import Any
 
 import yaml
 
+from pipeline.config_checks import ParamsError  # noqa: F401  (re-exported: stages import it from here)
+from pipeline.config_checks import check as _check
+from pipeline.config_checks import check_range as _check_range
+from pipeline.identity_params import IdentityParams
+
 DEFAULT_PARAMS = Path("params.yaml")
-
-
-class ParamsError(ValueError):
-    """A parameter is missing, of the wrong type or out of range (names the param)."""
-
-
-def _check(ok: bool, name: str, message: str) -> None:
-    if not ok:
-        raise ParamsError(f"params.yaml: {name}: {message}")
-
-
-def _check_range(pair: tuple, name: str, lo: float | None = None, hi: float | None = None) -> None:
-    _check(len(pair) == 2 and pair[0] <= pair[1], name, f"expected [low, high] with low <= high, got {list(pair)}")
-    if lo is not None:
-        _check(pair[0] >= lo, name, f"low end {pair[0]} is below {lo}")
-    if hi is not None:
-        _check(pair[1] <= hi, name, f"high end {pair[1]} is above {hi}")
 
 
 @dataclass(frozen=True)
@@ -360,6 +348,52 @@ class DayNightParams:
         _check(0.5 < self.study.target_accuracy < 1, "daynight.study.target_accuracy", "must be in (0.5, 1)")
 
 
+# --- studies: sample-rate ladder of the trigger-word model (pipeline/audio_rate_study.py) ---
+@dataclass(frozen=True)
+class AudioRateStudyParams:
+    rates: tuple[int, ...] = ()   # empty = not configured (params.yaml without the section): checked by its stages
+    epsilon: float = 0.02
+    epochs: int = 2
+    train_clips: int = 96
+    dev_clips: int = 160
+    batch_size: int = 16
+
+    def profile(self) -> TrainProfile:
+        """The study's training budget, in the train stage's terms: every chosen clip once per epoch."""
+        return TrainProfile(self.epochs, self.train_clips, self.batch_size)
+
+    def validate(self, audio: AudioParams, features: FeatureParams) -> None:
+        from synth.sample_rates import rate_features  # pure, torch-free
+
+        name = "studies.audio_rate"
+        _check(all(isinstance(r, int) and not isinstance(r, bool) for r in self.rates), f"{name}.rates",
+               f"{list(self.rates)}: needs integer rates in Hz")
+        _check(len(set(self.rates)) == len(self.rates), f"{name}.rates", f"{list(self.rates)} repeats a rate")
+        for rate in self.rates:
+            _check(rate <= audio.sample_rate, f"{name}.rates", f"{rate} Hz is above audio.sample_rate = "
+                   f"{audio.sample_rate}: the data holds nothing above {audio.sample_rate // 2} Hz, so the rung would "
+                   f"only upsample; use rates <= {audio.sample_rate}")
+            try:
+                rate_features(rate, audio.sample_rate, audio.clip_samples, features.n_fft, features.hop_length,
+                              features.kind, features.n_mels)
+            except ValueError as exc:
+                raise ParamsError(f"params.yaml: {name}.rates: {exc}") from None
+        _check(0 <= self.epsilon < 1, f"{name}.epsilon", "must be in [0, 1)")
+        for key in ("epochs", "train_clips", "dev_clips", "batch_size"):
+            value = getattr(self, key)
+            _check(isinstance(value, int) and not isinstance(value, bool) and value >= 1, f"{name}.{key}",
+                   "must be an integer >= 1")
+
+
+@dataclass(frozen=True)
+class StudiesParams:
+    audio_rate: AudioRateStudyParams = field(default_factory=AudioRateStudyParams)
+
+    def validate(self, audio: AudioParams, features: FeatureParams) -> None:
+        self.audio_rate.validate(audio, features)
+# --- end studies ---
+
+
 @dataclass(frozen=True)
 class Params:
     seed: int = 0
@@ -374,6 +408,8 @@ class Params:
     validate: ValidateParams = field(default_factory=ValidateParams)
     daynight: DayNightParams = field(default_factory=DayNightParams)
     style: dict = field(default_factory=dict)  # checked where it is used: pipeline/stylize.py (torch-free here)
+    identity: IdentityParams = field(default_factory=IdentityParams)
+    studies: StudiesParams = field(default_factory=StudiesParams)  # model studies (sample-rate ladder)
 
     def check(self) -> "Params":
         _check(isinstance(self.seed, int) and self.seed >= 0, "seed", f"{self.seed!r} is not an integer >= 0")
@@ -387,6 +423,8 @@ class Params:
         self.evaluate.validate()
         self.validate.validate()
         self.daynight.validate()
+        self.identity.validate()
+        self.studies.validate(self.audio, self.features)
         frames = self.features.frames(self.audio.clip_samples)
         steps = self.model.output_steps(frames)
         _check(steps == self.labels.ty, "labels.ty", f"{self.labels.ty} but the model maps {frames} frames "

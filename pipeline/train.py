@@ -17,11 +17,12 @@ import torch
 from models.training import (Distributed, all_reduce_mean, autocast, frame_scores, init_distributed,
                              resolve_device, seed_everything)
 from models.trigger_word import TriggerWordConfig, TriggerWordModel
-from pipeline.config import Params, load_params
+from pipeline.config import Params, TrainProfile, load_params
 from pipeline.datasets import load_bank, read_recipes, renderer
 from pipeline.io import atomic_file, run_stage, write_json, write_text
 from synth.dataset import TriggerWordDataset, cpu_loader, device_batches, epoch_batches
 from synth.features import Features, FeatureSpec
+from synth.recipes import Recipes
 from synth.splits import SPLITS
 
 log = logging.getLogger("datasynth.train")
@@ -40,31 +41,46 @@ def model_config(params: Params) -> TriggerWordConfig:
     return TriggerWordConfig(n_features=params.features.n_features, **dataclasses.asdict(params.model))
 
 
-class Trainer:
-    """One training run: the model, its optimiser and the way batches reach the device."""
+def clips_used(recipes: Recipes, rows: np.ndarray) -> np.ndarray:
+    """Catalog rows (backgrounds and inserts) that rendering `rows` of `recipes` reads."""
+    inserts = recipes.insert_clip[rows][recipes.insert_mask[rows]]
+    return np.unique(np.concatenate([recipes.background_clip[rows], inserts]))
 
-    def __init__(self, params: Params, dist_info: Distributed, device: torch.device):
+
+class Trainer:
+    """One training run: the model, its optimiser and the way batches reach the device.
+
+    The train stage uses every recipe of each split, `train.profiles` and the params' features. A study
+    (pipeline/audio_rate_study.py) passes its own budget (`profile`), recipe rows per split (`splits`: only
+    their clips are loaded) and feature front end (`features`, with a `spec`; the model's input width follows it).
+    """
+
+    def __init__(self, params: Params, dist_info: Distributed, device: torch.device,
+                 profile: TrainProfile | None = None, splits: dict[str, np.ndarray] | None = None,
+                 features: torch.nn.Module | None = None):
         self.params, self.dist, self.device = params, dist_info, device
-        self.profile = params.train.profile(device.type)
+        self.profile = profile if profile is not None else params.train.profile(device.type)
         data = read_recipes()
-        self.splits = {s: np.flatnonzero(data.recipes.split == i) for i, s in enumerate(SPLITS)}
-        bank = load_bank(data.catalog)
+        if splits is None:
+            self.splits = {s: np.flatnonzero(data.recipes.split == i) for i, s in enumerate(SPLITS)}
+            bank = load_bank(data.catalog)
+        else:
+            self.splits = splits
+            bank = load_bank(data.catalog, rows=clips_used(data.recipes, np.concatenate(list(splits.values()))))
         self.dataset = TriggerWordDataset(data.recipes, renderer(params, bank), params.audio.clip_samples,
                                           params.labels.ty, params.labels.ones_after_end)
         self.device_renderer = renderer(params, bank, str(device)) if device.type == "cuda" else None
-        self.features = Features(feature_spec(params)).to(device)
-        self.model = TriggerWordModel(model_config(params)).to(device)
+        self.features = (features if features is not None else Features(feature_spec(params))).to(device)
+        config = dataclasses.replace(model_config(params), n_features=self.features.spec.n_features)
+        self.model = TriggerWordModel(config).to(device)
         self.ddp = (torch.nn.parallel.DistributedDataParallel(self.model) if dist_info.enabled else self.model)
         t = params.train
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
-        total = self.profile.epochs * len(self._batches(0, train=True))
+        total = self.profile.epochs * len(self._batches(0))
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, t.learning_rate, total_steps=total)
         self.loss = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(t.positive_weight, device=device))
 
-    def _batches(self, epoch: int, train: bool) -> list[np.ndarray]:
-        if not train:
-            dev = self.splits["dev"][:DEV_EXAMPLES]
-            return [dev[i : i + self.profile.batch_size] for i in range(0, len(dev), self.profile.batch_size)]
+    def _batches(self, epoch: int) -> list[np.ndarray]:
         train_rows = self.splits["train"]
         batches = epoch_batches(len(train_rows), self.profile.examples_per_epoch, self.profile.batch_size,
                                 self.params.seed, epoch, self.dist.rank, self.dist.world_size)
@@ -78,7 +94,7 @@ class Trainer:
     def train_epoch(self, epoch: int, progress) -> float:
         self.ddp.train()
         self.features.train()
-        batches = self._batches(epoch, train=True)
+        batches = self._batches(epoch)
         task = progress.add_task(f"epoch {epoch + 1}/{self.profile.epochs}", total=len(batches))
         total = 0.0
         for audio, labels in self._stream(batches):
@@ -95,19 +111,25 @@ class Trainer:
         return all_reduce_mean(total / max(len(batches), 1), self.dist, self.device)
 
     @torch.no_grad()
-    def score_dev(self) -> dict[str, float]:
+    def predict(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Per-step probabilities and labels of recipe `rows` (eval mode), and the mean batch loss."""
         self.model.eval()
         self.features.eval()
+        size = self.profile.batch_size
         losses, probs, labels_all = [], [], []
-        for audio, labels in self._stream(self._batches(0, train=False)):
+        for audio, labels in self._stream([rows[i : i + size] for i in range(0, len(rows), size)]):
             audio, labels = audio.to(self.device), labels.to(self.device)
             with autocast(self.device):
                 logits = self.model(self.features(audio)).float()
             losses.append(float(self.loss(logits, labels)))
             probs.append(torch.sigmoid(logits).cpu().numpy())
             labels_all.append(labels.cpu().numpy())
-        scores = frame_scores(np.concatenate(probs), np.concatenate(labels_all))
-        return {"dev_loss": float(np.mean(losses)), **{f"dev_{k}": v for k, v in scores.items()}}
+        return np.concatenate(probs), np.concatenate(labels_all), float(np.mean(losses))
+
+    def score_dev(self) -> dict[str, float]:
+        probs, labels, loss = self.predict(self.splits["dev"][:DEV_EXAMPLES])
+        scores = frame_scores(probs, labels)
+        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in scores.items()}}
 
     def checkpoint(self, path: Path, epoch: int, scores: dict) -> None:
         state = {"model": self.model.state_dict(), "model_config": dataclasses.asdict(self.model.config),

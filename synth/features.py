@@ -51,3 +51,37 @@ class Features(torch.nn.Module):
         if self.training and self.spec.spec_augment:
             x = self.masks(x)
         return x
+
+
+class ResampledFeatures(torch.nn.Module):
+    """Waveforms at `base_rate` -> the features of the same audio at a lower rate (the sample-rate ladder).
+
+    Resamples on the fly (torchaudio's windowed-sinc resampler, in float32 on any device), analyses
+    with the window and hop scaled to the rate (synth.sample_rates.rate_features), then resizes the
+    time axis linearly to the base rate's frame count, so the model's time axis and labels do not
+    change with the rate. SpecAugment masks come after the resize: same widths in time at every rate.
+    """
+
+    def __init__(self, settings, base_rate: int, kind: str = "spectrogram", n_mels: int = 40,
+                 spec_augment: bool = False, time_mask: int = 40):
+        super().__init__()
+        import torchaudio.transforms as T
+
+        self.settings = settings
+        self.spec = FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels, spec_augment,
+                                settings.freq_mask, time_mask)
+        self.resample = (T.Resample(base_rate, settings.sample_rate) if settings.sample_rate != base_rate
+                         else torch.nn.Identity())
+        self.features = Features(FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels))
+        self.masks = torch.nn.Sequential(T.FrequencyMasking(max(settings.freq_mask, 1)), T.TimeMasking(time_mask))
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """(batch, base-rate samples) -> (batch, n_features, target_frames)."""
+        with torch.autocast(device_type=waveforms.device.type, enabled=False):
+            x = self.features(self.resample(waveforms.float()))
+            if x.shape[-1] != self.settings.target_frames:
+                x = torch.nn.functional.interpolate(x, size=self.settings.target_frames, mode="linear",
+                                                    align_corners=True)
+        if self.training and self.spec.spec_augment:
+            x = self.masks(x)
+        return x
