@@ -42,7 +42,9 @@ class AudioEncoder(torch.nn.Module):
                        torch.nn.ReLU(inplace=True), torch.nn.MaxPool2d(2, ceil_mode=True)]
             c_in = c_out
         self.cnn = torch.nn.Sequential(*blocks)
-        self.head = torch.nn.Linear(2 * c_in, spec.dim)
+        # BatchNorm before the projection spreads even an untrained encoder's outputs over the sphere;
+        # without it they start bunched together and online batch-hard mining collapses to loss = margin.
+        self.head = torch.nn.Sequential(torch.nn.BatchNorm1d(2 * c_in), torch.nn.Linear(2 * c_in, spec.dim))
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         x = self.features(waveforms)                                   # (B, mels, frames) in dB

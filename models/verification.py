@@ -15,6 +15,8 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold
 
+from synth.triplets import pairwise_squared_distances
+
 
 def _as_matrix(x: np.ndarray, name: str) -> np.ndarray:
     m = np.asarray(x, dtype=np.float64)
@@ -55,15 +57,12 @@ def _check_scores(distances: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, 
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise squared Euclidean distances [len(a), len(b)] in float64.
-
-    Uses |a|^2 + |b|^2 - 2ab (one matrix product, fast for whole galleries); rounding can make
-    that slightly negative for identical rows, hence the clip at 0."""
+    """Pairwise squared Euclidean distances [len(a), len(b)] in float64 (one matrix product, fast
+    for whole galleries; the miners' formula), after checking the shapes."""
     a, b = _as_matrix(a, "a"), _as_matrix(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a has {a.shape[1]} dims but b has {b.shape[1]}")
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.maximum(d, 0.0)
+    return pairwise_squared_distances(a, b)
 
 
 # ---------------------------------------------------------------------------------------- pairs
