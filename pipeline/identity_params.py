@@ -104,6 +104,8 @@ class IdentityParams:
         _check(self.source != "speakers" or len(self.speakers) >= 2, "identity.speakers", "needs at least 2 speakers")
         _check(self.source != "faces" or bool(self.faces.root or self.faces.lfw), "identity.faces",
                "source is faces: set identity.faces.root (identity folders) or identity.faces.lfw (archive or URL)")
+        _check(self.faces.size == 150, "identity.faces.size",
+               "must be 150: dlib's pretrained face encoder (the baseline) takes 150 px chips")
         _check(self.faces.on_no_face in ("skip", "error"), "identity.faces.on_no_face", "expected skip or error")
         _check(self.faces.small_identities in ("skip", "error"), "identity.faces.small_identities",
                "expected skip or error")

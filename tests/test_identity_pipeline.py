@@ -133,3 +133,17 @@ def test_cli_enrol_verify_identify_cluster(small_project, tmp_path):
     bad.write_text("not audio")
     failed = run(cli + ["identify", str(bad)], cwd=small_project, check=False)
     assert failed.returncode == 1 and "broken.wav" in failed.stderr and "Traceback" not in failed.stderr
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"source": "voices"}, "identity.source"),
+    ({"min_items": 1}, "identity.min_items"),
+    ({"margin": 0.0}, "identity.margin"),
+    ({"source": "faces"}, "identity.faces"),
+    ({"split_fractions": {"train": 0.9, "dev": 0.1}}, "identity.split_fractions"),
+])
+def test_bad_identity_params_name_the_param(change, message):
+    from pipeline.config import ParamsError
+
+    with pytest.raises(ParamsError, match=message):
+        replace(IdentityParams(), **change).validate()
