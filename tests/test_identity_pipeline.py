@@ -147,3 +147,22 @@ def test_bad_identity_params_name_the_param(change, message):
 
     with pytest.raises(ParamsError, match=message):
         replace(IdentityParams(), **change).validate()
+
+
+def test_words_source_splits_by_voice(small_project, tmp_path):
+    """identity = word of the trigger-word catalog; a voice's clips all land in one split."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(small_project / "data/catalog", tmp_path / "data/catalog")
+    params = yaml.safe_load((small_project / "params.yaml").read_text())
+    params["identity"].update({"source": "words", "clip_seconds": 1.0, "min_items": 3, "max_items": 40})
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    run(["python", "-m", "pipeline.identity_collect"], cwd=tmp_path)
+    items = pd.read_parquet(tmp_path / "data/identity/items.parquet")
+    catalog = pd.read_parquet(tmp_path / "data/catalog/catalog.parquet")
+    assert set(items.identity) <= set(catalog.word) and items.identity.nunique() >= 2
+    assert (items.groupby("utterance").split.nunique() == 1).all()  # utterance = the voice
+    assert (items.groupby("identity").split.apply(lambda s: (s == "train").sum()) >= 2).all()
+    assert json.loads((tmp_path / "data/identity/meta.json").read_text())["source"] == "words"

@@ -14,16 +14,20 @@ SR = 8000
 
 
 def voices(identities: int = 4, per_identity: int = 8, seconds: float = 0.4, seed: int = 0):
-    """Each 'speaker' is a harmonic voice with its own pitch and brightness; items jitter both and add noise."""
+    """Each 'speaker' is a vocal-tract resonance (a formant at its own frequency) over harmonics of
+    a pitch drawn afresh for every item: the pitch, which dominates an untrained encoder, says
+    nothing about who it is; the spectral envelope does."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(SR * seconds)) / SR
     rows, labels = [], []
     for who in range(identities):
-        f0, tilt = 110 * 1.35 ** who, 0.4 + 0.15 * who
+        formant = 500.0 * 1.5 ** who
         for _ in range(per_identity):
-            f = f0 * rng.uniform(0.97, 1.03)
-            wave = sum(tilt ** h * np.sin(2 * np.pi * f * (h + 1) * t + rng.uniform(0, 6.3)) for h in range(8))
-            wave = wave / np.abs(wave).max() * rng.uniform(0.3, 0.8) + rng.normal(0, 0.02, len(t))
+            f0 = rng.uniform(100, 260)
+            harmonics = np.arange(1, int(3800 / f0))
+            gains = np.exp(-0.5 * ((harmonics * f0 - formant) / 180.0) ** 2) + 0.02
+            wave = sum(g * np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3)) for h, g in zip(harmonics, gains))
+            wave = wave / np.abs(wave).max() * rng.uniform(0.3, 0.8) + rng.normal(0, 0.01, len(t))
             rows.append(np.clip(wave * 32767, -32768, 32767).astype(np.int16))
             labels.append(who)
     return np.stack(rows), np.array(labels)
