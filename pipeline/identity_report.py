@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.config import load_params
 from pipeline.daynight_report import figure_uri
 from pipeline.identity_data import read_items
-from pipeline.identity_evaluate import EVAL_DIR, METRICS
+from pipeline.identity_evaluate import EVAL_DIR, METRICS, ROC_CSV
 from pipeline.identity_train import CURVE
 from pipeline.io import run_stage, write_text
 from pipeline.report_html import CSS, esc, tile
@@ -131,7 +131,7 @@ def comparison(metrics: dict) -> str:
 
 
 def plots(metrics: dict, embeddings: dict, labels: np.ndarray) -> str:
-    roc = pd.read_csv("reports/plots/identity_roc.csv")
+    roc = pd.read_csv(ROC_CSV)
     curve = pd.read_csv(CURVE) if Path(CURVE).exists() else pd.DataFrame()
 
     def draw_roc(ax):

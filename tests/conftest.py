@@ -46,6 +46,17 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """For modules of small torch work: one thread is faster than two on a shared 2-core CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def small_project(tmp_path_factory) -> Path:
     """The whole pipeline (collect ... error_analysis) reproduced on the small CPU config."""

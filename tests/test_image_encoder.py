@@ -10,13 +10,7 @@ from models.image_encoder import ImageEncoder, chips_to_tensor
 from synth.style import WeightsNotFound, mobilenet_weights_path
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small batches: one thread is faster than two on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small batches: one thread beats two on a shared CPU
 
 
 def images(batch: int = 4, size: int = 64, seed: int = 0) -> torch.Tensor:

@@ -22,13 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 SIZE = 64
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny images: one thread is faster than two on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small batches: one thread beats two on a shared CPU
 
 
 @pytest.fixture(scope="module")
