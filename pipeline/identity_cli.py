@@ -23,12 +23,11 @@ from models import clustering, verification
 from models.identity_training import embed
 from pipeline.config import load_params
 from pipeline.identity_data import GALLERY, load_encoder
-from pipeline.identity_sources import fixed_length
+from pipeline.identity_faces import IMAGE_EXTENSIONS
+from pipeline.identity_sources import AUDIO_SUFFIXES, audio_file_item
 from pipeline.io import DataError, atomic_dir, atomic_file
 
 ENROLLED = Path("data/identity_enrolled.npz")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".gsm")
 
 
 def load_item(path: Path, spec, params) -> np.ndarray:
@@ -40,12 +39,9 @@ def load_item(path: Path, spec, params) -> np.ndarray:
             return FaceAligner(size=params.faces.size).align(read_rgb(path), str(path))
         except FaceError as exc:
             raise DataError(str(exc)) from None
-    from pipeline.sources.base import read_audio
-    from synth.audio import resample, to_mono
     from synth.catalog import to_pcm16
 
-    audio, sr = read_audio(path, str(path))
-    clip = fixed_length(resample(to_mono(audio), sr, spec.sample_rate), spec.sample_rate, params)
+    clip = audio_file_item(path, spec.sample_rate, params)
     if clip is None:
         raise DataError(f"{path}: less than {params.min_speech_seconds} s of speech above the silence floor")
     return to_pcm16(clip)
@@ -105,7 +101,7 @@ def identify(path: Path, top_k: int, threshold: float | None) -> None:
 
 
 def cluster(directory: Path, k: int | None, out: Path | None, seed: int) -> pd.DataFrame:
-    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES + AUDIO_SUFFIXES)
+    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS + AUDIO_SUFFIXES)
     if len(files) < 3:
         raise DataError(f"{directory}: {len(files)} audio or image files; clustering needs at least 3")
     emb = encode_files(files)

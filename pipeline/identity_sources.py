@@ -20,7 +20,7 @@ from synth.audio import loop_to_length, resample, to_mono, trim_silence
 from synth.catalog import to_pcm16
 
 log = logging.getLogger("datasynth")
-SPEAKER_SUFFIXES = (".wav", ".gsm", ".flac", ".ogg")   # asterisk's French and Colombian prompts are raw GSM
+AUDIO_SUFFIXES = (".wav", ".gsm", ".flac", ".ogg", ".mp3")   # asterisk's French and Colombian prompts are raw GSM
 TRIM_DB = 35.0
 
 
@@ -36,6 +36,12 @@ def fixed_length(audio: np.ndarray, sr: int, params: IdentityParams) -> np.ndarr
     return loop_to_length(speech, params.clip_samples)
 
 
+def audio_file_item(path: Path, sample_rate: int, params: IdentityParams) -> np.ndarray | None:
+    """One recording as an item: mono, at `sample_rate`, speech cut or repeated to clip_seconds."""
+    audio, sr = read_audio(path, str(path))
+    return fixed_length(resample(to_mono(audio), sr, sample_rate), sample_rate, params)
+
+
 def speaker_items(params: IdentityParams, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """identity.speakers: {name: [folders]}; up to max_items clips per speaker, drawn at random."""
     rows, clips = [], []
@@ -47,8 +53,7 @@ def speaker_items(params: IdentityParams, seed: int) -> tuple[pd.DataFrame, np.n
             if params.max_items and kept >= params.max_items:
                 break
             path, root = files[i]
-            audio, sr = read_audio(path, str(path))
-            clip = fixed_length(resample(to_mono(audio), sr, params.sample_rate), params.sample_rate, params)
+            clip = audio_file_item(path, params.sample_rate, params)
             if clip is None:
                 continue
             utterance = path.relative_to(root).with_suffix("").as_posix()
@@ -67,7 +72,7 @@ def _speaker_files(identity: str, folders) -> list[tuple[Path, Path]]:
                             "(the default speakers come from the asterisk-core-sounds-*-wav and asterisk-prompt-* "
                             "Debian packages: ./setup.sh installs them)")
         files += [(p, folder) for p in sorted(folder.rglob("*"))
-                  if p.is_file() and p.suffix.lower() in SPEAKER_SUFFIXES]
+                  if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
     return files
 
 
