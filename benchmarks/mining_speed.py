@@ -1,4 +1,4 @@
-"""How fast the offline miners (synth/triplets.py) and the pair metrics scale with the catalog.
+"""How fast the offline miners (synth/identity/triplets.py) and the pair metrics scale with the catalog.
 
     python benchmarks/mining_speed.py [--items 1000 4000 10000] [--identities 100] [--dim 128]
 
@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.verification import kfold_threshold_accuracy  # noqa: E402
-from synth.triplets import STRATEGIES, mine, pairwise_squared_distances  # noqa: E402
+from models.identity.verification import kfold_threshold_accuracy  # noqa: E402
+from synth.identity.triplets import STRATEGIES, mine, pairwise_squared_distances  # noqa: E402
 
 
 def embeddings(items: int, identities: int, dim: int, rng: np.random.Generator):

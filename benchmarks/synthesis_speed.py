@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.config import load_params  # noqa: E402
-from pipeline.synthesise import recipe_spec  # noqa: E402
-from synth.catalog import ClipBank  # noqa: E402
-from synth.recipes import ClipStats, Pools, draw_split  # noqa: E402
-from synth.render import NumpyRenderer, TorchRenderer, impulse_responses  # noqa: E402
+from pipeline.common.params import load_params  # noqa: E402
+from pipeline.triggerword.synthesise import recipe_spec  # noqa: E402
+from synth.common.catalog import ClipBank  # noqa: E402
+from synth.triggerword.recipes import ClipStats, Pools, draw_split  # noqa: E402
+from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses  # noqa: E402
 
 PARAMS = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
 SPEC = recipe_spec(PARAMS)  # the default recipe: same inserts, SNRs and reverb share as the pipeline
@@ -41,7 +41,7 @@ def synthetic_bank() -> tuple[ClipBank, Pools]:
 
 
 def catalog_bank(catalog_dir: Path) -> tuple[ClipBank, Pools]:
-    from pipeline.datasets import load_bank, read_catalog
+    from pipeline.common.catalog import load_bank, read_catalog
 
     catalog = read_catalog(catalog_dir)
     kind = catalog["kind"].to_numpy(object)

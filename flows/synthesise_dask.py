@@ -1,9 +1,9 @@
-"""The synthesise stage fanned out by shard over a Dask cluster, byte-identical to `python -m pipeline.synthesise`.
+"""The synthesise stage fanned out by shard over a Dask cluster, byte-identical to `python -m pipeline.triggerword.synthesise`.
 
     python -m flows.synthesise_dask [--project-dir .] [--workers 2] [--processes]  # a LocalCluster
     python -m flows.synthesise_dask --address tcp://scheduler:8786                  # an existing cluster
 
-Each shard is seeded by (seed, split, shard) alone (synth.recipes.shard_rng), so where a shard runs cannot
+Each shard is seeded by (seed, split, shard) alone (synth.triggerword.recipes.shard_rng), so where a shard runs cannot
 change it; the shards are concatenated in shard order and written as the stage writes them.
 """
 from __future__ import annotations
@@ -16,11 +16,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
-from pipeline.config import load_params
-from pipeline.datasets import CATALOG_DIR, clip_stats, read_catalog
-from pipeline.synthesise import assign_splits, recipe_spec, split_pools, write_outputs
-from synth.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
-from synth.splits import SPLITS
+from pipeline.common.params import load_params
+from pipeline.triggerword.datasets import clip_stats
+from pipeline.common.catalog import CATALOG_DIR, read_catalog
+from pipeline.triggerword.synthesise import assign_splits, recipe_spec, split_pools, write_outputs
+from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
+from synth.common.splits import SPLITS
 
 
 # NO_CACHE: the inputs are arrays Prefect need not hash, and a shard is cheaper to draw than to look up.
@@ -43,7 +44,7 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
         n = params.synthesise.examples[split]
         check_pools(pools[split], spec, split)  # the same clear error as the single-process stage
         futures += [shard_task.submit(split, shard, n, pools[split], stats, spec, params.seed, size, first_id)
-                    for shard in range(max(1, -(-n // size)))]  # as many shards as synth.recipes.draw_split
+                    for shard in range(max(1, -(-n // size)))]  # as many shards as synth.triggerword.recipes.draw_split
         first_id += n
     get_run_logger().info("drawing %d shards of up to %d recipes", len(futures), size)
     recipes = Recipes.concat([future.result() for future in futures])  # shard order, not finishing order

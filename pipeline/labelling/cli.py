@@ -10,7 +10,7 @@ import ipaddress
 import logging
 from urllib.parse import quote
 
-from pipeline.io import DataError
+from pipeline.common.io import DataError
 
 log = logging.getLogger("datasynth.label")
 DEFAULT_LADDER = [16, 32, 64, 128, 256]
@@ -90,6 +90,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from pipeline.io import run_stage
+    from pipeline.common.io import run_stage
 
     run_stage(main, "label")

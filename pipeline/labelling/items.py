@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from pipeline.io import DataError
+from pipeline.common.io import DataError
 
 COLUMNS = {"image_id", "path", "label", "split"}
 LABELS = ("day", "night")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.io import write_json, write_text
+from pipeline.common.io import write_json, write_text
 from pipeline.labelling.report_page import report_html
 
 Z95 = 1.959963984540054

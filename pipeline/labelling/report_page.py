@@ -1,7 +1,7 @@
 """The study's HTML report: one static page, inline CSS and SVG, nothing else."""
 from __future__ import annotations
 
-from pipeline.report_html import CSS, esc
+from pipeline.common.html import CSS, esc
 
 WIDTH, HEIGHT, PAD = 560, 220, 36
 

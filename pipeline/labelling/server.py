@@ -9,7 +9,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from pipeline.io import DataError
+from pipeline.common.io import DataError
 from pipeline.labelling.items import LABELS, StudyImage, draw, render
 from pipeline.labelling.page import PAGE
 from pipeline.labelling.store import Store, StudyError

@@ -1,0 +1,49 @@
+"""Loading a trained trigger-word checkpoint and running it on waveforms."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.triggerword.lecture import TriggerWordConfig, TriggerWordModel
+from synth.common.features import Features, FeatureSpec
+
+
+@dataclass
+class Detector:
+    """A trained model with the feature front-end and facts it was trained with."""
+
+    model: TriggerWordModel
+    features: Features
+    clip_samples: int
+    ty: int
+    meta: dict
+
+    @property
+    def sample_rate(self) -> int:
+        return self.features.spec.sample_rate
+
+    @torch.no_grad()
+    def probabilities(self, waveforms: np.ndarray | torch.Tensor, batch_size: int = 16) -> np.ndarray:
+        """(n, clip_samples) waveforms -> (n, ty) per-step probabilities."""
+        device = next(self.model.parameters()).device
+        out = []
+        for start in range(0, len(waveforms), batch_size):
+            batch = torch.as_tensor(waveforms[start : start + batch_size], dtype=torch.float32, device=device)
+            out.append(torch.sigmoid(self.model(self.features(batch)).float()).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.ty), np.float32)
+
+
+def load_detector(path: str | Path, device: str = "cpu") -> Detector:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no trained model; run `dvc repro train` first")
+    state = torch.load(path, map_location=device, weights_only=False)
+    model = TriggerWordModel(TriggerWordConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    features = Features(FeatureSpec(**state["features"]))
+    model.to(device).eval()
+    features.to(device).eval()
+    return Detector(model, features, int(state["clip_samples"]), int(state["labels"]["ty"]), state)

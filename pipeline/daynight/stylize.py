@@ -1,0 +1,166 @@
+"""Stage `daynight_stylize`: paint a share of the day/night training images in a few styles.
+
+    python -m pipeline.daynight.stylize      (datasynth daynight-stylize)
+
+Settings live in params.yaml under `style.augment` (ignored by `load_style_config`); the loss
+weights and layers come from the rest of the `style:` section, `steps`/`size` from `style.augment`.
+
+Writes data/daynight_styled/ (replaced atomically):
+  images/train/<image_id>.jpg  the stylised images, `style.augment.size` px on the longer side
+  images.parquet               the day/night manifest's columns, one row per stylised image:
+      split "train", synthetic True, label = the content image's label, source "style:<style id>",
+      recipe = JSON {content, style, alpha, beta, tv_weight, steps, size, seed, ...}
+Images are chosen from the train split only, per label (so the classes stay balanced), with a
+generator seeded from `seed`; styles are dealt round-robin over the chosen images.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from pipeline.common.params import DEFAULT_PARAMS, ParamsError, load_params
+from pipeline.common.io import DataError, atomic_dir, write_json
+from pipeline.common.images import Source, load_image, readable_path, save_image
+from pipeline.common.style_config import checked, load_style_config
+from synth.common.style_transfer import FeatureExtractor, StyleConfig, extractor_for, style_transfer
+
+log = logging.getLogger("datasynth.daynight")
+IN_DIR = Path("data/daynight")
+OUT_DIR = Path("data/daynight_styled")
+METRICS = Path("reports/metrics/daynight_stylize.json")
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+STYLE_FILES = {"starry_night": OPENCV_DATA / "starry_night.jpg", "graf1": OPENCV_DATA / "graf1.png"}
+COLUMNS = ["image_id", "path", "label", "split", "source", "synthetic", "recipe", "photo_id", "licence",
+           "original_path", "brightness"]
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    share: float = 0.25                       # of the training images, per label
+    styles: tuple[str, ...] = ("starry_night", "graf1")
+    steps: int = 30
+    size: int = 96
+
+    def check(self) -> "AugmentConfig":
+        if not 0.0 < float(self.share) <= 1.0:
+            raise ValueError(f"augment.share: {self.share!r} must be in (0, 1]")
+        if not self.styles or any(s not in STYLE_FILES for s in self.styles):
+            raise ValueError(f"augment.styles: {list(self.styles)} must be a non-empty list of {sorted(STYLE_FILES)}")
+        if len(set(self.styles)) != len(self.styles):
+            raise ValueError(f"augment.styles: {list(self.styles)} has duplicates")
+        for key, low in (("steps", 1), ("size", 16)):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"augment.{key}: {value!r} must be an integer >= {low}")
+        return self
+
+
+def load_augment_config(path: str | Path = DEFAULT_PARAMS) -> AugmentConfig:
+    """AugmentConfig from params.yaml's `style.augment` mapping (every key optional)."""
+    path = Path(path)
+    raw = {}
+    if path.exists():
+        raw = ((yaml.safe_load(path.read_text()) or {}).get("style") or {}).get("augment") or {}
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: style.augment: expected a mapping, got {type(raw).__name__}")
+    known = {f.name for f in dataclasses.fields(AugmentConfig)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ParamsError(f"{path}: style.augment: unknown key(s) {unknown}; known: {sorted(known)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    try:
+        return AugmentConfig(**values).check()
+    except (ValueError, TypeError) as exc:
+        raise ParamsError(f"{path}: style.{exc}") from None
+
+
+def select(frame: pd.DataFrame, share: float, styles: tuple[str, ...], seed: int) -> pd.DataFrame:
+    """The training rows to stylise, each with a `style` column: round(share * n) per label, drawn
+    with a generator seeded from `seed` (independent of the manifest's row order)."""
+    train = frame[frame["split"] == "train"].sort_values("image_id", kind="stable")
+    rng = np.random.default_rng([seed, 0x57A1E])
+    picked = []
+    for label in sorted(train["label"].unique()):
+        rows = train[train["label"] == label]
+        count = min(len(rows), max(1, round(share * len(rows))))
+        picked.append(rows.iloc[np.sort(rng.choice(len(rows), size=count, replace=False))])
+    chosen = pd.concat(picked).sort_values("image_id", kind="stable") if picked else train.iloc[:0]
+    order = rng.permutation(len(chosen))  # deal styles over a shuffled order, so labels get a mix
+    style = np.empty(len(chosen), dtype=object)
+    style[order] = [styles[i % len(styles)] for i in range(len(chosen))]
+    return chosen.assign(style=style).reset_index(drop=True)
+
+
+def recipe(content_id: str, style_id: str, config: StyleConfig) -> dict:
+    return {"content": content_id, "style": style_id, "alpha": config.alpha, "beta": config.beta,
+            "tv_weight": config.tv_weight, "steps": config.steps, "size": config.size, "seed": config.seed,
+            "optimizer": config.optimizer, "init": config.init, "lr": config.lr,
+            "content_layer": config.content_layer, "style_layers": list(config.style_layers)}
+
+
+def stylize_rows(chosen: pd.DataFrame, in_dir: Path, out_dir: Path, style_images: dict[str, torch.Tensor],
+                 config: StyleConfig, extractor: FeatureExtractor) -> pd.DataFrame:
+    """Stylise every chosen row into out_dir/images/train/ and return the styled manifest."""
+    rows = []
+    for row in chosen.itertuples(index=False):
+        content = load_image(in_dir / row.path, config.size)
+        torch.manual_seed(config.seed)
+        image, _ = style_transfer(content, style_images[row.style], extractor, config)
+        image_id = f"{row.image_id}--style-{row.style}"
+        rel = f"images/train/{image_id}.jpg"
+        save_image(image, out_dir / rel)
+        rows.append({"image_id": image_id, "path": rel, "label": row.label, "split": "train",
+                     "source": f"style:{row.style}", "synthetic": True,
+                     "recipe": json.dumps(recipe(row.image_id, row.style, config), sort_keys=True),
+                     "photo_id": row.photo_id, "licence": getattr(row, "licence", ""),
+                     "original_path": getattr(row, "original_path", ""),
+                     "brightness": round(float(image.mean()), 4)})
+    return pd.DataFrame(rows, columns=COLUMNS).astype({"synthetic": bool, "brightness": float})
+
+
+def augment_style_config(base: StyleConfig, augment: AugmentConfig, seed: int) -> StyleConfig:
+    return checked(dataclasses.replace(base, steps=augment.steps, size=augment.size, seed=seed), "style.augment")
+
+
+def main() -> None:
+    params = load_params()
+    augment = load_augment_config()
+    config = augment_style_config(load_style_config(), augment, params.seed)
+    path = IN_DIR / "images.parquet"
+    if not path.is_file():
+        raise DataError(f"{path}: missing; run `dvc repro daynight_collect` first")
+    frame = pd.read_parquet(path)
+    chosen = select(frame, augment.share, augment.styles, params.seed)
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        style_images = {s: load_image(readable_path(Source(s, STYLE_FILES[s], "apt-get install opencv-doc", ""),
+                                                    Path(scratch)), config.size) for s in augment.styles}
+    extractor = extractor_for(config)
+    with atomic_dir(OUT_DIR) as out:
+        styled = stylize_rows(chosen, IN_DIR, out, style_images, config, extractor)
+        styled.to_parquet(out / "images.parquet", index=False)
+    seconds = time.perf_counter() - start
+    counts = styled.groupby(["source", "label"]).size()
+    write_json(METRICS, {"images": len(styled), "train_images": int((frame["split"] == "train").sum()),
+                         "share": augment.share, "steps": config.steps, "size": config.size,
+                         "seconds": round(seconds, 2),
+                         "per_style_label": {f"{s}/{l}": int(n) for (s, l), n in counts.items()}})
+    log.info("daynight_stylize: %d of %d training images stylised (%s) in %.1f s", len(styled),
+             int((frame["split"] == "train").sum()), ", ".join(augment.styles), seconds)
+
+
+if __name__ == "__main__":
+    from pipeline.common.io import run_stage
+
+    run_stage(main, "daynight_stylize")

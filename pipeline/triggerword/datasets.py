@@ -1,0 +1,57 @@
+"""Reading the stage outputs back: catalog, clip bank, recipes, and a renderer for them."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.common.params import Params
+from pipeline.common.catalog import CATALOG_DIR, file_sha256, load_bank, read_catalog
+from pipeline.common.io import DataError
+from synth.common.catalog import CATALOG_COLUMNS, ClipBank
+from synth.triggerword.recipe_table import from_table, table_metadata
+from synth.triggerword.recipes import ClipStats, Recipes
+from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
+
+SYNTH_DIR = Path("data/synth")
+
+
+def clip_stats(catalog: pd.DataFrame) -> ClipStats:
+    return ClipStats(lengths=catalog["num_samples"].to_numpy(np.int64), rms=catalog["rms"].to_numpy(np.float64),
+                     peak=catalog["peak"].to_numpy(np.float64))
+
+
+@dataclass(frozen=True)
+class SynthData:
+    """Recipes plus the clip metadata needed to render and label them."""
+
+    recipes: Recipes
+    metadata: dict
+    catalog: pd.DataFrame
+
+
+def read_recipes(synth_dir: str | Path = SYNTH_DIR, catalog_dir: str | Path = CATALOG_DIR) -> SynthData:
+    path = Path(synth_dir) / "recipes.parquet"
+    if not path.exists():
+        raise DataError(f"{path}: not found; run the synthesise stage first (dvc repro synthesise)")
+    table = pq.read_table(path)
+    metadata = table_metadata(table)
+    catalog = read_catalog(catalog_dir)
+    expected = metadata.get("catalog_sha256")
+    actual = file_sha256(Path(catalog_dir) / "catalog.parquet")
+    if expected and expected != actual:
+        raise DataError(f"{path}: made from another catalog than {catalog_dir}/catalog.parquet; re-run synthesise")
+    return SynthData(from_table(table), metadata, catalog)
+
+
+def renderer(params: Params, bank: ClipBank, device: str | None = None):
+    """Numpy renderer by default; a torch renderer on `device` ('cpu', 'cuda') when asked."""
+    s = params.synthesise
+    responses = impulse_responses(s.reverb_irs, s.reverb_rt60_seconds, params.audio.sample_rate, params.seed)
+    if device is None:
+        return NumpyRenderer(bank, responses, params.audio.clip_samples)
+    return TorchRenderer(bank, responses, params.audio.clip_samples, device)

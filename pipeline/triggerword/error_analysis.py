@@ -1,0 +1,296 @@
+"""error_analysis stage: predictions x recipes -> where the trigger-word model fails, and what to add.
+
+    python -m pipeline.triggerword.error_analysis [--params params.yaml] [--worst 8]
+
+Reads data/predictions/{test,dev}.npz (written by evaluate), the recipes and the catalog; writes
+reports/error_analysis/ (index.html with findings, slice tables and the worst mistakes as cards
+with audio and figures; static, opens offline) and reports/error_analysis_tables.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from pipeline.common.catalog import load_bank
+from pipeline.triggerword.error_findings import Finding, Rules, confirm, findings, flag, quiet_sentence
+from pipeline.triggerword.error_plots import Curves, Span, det_figure, mistake_figure, write_wav
+from pipeline.triggerword.error_slices import (BLOCKED, EARLY, OTHER, SplitEvents, Timing, cause_table, reason_table,
+                                   slice_tables, split_events, table_json)
+from pipeline.triggerword.evaluate import event_spec
+from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
+from pipeline.triggerword.report_page import Card, SplitView, page
+from synth.triggerword.labels import label_matrix
+from synth.triggerword.recipes import Recipes
+
+log = logging.getLogger("datasynth.error_analysis")
+PREDICTIONS = Path("data/predictions")
+EVALUATE_METRICS = Path("reports/metrics/evaluate.json")
+DET_DIR = Path("reports/evaluate")
+REPORT = Path("reports/error_analysis")
+TABLES = Path("reports/error_analysis_tables.json")  # slice tables as numbers, for scripts
+SPLITS = ("test", "dev")  # the first is the headline split
+TABLE_ORDER = ("positive_speaker", "false_accept_cause", "snr", "background_source", "position", "inserts", "reverb",
+               "positive_source", "miss_reason")
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    name: str
+    recipes: Recipes
+    probabilities: np.ndarray
+    events: SplitEvents
+    tables: list
+    findings: list[Finding]
+
+
+def timing(params: Params) -> Timing:
+    return Timing(params.audio.clip_samples, params.audio.clip_seconds, params.labels.ty,
+                  params.evaluate.match_seconds)
+
+
+def read_predictions(path: Path, recipes: Recipes, ty: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(recipe rows, probabilities (n, ty) float32, threshold) of one predictions file."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found; run the evaluate stage first (dvc repro evaluate)")
+    with np.load(path) as npz:
+        missing = {"example_id", "probabilities", "threshold"} - set(npz.files)
+        if missing:
+            raise DataError(f"{path}: missing arrays {sorted(missing)}; re-run evaluate")
+        ids, probs, threshold = npz["example_id"], npz["probabilities"].astype(np.float32), float(npz["threshold"])
+    if probs.ndim != 2 or probs.shape != (len(ids), ty):
+        raise DataError(f"{path}: probabilities have shape {probs.shape}, expected ({len(ids)}, {ty}) "
+                        "(labels.ty); re-run evaluate")
+    rows = pd.Index(recipes.example_id).get_indexer(ids)
+    if np.any(rows < 0):
+        raise DataError(f"{path}: {int(np.sum(rows < 0))} example ids are not in the recipes (e.g. "
+                        f"{int(ids[rows < 0][0])}); re-run evaluate")
+    return rows, probs, threshold
+
+
+def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> SplitResult | None:
+    path = PREDICTIONS / f"{name}.npz"
+    if name != SPLITS[0] and not path.exists():
+        return None
+    rows, probs, threshold = read_predictions(path, data.recipes, params.labels.ty)
+    recipes = data.recipes.take(rows)
+    events = split_events(recipes, data.catalog, probs, threshold, event_spec(params), timing(params))
+    tables = [flag(t, events.overall, rules) for t in
+              slice_tables(events, timing(params)) + [cause_table(events), reason_table(events)]]
+    tables.sort(key=lambda t: TABLE_ORDER.index(t.key))
+    return SplitResult(name, recipes, probs, events, tables, findings(tables, events.overall, rules))
+
+
+def worst(result: SplitResult, count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The `count` misses with the lowest peak and false accepts with the highest, one per clip."""
+    misses = result.events.positives[~result.events.positives["hit"]]
+    misses = misses.sort_values("peak", kind="stable").drop_duplicates("row").head(count)
+    fas = result.events.false_accepts.sort_values("peak", ascending=False, kind="stable")
+    return misses, fas.drop_duplicates("row").head(count)
+
+
+def render_rows(params: Params, data: SynthData, recipes: Recipes) -> tuple[np.ndarray, np.ndarray]:
+    """Waveforms (n, samples) and model features (n, F, frames) of a few recipes."""
+    import torch
+
+    from synth.common.features import Features, FeatureSpec
+
+    used = np.unique(np.concatenate([recipes.background_clip, recipes.insert_clip[recipes.insert_mask]]))
+    audio = renderer(params, load_bank(data.catalog, rows=used)).render(recipes)
+    f = params.features
+    features = Features(FeatureSpec(params.audio.sample_rate, f.n_fft, f.hop_length, f.kind, f.n_mels)).eval()
+    with torch.no_grad():
+        spec = features(torch.from_numpy(audio)).numpy()
+    return audio, spec
+
+
+def _inserts(result: SplitResult, row: int) -> list[dict]:
+    ev = result.events
+    fa_slots = set(ev.false_accepts.loc[ev.false_accepts["row"] == row, "cause_slot"])
+    parts = []
+    for frame, kind in ((ev.positives, "positive"), (ev.negatives, "negative")):
+        for _, r in frame[frame["row"] == row].iterrows():
+            outcome = _outcome(r) if kind == "positive" else (
+                "false accept" if r["slot"] in fa_slots else "")
+            parts.append({"kind": kind, "word": r["word"], "speaker": r["speaker"], "start_s": r["start_s"],
+                          "end_s": r["end_s"], "snr_db": r["snr_db"], "outcome": outcome, "slot": r["slot"]})
+    return sorted(parts, key=lambda p: p["slot"])
+
+
+def _outcome(r: pd.Series) -> str:
+    if r["hit"]:
+        return "hit"
+    return f"missed (peak {r['peak']:.2f}{', no new detection' if r['reason'] == BLOCKED else ''})"
+
+
+def _clip_facts(result: SplitResult, row: int) -> list[tuple[str, str]]:
+    clip = result.events.clips.iloc[row]
+    return [("example", str(int(clip["example_id"]))),
+            ("background", f"{clip['background_source']} · {clip['background_clip_id']}"),
+            ("reverb", "yes" if clip["reverb"] == "reverb" else "no")]
+
+
+def _miss_card(result: SplitResult, r: pd.Series, files: tuple[str, str]) -> Card:
+    title = f"Missed “{r['word']}” by {r['speaker']} at {r['end_s']:.2f} s"
+    facts = [("peak in window", f"{r['peak']:.2f} (threshold {result.events.overall.threshold:.2f})"),
+             ("SNR", f"{r['snr_db']:.1f} dB"), *_clip_facts(result, int(r["row"]))]
+    return Card("miss", title, facts, files[0], files[1], _inserts(result, int(r["row"])))
+
+
+def _fa_card(result: SplitResult, r: pd.Series, files: tuple[str, str]) -> Card:
+    cause = r["cause"]
+    after = "away from any word" if cause == OTHER else ("on a positive word" if cause == EARLY
+                                                        else f"after “{cause}”")
+    title = f"False accept at {r['time_s']:.2f} s, {after}"
+    facts = [("peak", f"{r['peak']:.2f} (threshold {result.events.overall.threshold:.2f})")]
+    neg = result.events.negatives
+    said = neg[(neg["row"] == r["row"]) & (neg["slot"] == r["cause_slot"])]
+    if len(said):
+        facts.append(("word said by", f"{said['speaker'].iat[0]}, SNR {said['snr_db'].iat[0]:.1f} dB"))
+    facts += _clip_facts(result, int(r["row"]))
+    return Card("fa", title, facts, files[0], files[1], _inserts(result, int(r["row"])))
+
+
+def _curves(result: SplitResult, row: int, params: Params) -> Curves:
+    recipes, ev = result.recipes, result.events
+    label = label_matrix(recipes.insert_start[row : row + 1], recipes.insert_length[row : row + 1],
+                         recipes.insert_positive[row : row + 1], params.audio.clip_samples, params.labels.ty,
+                         params.labels.ones_after_end)[0]
+    dets = ev.detections[ev.detections["row"] == row]
+    return Curves(result.probabilities[row], ev.smoothed[row], label, ev.overall.threshold,
+                  dets["time_s"].to_numpy(), dets["false_accept"].to_numpy())
+
+
+def _spans(result: SplitResult, row: int) -> list[Span]:
+    return [Span(p["kind"] == "positive", p["word"], p["start_s"], p["end_s"]) for p in _inserts(result, row)]
+
+
+def _focus(kind: str, r: pd.Series, params: Params) -> tuple[float, float]:
+    """The span outlined on the figure: a miss's match window, or around a false accept."""
+    match_s, seconds = params.evaluate.match_seconds, params.audio.clip_seconds
+    if kind == "miss":
+        return r["end_s"], min(r["end_s"] + match_s, seconds)
+    return max(r["time_s"] - match_s / 2, 0.0), min(r["time_s"] + match_s / 2, seconds)
+
+
+def cards(result: SplitResult, params: Params, data: SynthData, out: Path, count: int) -> tuple[list, list]:
+    """Renders the worst mistakes of one split into out/audio, out/img; returns their cards."""
+    misses, fas = worst(result, count)
+    rows = np.concatenate([misses["row"].to_numpy(), fas["row"].to_numpy()]).astype(np.int64)
+    if len(rows) == 0:
+        return [], []
+    audio, spec = render_rows(params, data, result.recipes.take(rows))
+    sr, seconds = params.audio.sample_rate, params.audio.clip_seconds
+    top, unit = (sr / 2000, "kHz") if params.features.kind == "spectrogram" else (params.features.n_mels, "mel band")
+    made: dict[str, list] = {"miss": [], "fa": []}
+    for k, (kind, r) in enumerate([("miss", r) for _, r in misses.iterrows()] + [("fa", r) for _, r in fas.iterrows()]):
+        row = int(r["row"])
+        stem = f"{result.name}-{kind}-{len(made[kind]) + 1}-ex{int(r['example_id'])}"
+        write_wav(out / "audio" / f"{stem}.wav", audio[k], sr)
+        mistake_figure(out / "img" / f"{stem}.png", spec[k], top, unit, _curves(result, row, params),
+                       _spans(result, row), _focus(kind, r, params), seconds)
+        files = (f"audio/{stem}.wav", f"img/{stem}.png")
+        made[kind].append(_miss_card(result, r, files) if kind == "miss" else _fa_card(result, r, files))
+    return made["miss"], made["fa"]
+
+
+def read_evaluate() -> dict:
+    return json.loads(EVALUATE_METRICS.read_text()) if EVALUATE_METRICS.exists() else {}
+
+
+def check_against_evaluate(result: SplitResult, evaluate: dict) -> None:
+    m, o = evaluate.get(result.name), result.events.overall
+    if m and (m.get("misses"), m.get("false_accepts")) != (o.misses, o.false_accepts):
+        log.warning("%s: %d misses / %d false accepts here vs %s / %s in %s (predictions are stored as float16; "
+                    "a few outputs at the threshold can flip)", result.name, o.misses, o.false_accepts,
+                    m.get("misses"), m.get("false_accepts"), EVALUATE_METRICS)
+
+
+def det_image(out: Path, threshold: float) -> str | None:
+    curves = {s: pd.read_csv(DET_DIR / f"det_{s}.csv") for s in ("dev", "test") if (DET_DIR / f"det_{s}.csv").exists()}
+    if not curves:
+        return None
+    det_figure(out / "img" / "det.png", curves, threshold)
+    return "img/det.png"
+
+
+def definitions(params: Params, rules: Rules) -> str:
+    e = params.evaluate
+    return (f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_steps} steps; a detection "
+            f"is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s after the previous "
+            f"one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends (one per positive), "
+            "else a false accept. A false accept counts against a negative word when it fires inside the word or "
+            "within the match window after it. Rows are highlighted when the slice has at least "
+            f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
+            f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "
+            f"accepts/h), and a one-sided binomial/Poisson p &lt; {rules.alpha:g}; amber rows are high but not "
+            "conclusive. Audio is peak-normalised and at most 16 kHz. Written by "
+            "<code>python -m pipeline.triggerword.error_analysis</code>.")
+
+
+def metrics(results: list[SplitResult], rules: Rules) -> dict:
+    out: dict = {"rules": asdict(rules)}
+    for r in results:
+        tables = {}
+        for t in r.tables:
+            frame = t.frame.copy()
+            for p, name in (("p_miss", "flagged_miss"), ("p_fa", "flagged_fa")):
+                if p in frame:
+                    frame[name] = np.isfinite(frame.pop(p).to_numpy(float))
+            tables[t.key] = table_json(type(t)(t.key, t.title, frame))
+        out[r.name] = {"overall": r.events.overall.as_dict(), "tables": tables,
+                       "findings": [f.as_dict() for f in r.findings]}
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--worst", type=int, default=8, help="worst misses and false accepts shown for test")
+    parser.add_argument("--worst-dev", type=int, default=4, help="... and for dev")
+    parser.add_argument("--min-positives", type=int, default=Rules.min_positives,
+                        help="positives a slice needs before a finding names it")
+    args = parser.parse_args(argv)
+    params = load_params(args.params)
+    rules = Rules(min_positives=args.min_positives)
+    data = read_recipes()
+    results = [r for r in (analyse_split(s, params, data, rules) for s in SPLITS) if r is not None]
+    if len(results) > 1:
+        results[0] = _confirmed(results[0], results[1])
+    evaluate = read_evaluate()
+    for result in results:
+        check_against_evaluate(result, evaluate)
+    with atomic_dir(REPORT) as out:
+        (out / "audio").mkdir()
+        (out / "img").mkdir()
+        views = []
+        for result, count in zip(results, (args.worst, args.worst_dev)):
+            misses, fas = cards(result, params, data, out, count)
+            views.append(SplitView(result.name, result.events.overall, result.findings, result.tables, misses, fas))
+        det = det_image(out, results[0].events.overall.threshold)
+        quiet = {r.name: quiet_sentence(r.events.overall, rules) for r in results}
+        (out / "index.html").write_text(page(params.collect.positive_word, evaluate, views, det, quiet,
+                                             definitions(params, rules)), encoding="utf-8")
+    write_json(TABLES, metrics(results, rules))
+    head = results[0]
+    log.info("%s: %d of %d positives missed, %d false accepts; %d findings; report: %s/index.html", head.name,
+             head.events.overall.misses, head.events.overall.positives, head.events.overall.false_accepts,
+             len(head.findings), REPORT)
+    for finding in head.findings:
+        log.info("  %s", finding.text)
+
+
+def _confirmed(primary: SplitResult, other: SplitResult) -> SplitResult:
+    return SplitResult(primary.name, primary.recipes, primary.probabilities, primary.events, primary.tables,
+                       confirm(primary.findings, other.findings, other.name))
+
+
+if __name__ == "__main__":
+    run_stage(main, "error_analysis")

@@ -1,0 +1,217 @@
+"""Recipes: what each synthesised example is made of, drawn fully vectorised.
+
+A recipe row = one background window (clip, offset, gain) plus up to K inserted words (clip,
+start sample, SNR, gain), never overlapping, and an optional room impulse response. Audio is
+rendered from recipes on demand (synth/triggerword/render.py), so a million examples is a small table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from synth.common.splits import SPLITS
+
+NO_REVERB = -1
+PAD_CLIP = -1
+
+
+@dataclass(frozen=True)
+class RecipeSpec:
+    """Everything recipe drawing needs, in samples and dB (built from params.yaml)."""
+
+    clip_samples: int
+    positives: tuple[int, int]
+    negatives: tuple[int, int]
+    min_gap_samples: int
+    background_dbfs: tuple[float, float]
+    snr_db: tuple[float, float]
+    reverb_probability: float
+    reverb_irs: int
+    end_guard_samples: int = 0  # no insert ends in the clip's last samples: a detector needs time to fire
+    peak_limit: float = 0.99  # rendered |sample| stays below this (guaranteed from catalog peaks)
+
+    @property
+    def max_inserts(self) -> int:
+        return self.positives[1] + self.negatives[1]
+
+
+@dataclass(frozen=True)
+class ClipStats:
+    """Per-clip facts recipe drawing needs: catalog columns num_samples, rms, peak."""
+
+    lengths: np.ndarray
+    rms: np.ndarray
+    peak: np.ndarray
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Clip indices one split may draw from."""
+
+    positives: np.ndarray
+    negatives: np.ndarray
+    backgrounds: np.ndarray
+
+
+@dataclass(frozen=True)
+class Recipes:
+    """n recipes; insert arrays are (n, K), in time order, padded with clip -1 / length 0."""
+
+    example_id: np.ndarray  # int64
+    split: np.ndarray  # int8 index into SPLITS
+    shard: np.ndarray  # int32
+    background_clip: np.ndarray  # int32
+    background_offset: np.ndarray  # int64
+    background_gain_db: np.ndarray  # float32, final gain (mix gain included)
+    insert_clip: np.ndarray  # int32 (n, K)
+    insert_positive: np.ndarray  # bool (n, K)
+    insert_start: np.ndarray  # int64 (n, K)
+    insert_length: np.ndarray  # int64 (n, K)
+    insert_snr_db: np.ndarray  # float32 (n, K)
+    insert_gain_db: np.ndarray  # float32 (n, K), final gain (mix gain included)
+    reverb_ir: np.ndarray  # int16, NO_REVERB or an index into the impulse-response bank
+    mix_gain_db: np.ndarray  # float32 <= 0: scaling that keeps the peak below the limit
+
+    def __len__(self) -> int:
+        return len(self.example_id)
+
+    @property
+    def insert_mask(self) -> np.ndarray:
+        return self.insert_clip != PAD_CLIP
+
+    @property
+    def n_positives(self) -> np.ndarray:
+        return (self.insert_positive & self.insert_mask).sum(axis=1)
+
+    @property
+    def n_negatives(self) -> np.ndarray:
+        return (~self.insert_positive & self.insert_mask).sum(axis=1)
+
+    def take(self, index) -> "Recipes":
+        return Recipes(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: list["Recipes"]) -> "Recipes":
+        widths = {p.insert_clip.shape[1] for p in parts}
+        if len(widths) > 1:
+            raise ValueError(f"cannot concatenate recipes with different insert widths {sorted(widths)}")
+        return Recipes(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Recipes)})
+
+
+class RecipeError(ValueError):
+    """The catalog cannot supply what the params ask for (names the split and kind)."""
+
+
+def check_pools(pools: Pools, spec: RecipeSpec, split: str) -> None:
+    needs = {"positive": (pools.positives, spec.positives[1]), "negative": (pools.negatives, spec.negatives[1]),
+             "background": (pools.backgrounds, 1)}
+    for kind, (pool, wanted) in needs.items():
+        if wanted > 0 and len(pool) == 0:
+            raise RecipeError(f"split {split!r} has no {kind} clips: collect more speakers/recordings "
+                              f"or change synthesise.split_fractions")
+
+
+def draw_recipes(n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, rng: np.random.Generator,
+                 first_id: int = 0, split: int = 0, shard: int = 0) -> Recipes:
+    """Draw n recipes. The order of rng draws is fixed, so (seed, n, inputs) -> identical recipes."""
+    k = spec.max_inserts
+    n_pos = rng.integers(spec.positives[0], spec.positives[1] + 1, n)
+    n_neg = rng.integers(spec.negatives[0], spec.negatives[1] + 1, n)
+    slot = np.arange(k)[None, :]
+    active = slot < (n_pos + n_neg)[:, None]
+    positive = slot < n_pos[:, None]
+    clip = np.where(positive, _pick(pools.positives, rng, (n, k)), _pick(pools.negatives, rng, (n, k)))
+    clip = np.where(active, clip, PAD_CLIP)
+
+    # Random temporal order of the inserts: active slots first, shuffled; padding last.
+    order = np.argsort(np.where(active, rng.random((n, k)), 2.0), axis=1, kind="stable")
+    clip, positive, active = (np.take_along_axis(a, order, axis=1) for a in (clip, positive, active))
+    start, length = _place(clip, active, stats.lengths, spec, rng)
+
+    background = _pick(pools.backgrounds, rng, (n,))
+    room = stats.lengths[background] - spec.clip_samples
+    if np.any(room < 0):
+        raise RecipeError(f"background clip {int(background[np.argmin(room)])} is shorter than one example")
+    offset = np.floor(rng.random(n) * (room + 1)).astype(np.int64)
+
+    bg_dbfs = rng.uniform(*spec.background_dbfs, n)
+    snr = rng.uniform(*spec.snr_db, (n, k))
+    bg_gain = 10 ** (bg_dbfs / 20) / stats.rms[background]
+    safe_clip = np.where(active, clip, 0)
+    ins_gain = np.where(active, 10 ** ((bg_dbfs[:, None] + snr) / 20) / stats.rms[safe_clip], 0.0)
+    reverb = np.where(rng.random(n) < spec.reverb_probability, rng.integers(0, spec.reverb_irs, n), NO_REVERB)
+
+    # Inserts never overlap, so the mix's peak is at most background peak + the largest insert peak.
+    bound = bg_gain * stats.peak[background] + (ins_gain * stats.peak[safe_clip]).max(axis=1, initial=0.0)
+    mix = np.minimum(1.0, spec.peak_limit / bound)
+    return Recipes(
+        example_id=first_id + np.arange(n, dtype=np.int64),
+        split=np.full(n, split, np.int8),
+        shard=np.full(n, shard, np.int32),
+        background_clip=background.astype(np.int32),
+        background_offset=offset,
+        background_gain_db=_db(bg_gain * mix),
+        insert_clip=clip.astype(np.int32),
+        insert_positive=positive & active,
+        insert_start=start,
+        insert_length=length,
+        insert_snr_db=np.where(active, snr, 0.0).astype(np.float32),
+        insert_gain_db=np.where(active, _db(ins_gain * mix[:, None]), 0.0).astype(np.float32),
+        reverb_ir=reverb.astype(np.int16),
+        mix_gain_db=_db(mix),
+    )
+
+
+def _pick(pool: np.ndarray, rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Uniform draws from a pool; an empty pool still consumes the draw (keeps rng order fixed)."""
+    draws = rng.integers(0, max(len(pool), 1), shape)
+    return np.asarray(pool)[draws] if len(pool) else np.full(shape, PAD_CLIP)
+
+
+def _place(clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec,
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform non-overlapping placement without rejection: spread the free samples as random
+    sorted gaps between the inserts (kept in their drawn order), with min_gap between any two."""
+    length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
+    count = active.sum(axis=1)
+    room = spec.clip_samples - spec.end_guard_samples
+    free = room - length.sum(axis=1) - spec.min_gap_samples * np.maximum(count - 1, 0)
+    if np.any(free < 0):
+        raise RecipeError(f"inserts need {int(room - free.min())} samples, more than the {room} of one example "
+                          f"(less its end guard): lower synthesise.positives/negatives")
+    slack = np.floor(rng.random(clip.shape) * (free[:, None] + 1)).astype(np.int64)
+    slack = np.sort(np.where(active, slack, spec.clip_samples + 1), axis=1)  # padding sorts last
+    before = np.cumsum(length + spec.min_gap_samples, axis=1) - (length + spec.min_gap_samples)
+    start = np.where(active, slack + before, 0)
+    return start, length
+
+
+def _db(gain: np.ndarray) -> np.ndarray:
+    return (20 * np.log10(np.maximum(gain, 1e-12))).astype(np.float32)
+
+
+def db_to_gain(db: np.ndarray) -> np.ndarray:
+    return (10 ** (np.asarray(db, np.float64) / 20)).astype(np.float32)
+
+
+def shard_rng(seed: int, split: str, shard: int) -> np.random.Generator:
+    """The generator of one shard: independent of how many shards run, or where."""
+    return np.random.default_rng(np.random.SeedSequence([seed, SPLITS.index(split), shard]))
+
+
+def draw_split(split: str, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, seed: int,
+               shard_size: int, first_id: int) -> Recipes:
+    """All recipes of one split, shard by shard (a shard is the unit of parallel work)."""
+    check_pools(pools, spec, split)
+    parts = [draw_shard(split, shard, n, pools, stats, spec, seed, shard_size, first_id)
+             for shard in range(max(1, -(-n // shard_size)))]
+    return Recipes.concat(parts)
+
+
+def draw_shard(split: str, shard: int, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, seed: int,
+               shard_size: int, first_id: int) -> Recipes:
+    lo = shard * shard_size
+    size = max(0, min(shard_size, n - lo))
+    return draw_recipes(size, pools, stats, spec, shard_rng(seed, split, shard), first_id + lo,
+                        SPLITS.index(split), shard)

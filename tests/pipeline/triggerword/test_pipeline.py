@@ -1,0 +1,119 @@
+"""The DVC pipeline end to end on the small CPU config: reproducible, incremental, and it learns."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from tests.helpers.project import run
+
+
+def metrics(root, name):
+    return json.loads((root / "reports/metrics" / f"{name}.json").read_text())
+
+
+def test_every_stage_wrote_its_outputs(small_project):
+    root = small_project
+    for path in ("data/catalog/catalog.parquet", "data/catalog/NOTICE.md", "data/synth/recipes.parquet",
+                 "reports/validation/index.html", "models/trained/trigger_word/model.pt", "reports/train/history.tsv",
+                 "reports/evaluate/det_test.csv", "data/predictions/test.npz",
+                 "reports/error_analysis/index.html"):
+        assert (root / path).exists(), path
+    assert metrics(root, "validate")["success"] is True
+
+
+def test_a_second_repro_does_nothing(small_project):
+    out = run(["dvc", "repro"], cwd=small_project).stdout
+    assert "Data and pipelines are up to date" in out, out
+
+
+def test_changing_a_synth_param_makes_only_its_dependants_stale(small_project, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(small_project, root, symlinks=True)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["synthesise"]["snr_db"] = [0.0, 15.0]
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    status = run(["dvc", "status", "--json"], cwd=root).stdout
+    stale = set(json.loads(status))
+    assert "collect" not in stale
+    assert {"synthesise", "validate"} <= stale
+    out = run(["dvc", "repro", "validate"], cwd=root).stdout
+    assert re.search(r"Stage 'collect' didn't change, skipping", out), out
+    assert "Running stage 'synthesise'" in out
+
+
+def test_same_params_give_byte_identical_recipes(small_project):
+    before = (small_project / "data/synth/recipes.parquet").read_bytes()
+    run(["python", "-m", "pipeline.triggerword.synthesise"], cwd=small_project)
+    assert (small_project / "data/synth/recipes.parquet").read_bytes() == before
+
+
+def test_the_small_model_learns_clearly_above_chance(small_project):
+    train = metrics(small_project, "train")
+    assert train["device"] == "cpu"
+    history = pd.read_csv(small_project / "reports/train/history.tsv", sep="\t")
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    labels_share = 2 * 50 / 196 / 2  # rough share of label ones: a constant guess scores F1 well below 0.3
+    assert train["dev_f1"] > max(0.3, 2 * labels_share), train
+    det = pd.read_csv(small_project / "reports/evaluate/det_test.csv")
+    at_half = det.iloc[(det["threshold"] - 0.5).abs().argmin()]
+    assert at_half["frr"] < 0.5, det  # most test positives (unseen voices) are detected
+
+
+def test_detect_finds_the_word_in_an_exported_clip_at_the_right_times(small_project, tmp_path):
+    root = small_project
+    predictions = np.load(root / "data/predictions/test.npz")
+    manifest_all = []
+    # Test examples where the evaluated model's output has clear peaks.
+    ids = predictions["example_id"][predictions["probabilities"].astype(float).max(axis=1) > 0.8]
+    run(["datasynth", "export", "--ids", *map(str, ids[:8]), "--out", str(tmp_path / "export")], cwd=root)
+    manifest = pd.read_csv(tmp_path / "export/manifest.csv")
+    found = total = 0
+    for example_id, rows in manifest.groupby("example_id"):
+        ends = rows.loc[rows["kind"] == "positive", "end_s"].to_numpy()
+        out = run(["datasynth", "detect", str(tmp_path / f"export/{example_id}.wav"), "--threshold", "0.5"],
+                  cwd=root).stdout
+        times = np.array([float(t) for t in re.findall(r"heard at ([\d.]+) s", out)])
+        manifest_all.append((example_id, ends, times))
+        found += sum(bool(np.any((times >= e - 0.05) & (times <= e + 0.7))) for e in ends)
+        total += len(ends)
+    assert total and found >= 0.5 * total, manifest_all  # heard at the right times, right after each word
+
+    # The same clips as one long recording at another sample rate: streaming windows find them too.
+    import librosa
+    import soundfile as sf
+
+    clips, ends, offset = [], [], 0.0
+    for example_id, rows in manifest.groupby("example_id"):
+        audio, rate = sf.read(tmp_path / f"export/{example_id}.wav", dtype="float32")
+        clips.append(audio)
+        ends += list(offset + rows.loc[rows["kind"] == "positive", "end_s"].to_numpy())
+        offset += len(audio) / rate
+    sf.write(tmp_path / "long.wav", librosa.resample(np.concatenate(clips), orig_sr=rate, target_sr=22_050), 22_050)
+    out = run(["datasynth", "detect", str(tmp_path / "long.wav"), "--threshold", "0.5"], cwd=root).stdout
+    times = np.array([float(t) for t in re.findall(r"heard at ([\d.]+) s", out)])
+    long_found = sum(bool(np.any((times >= e - 0.05) & (times <= e + 0.7))) for e in ends)
+    assert long_found >= 0.5 * len(ends), (out, ends)
+
+
+def test_detect_rejects_a_file_that_is_not_audio(small_project, tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    result = run(["datasynth", "detect", str(bad)], cwd=small_project, check=False)
+    assert result.returncode == 1
+    assert "notes.wav: not a readable audio file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_error_analysis_report_has_players_images_and_findings(small_project):
+    report = small_project / "reports/error_analysis"
+    html = (report / "index.html").read_text()
+    audio = sorted(report.glob("audio/*.wav"))
+    images = sorted(report.glob("img/*.png"))
+    assert audio and images
+    assert f'audio/{audio[0].name}' in html and f'img/{images[0].name}' in html
+    assert not re.search(r'<(script|link)[^>]+https?://', html)
