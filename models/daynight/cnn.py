@@ -52,14 +52,16 @@ def flops_per_image(model: nn.Module, resolution: int) -> int:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    weight_decay: float = 1e-4
-    width: int = 16
-    blocks: int = 2
-    seed: int = 0
-    device: str = "auto"
+    """Built from params.yaml `daynight.train` (pipeline/daynight/train.py); no defaults of its own."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    width: int
+    blocks: int
+    seed: int
+    device: str
+    weight_decay: float = 1e-4  # not a parameter: a fixed, light regulariser
 
 
 @dataclass

@@ -6,24 +6,11 @@ lie in [0, 4] and the margin alpha has the same meaning for every modality.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 
+from models.identity.spec import EncoderSpec
 from synth.common.features import Features, FeatureSpec
-
-
-@dataclass(frozen=True)
-class EncoderSpec:
-    modality: str                      # audio | image
-    dim: int = 128
-    sample_rate: int = 8000
-    n_mels: int = 40
-    channels: tuple[int, ...] = (32, 64, 128, 128)
-    image_backbone: str = "mobilenet_v2"
-    image_size: int = 112
-    pretrained: bool = True
 
 
 class AudioEncoder(torch.nn.Module):

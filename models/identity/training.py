@@ -19,18 +19,20 @@ log = logging.getLogger("datasynth")
 
 @dataclass(frozen=True)
 class TripletTrainConfig:
-    mining: str = "manifest"        # manifest | batch_hard | semihard
-    strategy: str = "semihard"      # how the manifest is re-mined
-    per_anchor: int = 4
-    remine_every: int = 2
-    epochs: int = 8
-    steps_per_epoch: int = 40
-    batch_p: int = 8
-    batch_k: int = 8
-    triplet_batch: int = 64
-    lr: float = 0.002
-    margin: float = 0.2
-    seed: int = 0
+    """Built from params.yaml `identity` (pipeline/identity/train.py); no defaults of its own."""
+
+    mining: str        # manifest | batch_hard | semihard
+    strategy: str      # how the manifest is re-mined
+    per_anchor: int
+    remine_every: int
+    epochs: int
+    steps_per_epoch: int
+    batch_p: int
+    batch_k: int
+    triplet_batch: int
+    lr: float
+    margin: float
+    seed: int
 
 
 def batch_tensor(data: np.ndarray, indices: np.ndarray, modality: str, device: torch.device,
@@ -92,7 +94,7 @@ def train_encoder(encoder: torch.nn.Module, data: np.ndarray, labels: np.ndarray
             log.info("identity: epoch %d: no informative triplets left; training stops", epoch + 1)
             break
         batches = (_manifest_batches(triplets, config, rng) if config.mining == "manifest"
-                   else _online_batches(labels, config))
+                   else _online_batches(labels, config, rng))
         losses, active = [], []
         for items, (a, p, n) in batches:
             x = batch_tensor(data, items, modality, device, image_size, train=True, generator=generator)
@@ -125,14 +127,21 @@ def _manifest_batches(triplets: Triplets, config: TripletTrainConfig, rng: np.ra
         yield items, (a, p, n)
 
 
-def _online_batches(labels: np.ndarray, config: TripletTrainConfig):
+def _online_batches(labels: np.ndarray, config: TripletTrainConfig, rng: np.random.Generator):
     """P identities x K items per batch (pytorch-metric-learning's MPerClassSampler)."""
     from pytorch_metric_learning.samplers import MPerClassSampler
+    from pytorch_metric_learning.utils import common_functions
 
     size = min(config.batch_p, len(np.unique(labels))) * config.batch_k   # P cannot exceed the identities
     sampler = MPerClassSampler(labels, m=config.batch_k, batch_size=size,
                                length_before_new_iter=size * config.steps_per_epoch)
-    order = np.fromiter(iter(sampler), np.int64)
+    # The sampler draws from the library's module-level numpy RNG: point it at our seeded stream.
+    library_rng = common_functions.NUMPY_RANDOM
+    common_functions.NUMPY_RANDOM = np.random.RandomState(rng.integers(2**32))
+    try:
+        order = np.fromiter(iter(sampler), np.int64)
+    finally:
+        common_functions.NUMPY_RANDOM = library_rng
     for step in range(len(order) // size):
         yield order[step * size : (step + 1) * size], (None, None, None)
 

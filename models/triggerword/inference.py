@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.triggerword.lecture import TriggerWordConfig, TriggerWordModel
+from models.triggerword.lecture import TriggerWordModel
+from models.triggerword.spec import LectureSpec
 from synth.common.features import Features, FeatureSpec
 
 
@@ -36,12 +37,23 @@ class Detector:
         return np.concatenate(out) if out else np.zeros((0, self.ty), np.float32)
 
 
+class ModelFileError(ValueError):
+    """A model file that is not a readable trigger-word checkpoint (the message names it)."""
+
+    user_facing = True  # stages print it as one line (pipeline.common.io.run_stage)
+
+
 def load_detector(path: str | Path, device: str = "cpu") -> Detector:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no trained model; run `dvc repro train` first")
-    state = torch.load(path, map_location=device, weights_only=False)
-    model = TriggerWordModel(TriggerWordConfig(**state["model_config"]))
+    try:  # tensors and plain values only: a model file is never unpickled
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt, truncated or foreign files
+        raise ModelFileError(f"{path}: not a trigger-word model ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or not {"model", "model_spec", "n_features", "features"} <= set(state):
+        raise ModelFileError(f"{path}: not a trigger-word model of this version (retrain: dvc repro train)")
+    model = TriggerWordModel(LectureSpec(**state["model_spec"]), int(state["n_features"]))
     model.load_state_dict(state["model"])
     features = Features(FeatureSpec(**state["features"]))
     model.to(device).eval()

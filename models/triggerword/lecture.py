@@ -5,52 +5,39 @@ Ty = (Tx - kernel) // stride + 1 (5511 -> 1375 for the default kernel 15, stride
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
+from models.triggerword.spec import LectureSpec
 
-@dataclass(frozen=True)
-class TriggerWordConfig:
-    n_features: int = 101
-    conv_filters: int = 196
-    conv_kernel: int = 15
-    conv_stride: int = 4
-    gru_units: int = 128
-    gru_layers: int = 2
-    dropout: float = 0.2
 
-    def output_steps(self, frames: int) -> int:
-        return (frames - self.conv_kernel) // self.conv_stride + 1
-
-    def macs(self, frames: int) -> int:
-        """Multiply-accumulates of one forward pass over `frames` feature frames (conv, GRUs, head;
-        batch norms and activations left out): the model's compute cost per clip."""
-        steps = self.output_steps(frames)
-        total = steps * self.conv_filters * self.n_features * self.conv_kernel
-        width = self.conv_filters
-        for _ in range(self.gru_layers):
-            total += steps * 3 * (width + self.gru_units) * self.gru_units  # three gates
-            width = self.gru_units
-        return total + steps * width
+def macs(spec: LectureSpec, n_features: int, frames: int) -> int:
+    """Multiply-accumulates of one forward pass over `frames` feature frames (conv, GRUs, head;
+    batch norms and activations left out): the model's compute cost per clip."""
+    steps = spec.output_steps(frames)
+    total = steps * spec.conv_filters * n_features * spec.conv_kernel
+    width = spec.conv_filters
+    for _ in range(spec.gru_layers):
+        total += steps * 3 * (width + spec.gru_units) * spec.gru_units  # three gates
+        width = spec.gru_units
+    return total + steps * width
 
 
 class TriggerWordModel(nn.Module):
-    def __init__(self, config: TriggerWordConfig):
+    def __init__(self, spec: LectureSpec, n_features: int):
         super().__init__()
-        self.config = config
-        self.input_norm = nn.BatchNorm1d(config.n_features)  # log-spectra differ in scale per band
-        self.conv = nn.Conv1d(config.n_features, config.conv_filters, config.conv_kernel, config.conv_stride)
-        self.conv_norm = nn.BatchNorm1d(config.conv_filters)
-        self.dropout = nn.Dropout(config.dropout)
+        self.spec, self.n_features = spec, n_features
+        self.input_norm = nn.BatchNorm1d(n_features)  # log-spectra differ in scale per band
+        self.conv = nn.Conv1d(n_features, spec.conv_filters, spec.conv_kernel, spec.conv_stride)
+        self.conv_norm = nn.BatchNorm1d(spec.conv_filters)
+        self.dropout = nn.Dropout(spec.dropout)
         self.grus = nn.ModuleList()
         self.gru_norms = nn.ModuleList()
-        width = config.conv_filters
-        for _ in range(config.gru_layers):
-            self.grus.append(nn.GRU(width, config.gru_units, batch_first=True))
-            self.gru_norms.append(nn.BatchNorm1d(config.gru_units))
-            width = config.gru_units
+        width = spec.conv_filters
+        for _ in range(spec.gru_layers):
+            self.grus.append(nn.GRU(width, spec.gru_units, batch_first=True))
+            self.gru_norms.append(nn.BatchNorm1d(spec.gru_units))
+            width = spec.gru_units
         self.head = nn.Linear(width, 1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:

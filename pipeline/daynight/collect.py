@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from pipeline.common.params import DayNightParams, ParamsError, load_params
+from pipeline.common.params import ParamsError, load_params
+from pipeline.common.params.daynight import DayNightParams
 from pipeline.daynight.sources import Photo, folder_photos, package_photos
 from pipeline.common.io import DataError, atomic_dir, write_json
 from synth.daynight.images import (ImageError, augment, check_rgb, image_seed, mean_brightness, recipe_json,

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.common.params import DayNightParams
+from pipeline.common.params.daynight import DayNightParams
 from pipeline.common.io import DataError
 
 log = logging.getLogger("datasynth.daynight")

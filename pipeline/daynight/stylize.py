@@ -2,7 +2,7 @@
 
     python -m pipeline.daynight.stylize      (datasynth daynight-stylize)
 
-Settings live in params.yaml under `style.augment` (ignored by `load_style_config`); the loss
+Settings live in params.yaml under `style.augment` (the gallery ignores them); the loss
 weights and layers come from the rest of the `style:` section, `steps`/`size` from `style.augment`.
 
 Writes data/daynight_styled/ (replaced atomically):
@@ -31,7 +31,7 @@ import yaml
 from pipeline.common.params import DEFAULT_PARAMS, ParamsError, load_params
 from pipeline.common.io import DataError, atomic_dir, write_json
 from pipeline.common.images import Source, load_image, readable_path, save_image
-from pipeline.common.style_config import checked, load_style_config
+from pipeline.common.params.style import AugmentParams, StyleParams
 from synth.common.style_transfer import FeatureExtractor, StyleConfig, extractor_for, style_transfer
 
 log = logging.getLogger("datasynth.daynight")
@@ -44,44 +44,10 @@ COLUMNS = ["image_id", "path", "label", "split", "source", "synthetic", "recipe"
            "original_path", "brightness"]
 
 
-@dataclass(frozen=True)
-class AugmentConfig:
-    share: float = 0.25                       # of the training images, per label
-    styles: tuple[str, ...] = ("starry_night", "graf1")
-    steps: int = 30
-    size: int = 96
-
-    def check(self) -> "AugmentConfig":
-        if not 0.0 < float(self.share) <= 1.0:
-            raise ValueError(f"augment.share: {self.share!r} must be in (0, 1]")
-        if not self.styles or any(s not in STYLE_FILES for s in self.styles):
-            raise ValueError(f"augment.styles: {list(self.styles)} must be a non-empty list of {sorted(STYLE_FILES)}")
-        if len(set(self.styles)) != len(self.styles):
-            raise ValueError(f"augment.styles: {list(self.styles)} has duplicates")
-        for key, low in (("steps", 1), ("size", 16)):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"augment.{key}: {value!r} must be an integer >= {low}")
-        return self
-
-
-def load_augment_config(path: str | Path = DEFAULT_PARAMS) -> AugmentConfig:
-    """AugmentConfig from params.yaml's `style.augment` mapping (every key optional)."""
-    path = Path(path)
-    raw = {}
-    if path.exists():
-        raw = ((yaml.safe_load(path.read_text()) or {}).get("style") or {}).get("augment") or {}
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: style.augment: expected a mapping, got {type(raw).__name__}")
-    known = {f.name for f in dataclasses.fields(AugmentConfig)}
-    unknown = sorted(set(raw) - known)
+def check_styles(augment: AugmentParams) -> None:
+    unknown = sorted(set(augment.styles) - set(STYLE_FILES))
     if unknown:
-        raise ParamsError(f"{path}: style.augment: unknown key(s) {unknown}; known: {sorted(known)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-    try:
-        return AugmentConfig(**values).check()
-    except (ValueError, TypeError) as exc:
-        raise ParamsError(f"{path}: style.{exc}") from None
+        raise ParamsError(f"params.yaml: style.augment.styles: unknown {unknown}; known: {sorted(STYLE_FILES)}")
 
 
 def select(frame: pd.DataFrame, share: float, styles: tuple[str, ...], seed: int) -> pd.DataFrame:
@@ -128,14 +94,16 @@ def stylize_rows(chosen: pd.DataFrame, in_dir: Path, out_dir: Path, style_images
     return pd.DataFrame(rows, columns=COLUMNS).astype({"synthetic": bool, "brightness": float})
 
 
-def augment_style_config(base: StyleConfig, augment: AugmentConfig, seed: int) -> StyleConfig:
-    return checked(dataclasses.replace(base, steps=augment.steps, size=augment.size, seed=seed), "style.augment")
+def augment_style_config(style: StyleParams, seed: int) -> StyleConfig:
+    """The operator's settings with the augmentation's budget and the project seed."""
+    return style.transfer().replace(steps=style.augment.steps, size=style.augment.size, seed=seed)
 
 
 def main() -> None:
     params = load_params()
-    augment = load_augment_config()
-    config = augment_style_config(load_style_config(), augment, params.seed)
+    augment = params.style.augment
+    check_styles(augment)
+    config = augment_style_config(params.style, params.seed)
     path = IN_DIR / "images.parquet"
     if not path.is_file():
         raise DataError(f"{path}: missing; run `dvc repro daynight_collect` first")

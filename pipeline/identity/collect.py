@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.identity.data import stage_params
-from pipeline.common.identity_params import IdentityParams
+from pipeline.common.params.identity import IdentityParams
 from pipeline.identity.sources import face_items, speaker_items, word_items
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from synth.common.splits import SPLITS, assign_groups

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.common.identity_params import IdentityParams
+from pipeline.common.params.identity import IdentityParams
 from pipeline.common.io import DataError, atomic_file
 
 ITEMS_DIR = Path("data/identity")
@@ -63,11 +63,9 @@ def read_items(directory: str | Path = ITEMS_DIR) -> ItemSet:
 
 
 def encoder_spec(params: IdentityParams, pretrained: bool = True):
-    from models.identity.encoder import EncoderSpec
+    from models.identity.spec import EncoderSpec
 
-    e = params.encoder
-    return EncoderSpec(modality=params.modality, dim=e.dim, sample_rate=params.sample_rate, n_mels=e.n_mels,
-                       channels=tuple(e.channels), image_backbone=e.image_backbone, image_size=e.image_size,
+    return EncoderSpec(**params.encoder.model_dump(), modality=params.modality, sample_rate=params.sample_rate,
                        pretrained=pretrained)
 
 
@@ -75,7 +73,7 @@ def save_encoder(path: Path, encoder, spec, extra: dict) -> None:
     import torch
 
     buffer = io.BytesIO()
-    torch.save({"spec": asdict(spec), "state_dict": encoder.state_dict(), **extra}, buffer)
+    torch.save({"spec": spec.model_dump(), "state_dict": encoder.state_dict(), **extra}, buffer)
     with atomic_file(path) as handle:
         handle.write(buffer.getvalue())
 
@@ -84,13 +82,19 @@ def load_encoder(path: str | Path = ENCODER):
     """(encoder in eval mode, its EncoderSpec, the saved extras) from a checkpoint of identity_train."""
     import torch
 
-    from models.identity.encoder import EncoderSpec, build_encoder
+    from models.identity.encoder import build_encoder
+    from models.identity.spec import EncoderSpec
 
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: not found; train an encoder first (dvc repro identity_train)")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    spec = EncoderSpec(**{**checkpoint["spec"], "channels": tuple(checkpoint["spec"]["channels"]), "pretrained": False})
+    try:  # tensors and plain values only: a checkpoint is never unpickled
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt, truncated or foreign files
+        raise DataError(f"{path}: not an identity encoder checkpoint ({type(exc).__name__})") from None
+    if not isinstance(checkpoint, dict) or not {"spec", "state_dict"} <= set(checkpoint):
+        raise DataError(f"{path}: not an identity encoder checkpoint (no spec / state_dict)")
+    spec = EncoderSpec(**{**checkpoint["spec"], "pretrained": False})
     encoder = build_encoder(spec)
     encoder.load_state_dict(checkpoint["state_dict"])
     return encoder.eval(), spec, {k: v for k, v in checkpoint.items() if k not in ("spec", "state_dict")}

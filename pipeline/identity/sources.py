@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.common.identity_params import IdentityParams
+from pipeline.common.params.identity import IdentityParams
 from pipeline.common.io import DataError
 from pipeline.common.audio_files import read_audio, source_rng
 from synth.common.audio import loop_to_length, resample, to_mono, trim_silence

@@ -131,7 +131,7 @@ def build_gallery(config: StyleConfig, device: torch.device, out_dir: Path = REP
             images[source.name] = load_image(readable_path(source, Path(scratch)), config.size)
             save_image(images[source.name], out / f"{kind}_{source.name}.png")
         rows = [stylise_pair(c, s, images, config, device, out) for c in contents for s in styles]
-        write_json(out / "metrics.json", {"config": asdict(config), "pairs": rows})
+        write_json(out / "metrics.json", {"config": config.model_dump(), "pairs": rows})
         write_text(out / "index.html", render_html(rows, config, [*contents, *styles]))
     index = out_dir / "index.html"
     print(f"wrote {index}")

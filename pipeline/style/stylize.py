@@ -17,10 +17,9 @@ import numpy as np
 import torch
 import yaml
 
-from pipeline.common.params import DEFAULT_PARAMS, ParamsError
+from pipeline.common.params import DEFAULT_PARAMS, build, load_params
 from pipeline.common.images import image_format, load_image, save_image
 from pipeline.common.io import DataError
-from pipeline.common.style_config import checked, load_style_config
 from models.common.training import resolve_device
 from synth.common.style_transfer import StyleConfig, StyleHistory, extractor_for, style_transfer
 
@@ -47,6 +46,13 @@ def summary(history: StyleHistory) -> str:
             f"{history.content[-1]:.3g}; {len(history.total) - 1} steps in {history.seconds:.1f} s on {history.device}")
 
 
+def params_file(given: str | None) -> Path:
+    """--params, else ./params.yaml, else the project's own (so the tool also works outside the repository)."""
+    if given:
+        return Path(given)
+    return DEFAULT_PARAMS if DEFAULT_PARAMS.is_file() else Path(__file__).resolve().parents[2] / DEFAULT_PARAMS
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="datasynth stylize", description=__doc__.split("\n\n")[0])
     parser.add_argument("content", nargs="?", help="the photo to repaint")
@@ -55,7 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="optimisation steps (params.yaml style.steps)")
     parser.add_argument("--size", type=int, help="longer side in pixels (params.yaml style.size)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--params", default=str(DEFAULT_PARAMS), help="params file with a style: section")
+    parser.add_argument("--params", help="params file whose style: section is used (default: ./params.yaml, "
+                        "else the project's own)")
     parser.add_argument("--gallery", action="store_true", help="write reports/style/index.html instead")
     args = parser.parse_args(argv)
     if not args.gallery and not (args.content and args.style and args.output):
@@ -65,9 +72,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    config = load_style_config(args.params)
+    config = load_params(params_file(args.params)).style.transfer()
     overrides = {k: v for k, v in (("steps", args.steps), ("size", args.size)) if v is not None}
-    config = checked(dataclasses.replace(config, **overrides), "command line")
+    config = build(StyleConfig, {**config.model_dump(), **overrides}, "command line")
     device = resolve_device(args.device, "--device")
     if args.gallery:
         from pipeline.style.report import build_gallery

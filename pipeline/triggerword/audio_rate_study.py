@@ -30,6 +30,7 @@ import pandas as pd
 
 from pipeline.common.params import ParamsError, Params, load_params
 from pipeline.common.io import DataError, atomic_file, write_json
+from models.triggerword.lecture import macs
 from synth.triggerword.sample_rates import RateFeatures, rate_features
 from synth.common.studies import smallest_sufficient, wilson_interval
 
@@ -89,7 +90,7 @@ def rate_rung(params: Params, rate: int) -> dict:
     device = resolve_device(params.train.device)
     seed_everything(params.seed)
     front_end = ResampledFeatures(settings, params.audio.sample_rate, f.kind, f.n_mels, f.spec_augment)
-    profile = dataclasses.replace(study.profile(), examples_per_epoch=len(rows["train"]))
+    profile = study.profile().replace(examples_per_epoch=len(rows["train"]))
     trainer = Trainer(params, Distributed(), device, profile=profile, splits=rows, features=front_end)
     train_started = time.perf_counter()
     with Progress(transient=True) as progress:
@@ -112,7 +113,7 @@ def rate_rung(params: Params, rate: int) -> dict:
            "device": device.type, "epochs": profile.epochs, "train_clips": len(rows["train"]),
            "n_fft": settings.n_fft, "hop_length": settings.hop_length, "frames": settings.frames,
            "model_frames": settings.target_frames, "n_features": settings.n_features,
-           "feature_values": settings.feature_values, "macs": trainer.model.config.macs(settings.target_frames)}
+           "feature_values": settings.feature_values, "macs": macs(trainer.model.spec, trainer.model.n_features, settings.target_frames)}
     write_json(STUDY_DIR / "rate" / f"{rate}.json", row)
     return row
 

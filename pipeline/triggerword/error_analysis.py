@@ -105,7 +105,7 @@ def render_rows(params: Params, data: SynthData, recipes: Recipes) -> tuple[np.n
     used = np.unique(np.concatenate([recipes.background_clip, recipes.insert_clip[recipes.insert_mask]]))
     audio = renderer(params, load_bank(data.catalog, rows=used)).render(recipes)
     f = params.features
-    features = Features(FeatureSpec(params.audio.sample_rate, f.n_fft, f.hop_length, f.kind, f.n_mels)).eval()
+    features = Features(FeatureSpec(params.audio.sample_rate, f.n_fft, f.hop_length, f.kind, f.n_mels, False)).eval()
     with torch.no_grad():
         spec = features(torch.from_numpy(audio)).numpy()
     return audio, spec

@@ -16,8 +16,9 @@ import torch
 
 from models.common.training import (Distributed, all_reduce_mean, autocast, frame_scores, init_distributed,
                              resolve_device, seed_everything)
-from models.triggerword.lecture import TriggerWordConfig, TriggerWordModel
-from pipeline.common.params import Params, TrainProfile, load_params
+from models.triggerword.lecture import TriggerWordModel
+from pipeline.common.params import Params, load_params
+from pipeline.common.params.triggerword import TrainProfile
 from pipeline.triggerword.datasets import read_recipes, renderer
 from pipeline.common.catalog import load_bank
 from pipeline.common.io import atomic_file, run_stage, write_json, write_text
@@ -36,10 +37,6 @@ DEV_EXAMPLES = 256  # dev examples scored after every epoch
 def feature_spec(params: Params) -> FeatureSpec:
     f = params.features
     return FeatureSpec(params.audio.sample_rate, f.n_fft, f.hop_length, f.kind, f.n_mels, f.spec_augment)
-
-
-def model_config(params: Params) -> TriggerWordConfig:
-    return TriggerWordConfig(n_features=params.features.n_features, **dataclasses.asdict(params.model))
 
 
 def clips_used(recipes: Recipes, rows: np.ndarray) -> np.ndarray:
@@ -72,8 +69,7 @@ class Trainer:
                                           params.labels.ty, params.labels.ones_after_end)
         self.device_renderer = renderer(params, bank, str(device)) if device.type == "cuda" else None
         self.features = (features if features is not None else Features(feature_spec(params))).to(device)
-        config = dataclasses.replace(model_config(params), n_features=self.features.spec.n_features)
-        self.model = TriggerWordModel(config).to(device)
+        self.model = TriggerWordModel(params.model, self.features.spec.n_features).to(device)
         self.ddp = (torch.nn.parallel.DistributedDataParallel(self.model) if dist_info.enabled else self.model)
         t = params.train
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
@@ -133,10 +129,11 @@ class Trainer:
         return {"dev_loss": loss, **{f"dev_{k}": v for k, v in scores.items()}}
 
     def checkpoint(self, path: Path, epoch: int, scores: dict) -> None:
-        state = {"model": self.model.state_dict(), "model_config": dataclasses.asdict(self.model.config),
-                 "features": dataclasses.asdict(self.features.spec), "labels": dataclasses.asdict(self.params.labels),
+        state = {"model": self.model.state_dict(), "model_spec": self.model.spec.model_dump(),
+                 "n_features": self.model.n_features,
+                 "features": dataclasses.asdict(self.features.spec), "labels": self.params.labels.model_dump(),
                  "clip_samples": self.params.audio.clip_samples, "epoch": epoch, "scores": scores,
-                 "seed": self.params.seed, "evaluate": dataclasses.asdict(self.params.evaluate),
+                 "seed": self.params.seed, "evaluate": self.params.evaluate.model_dump(),
                  "positive_word": self.params.collect.positive_word}
         with atomic_file(path) as handle:
             torch.save(state, handle)
@@ -163,7 +160,7 @@ def train(params: Params) -> dict:
                 if best is None or row["dev_f1"] > best["dev_f1"]:  # frame F1: what detection needs
                     best = row
                     trainer.checkpoint(MODEL_DIR / "model.pt", epoch + 1, row)
-    summary = {"device": device.type, "world_size": dist_info.world_size, "profile": dataclasses.asdict(trainer.profile),
+    summary = {"device": device.type, "world_size": dist_info.world_size, "profile": trainer.profile.model_dump(),
                "seconds": round(time.perf_counter() - started, 1), "best_epoch": best["epoch"] if best else None,
                **({k: v for k, v in best.items() if k != "epoch"} if best else {})}
     if dist_info.is_main:

@@ -8,12 +8,14 @@ import torch
 
 @dataclass(frozen=True)
 class FeatureSpec:
+    """Built from params.yaml `features` (or an encoder's own front end); no defaults but the mask widths."""
+
     sample_rate: int
-    n_fft: int = 200
-    hop_length: int = 80
-    kind: str = "spectrogram"  # or "logmel"
-    n_mels: int = 40
-    spec_augment: bool = False
+    n_fft: int
+    hop_length: int
+    kind: str  # "spectrogram" or "logmel"
+    n_mels: int
+    spec_augment: bool
     freq_mask: int = 12
     time_mask: int = 40
 
@@ -62,8 +64,7 @@ class ResampledFeatures(torch.nn.Module):
     change with the rate. SpecAugment masks come after the resize: same widths in time at every rate.
     """
 
-    def __init__(self, settings, base_rate: int, kind: str = "spectrogram", n_mels: int = 40,
-                 spec_augment: bool = False, time_mask: int = 40):
+    def __init__(self, settings, base_rate: int, kind: str, n_mels: int, spec_augment: bool, time_mask: int = 40):
         super().__init__()
         import torchaudio.transforms as T
 
@@ -72,7 +73,8 @@ class ResampledFeatures(torch.nn.Module):
                                 settings.freq_mask, time_mask)
         self.resample = (T.Resample(base_rate, settings.sample_rate) if settings.sample_rate != base_rate
                          else torch.nn.Identity())
-        self.features = Features(FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels))
+        self.features = Features(FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels,
+                                              spec_augment=False))
         self.masks = torch.nn.Sequential(T.FrequencyMasking(max(settings.freq_mask, 1)), T.TimeMasking(time_mask))
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:

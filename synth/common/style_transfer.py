@@ -18,47 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from synth.common.style_spec import StyleConfig
 from synth.common.imagenet import IMAGENET_MEAN, IMAGENET_STD, mobilenet_weights_path
 
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise")
 SNAPSHOT_FRACTIONS = (0.0, 0.25, 0.5, 1.0)  # intermediate images kept for the gallery
-
-
-@dataclass(frozen=True)
-class StyleConfig:
-    content_layer: int = 6                    # index into mobilenet_v2().features (stride 8, 32 channels)
-    style_layers: tuple[int, ...] = (0, 2, 4, 7, 11)
-    alpha: float = 1.0                        # content weight
-    beta: float = 1e5                         # style weight (Gram entries are small: they are normalised)
-    tv_weight: float = 300.0                  # total variation: damps the fine grid that stride-2 convs let through
-    steps: int = 150
-    size: int = 256                           # longer side of both images, in pixels
-    optimizer: str = "lbfgs"                  # lbfgs | adam
-    init: str = "content"                     # content | noise
-    lr: float = 1.0                           # L-BFGS step scale; ~0.02 for Adam on [0, 1] pixels
-    seed: int = 0
-
-    def check(self) -> "StyleConfig":
-        """Raise ValueError('field: problem') for the first bad value."""
-        last = 18  # mobilenet_v2().features has 19 blocks
-        rules = [
-            ("content_layer", 0 <= self.content_layer <= last, f"must be a block index in 0..{last}"),
-            ("style_layers", len(self.style_layers) > 0 and all(0 <= i <= last for i in self.style_layers),
-             f"must be a non-empty list of block indices in 0..{last}"),
-            ("alpha", self.alpha >= 0, "must be >= 0"),
-            ("beta", self.beta >= 0, "must be >= 0"),
-            ("tv_weight", self.tv_weight >= 0, "must be >= 0"),
-            ("steps", isinstance(self.steps, int) and self.steps >= 1, "must be an integer >= 1"),
-            ("size", isinstance(self.size, int) and self.size >= 32, "must be an integer >= 32"),
-            ("optimizer", self.optimizer in OPTIMIZERS, f"{self.optimizer!r}: one of {list(OPTIMIZERS)}"),
-            ("init", self.init in INITS, f"{self.init!r}: one of {list(INITS)}"),
-            ("lr", self.lr > 0, "must be > 0"),
-        ]
-        for name, ok, message in rules:
-            if not ok:
-                raise ValueError(f"{name}: {message}")
-        return self
 
 
 @dataclass
@@ -150,7 +113,6 @@ def style_transfer(content: Tensor, style: Tensor, extractor: FeatureExtractor, 
     they may differ in size. Returns the (1, 3, H, W) result in [0, 1] and the history.
     `progress(step, losses)` is called after every step.
     """
-    config.check()
     device = content.device
     content, style = _as_batch(content), _as_batch(style).to(device)
     extractor = extractor.to(device)

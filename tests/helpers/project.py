@@ -25,6 +25,14 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
     return result
 
 
+def full_params(partial: str | dict) -> str:
+    """The project's params.yaml with a test's few keys merged over it (every key must be set)."""
+    from pipeline.common.params import merge
+
+    overlay = yaml.safe_load(partial) if isinstance(partial, str) else partial
+    return yaml.safe_dump(merge(yaml.safe_load((REPO / "params.yaml").read_text()), overlay), sort_keys=False)
+
+
 def small_params(overrides: dict | None = None) -> str:
     from pipeline.common.params import merge
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import soundfile as sf
 
 from pipeline.common.params import Params, load_params
+from tests.helpers.project import full_params
 from pipeline.common.catalog import file_sha256
 from pipeline.triggerword.synthesise import recipe_table, synthesise
 from synth.common.catalog import CATALOG_COLUMNS, clip_peak, clip_rms, to_pcm16
@@ -28,10 +29,12 @@ audio: {sample_rate: 8000, clip_seconds: 1.0}
 collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_seconds: 0.05,
   max_word_seconds: 0.15}
 synthesise: {examples: {train: 60, dev: 30, test: 30}, positives: [0, 2], negatives: [0, 1],
-  min_gap_seconds: 0.05, end_guard_seconds: 0.1, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1]}
+  min_gap_seconds: 0.05, end_guard_seconds: 0.1, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
+  reverb_probability: 0.25}
 labels: {ty: 21, ones_after_end: 3}   # the default model maps 1 s at 8 kHz to 21 steps
 validate: {positive_share: [0.4, 0.95], rendered_sample: 8}
-"""
+studies: {audio_rate: {rates: [8000]}}
+"""  # merged over the project's params.yaml
 
 
 @dataclass
@@ -107,7 +110,7 @@ def make_catalog(catalog_dir: Path, params: Params, speakers: int = 6, takes: in
 
 def make_dataset(root: Path, params_text: str = TINY_PARAMS, **catalog_args) -> Dataset:
     """params.yaml + catalog + recipes under `root`, as collect and synthesise would leave them."""
-    (root / "params.yaml").write_text(params_text)
+    (root / "params.yaml").write_text(full_params(params_text))
     params = load_params(root / "params.yaml")
     catalog = make_catalog(root / "data" / "catalog", params, **catalog_args)
     recipes, clip_split = synthesise(params, catalog)
@@ -119,4 +122,4 @@ def make_dataset(root: Path, params_text: str = TINY_PARAMS, **catalog_args) -> 
 
 
 def with_params(params: Params, **synthesise_changes) -> Params:
-    return dataclasses.replace(params, synthesise=dataclasses.replace(params.synthesise, **synthesise_changes))
+    return params.replace(synthesise=params.synthesise.replace(**synthesise_changes))

@@ -8,7 +8,7 @@ import fnmatch
 import zipfile
 from pathlib import Path
 
-from pipeline.common.params import CollectParams
+from pipeline.common.params.triggerword import CollectParams
 from pipeline.common.io import DataError
 from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, require_path
 from pipeline.common.audio_files import read_audio, source_rng

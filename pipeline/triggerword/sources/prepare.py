@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pipeline.common.params import AudioParams, CollectParams
+from pipeline.common.params.triggerword import AudioParams, CollectParams
 from pipeline.common.io import DataError
 from pipeline.triggerword.sources.base import RawClip, slug
 

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from pipeline.common.params import CollectParams, TTSParams
+from pipeline.common.params.triggerword import CollectParams, TTSParams
 from pipeline.common.io import DataError
 from pipeline.triggerword.sources.base import RawClip, require_binary
 from pipeline.common.audio_files import read_audio, source_rng

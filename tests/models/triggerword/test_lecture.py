@@ -3,17 +3,18 @@
 import numpy as np
 import torch
 
-from models.triggerword.lecture import TriggerWordConfig, TriggerWordModel
+from models.triggerword.lecture import TriggerWordModel
 from synth.common.catalog import ClipBank
-from synth.common.features import Features, FeatureSpec
+from synth.common.features import Features
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import ClipStats, Pools, RecipeSpec, draw_split
 from synth.triggerword.render import NumpyRenderer
+from tests.helpers.specs import feature_spec, lecture
 
 
 def test_the_lecture_model_maps_5511_frames_to_1375_steps():
-    features = Features(FeatureSpec(44_100))
-    model = TriggerWordModel(TriggerWordConfig()).eval()
+    features = Features(feature_spec(44_100))
+    model = TriggerWordModel(lecture(), 101).eval()
     x = features(torch.zeros(2, 441_000))
     assert x.shape == (2, 101, 5511)
     with torch.no_grad():
@@ -21,14 +22,14 @@ def test_the_lecture_model_maps_5511_frames_to_1375_steps():
 
 
 def test_a_smaller_variant_is_one_edit():
-    config = TriggerWordConfig(n_features=40, conv_filters=32, gru_units=16, gru_layers=1)
-    features = Features(FeatureSpec(16_000, kind="logmel", n_mels=40))
+    spec = lecture(conv_filters=32, gru_units=16, gru_layers=1)
+    features = Features(feature_spec(16_000, kind="logmel", n_mels=40))
     x = features(torch.zeros(3, 64_000))
-    assert TriggerWordModel(config).eval()(x).shape == (3, config.output_steps(x.shape[-1]))
+    assert TriggerWordModel(spec, 40).eval()(x).shape == (3, spec.output_steps(x.shape[-1]))
 
 
 def test_spec_augment_masks_only_in_training_mode():
-    features = Features(FeatureSpec(16_000, spec_augment=True))
+    features = Features(feature_spec(16_000, spec_augment=True))
     audio = torch.randn(1, 16_000)
     features.eval()
     a, b = features(audio), features(audio)
@@ -48,7 +49,7 @@ def test_label_ones_start_right_after_the_rendered_word_ends():
     recipes = draw_split("train", 5, Pools(np.array([0]), np.array([], int), np.array([1])), stats, spec, 3, 5, 0)
     audio = NumpyRenderer(bank, [], n).render(recipes)
     labels = label_matrix(recipes.insert_start, recipes.insert_length, recipes.insert_positive, n, ty, 50)
-    feats = Features(FeatureSpec(sr)).eval()(torch.from_numpy(audio)).numpy()  # (5, 101, 798)
+    feats = Features(feature_spec(sr)).eval()(torch.from_numpy(audio)).numpy()  # (5, 101, 798)
     loud = feats.max(axis=1) > feats.max() - 30
     frames = feats.shape[-1]
     for i in range(len(recipes)):

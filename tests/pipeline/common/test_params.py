@@ -1,12 +1,13 @@
-"""params.yaml is read into typed dataclasses; every bad value names its param."""
+"""params.yaml is read into one typed Params object; it is the only place a default lives."""
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from pipeline.common.params import Params, ParamsError, load_params
-from tests.helpers.project import REPO
-
+from tests.helpers.project import REPO, project_env
 
 
 def write(tmp_path, edit) -> Path:
@@ -50,3 +51,87 @@ def test_more_inserts_than_fit_in_a_clip_explains_the_arithmetic(tmp_path):
 def test_a_missing_file_is_a_params_error(tmp_path):
     with pytest.raises(ParamsError, match="not found"):
         load_params(tmp_path / "nope.yaml")
+
+
+def leaf_keys(mapping: dict, prefix: str = "") -> list[str]:
+    """Dotted keys of every value that is not itself a section (free-form mappings stay whole)."""
+    free_form = {"collect.tts.engine_take_multiplier", "synthesise.examples", "synthesise.split_fractions",
+                 "daynight.split_fractions", "daynight.sources", "daynight.pipelines", "identity.speakers",
+                 "identity.split_fractions", "train.profiles"}
+    keys = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and name not in free_form:
+            keys += leaf_keys(value, name + ".")
+        else:
+            keys.append(name)
+    return keys
+
+
+def test_every_missing_key_is_one_error_naming_it(tmp_path):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    keys = leaf_keys(raw)
+    assert len(keys) > 120
+    for key in keys:
+        def drop(p, parts=key.split(".")):
+            for part in parts[:-1]:
+                p = p[part]
+            del p[parts[-1]]
+
+        path = write(tmp_path, drop)
+        with pytest.raises(ParamsError) as error:
+            load_params(path)
+        assert str(error.value).splitlines() == [f"{path}: {key}: missing: every key must be set in params.yaml "
+                                                 "(defaults live there and nowhere else)"], key
+
+
+def test_a_mistyped_value_names_its_key(tmp_path):
+    path = write(tmp_path, lambda p: p["daynight"]["train"].update(epochs="thirty"))
+    with pytest.raises(ParamsError, match=r"daynight.train.epochs: Input should be a valid integer"):
+        load_params(path)
+    path = write(tmp_path, lambda p: p["train"].update(num_workers=2.5))
+    with pytest.raises(ParamsError, match=r"train.num_workers: .*integer"):
+        load_params(path)
+
+
+def all_subclasses(cls: type) -> set[type]:
+    return set(cls.__subclasses__()).union(*(all_subclasses(c) for c in cls.__subclasses__()))
+
+
+def test_no_settings_field_has_a_default_of_its_own():
+    import pipeline.common.params  # noqa: F401  (imports every section's model)
+    from models.identity.spec import EncoderSpec  # noqa: F401
+    from synth.common.spec import Spec
+
+    models = all_subclasses(Spec)
+    assert len(models) >= 25
+    defaults = [f"{m.__name__}.{name}" for m in models for name, f in m.model_fields.items() if not f.is_required()]
+    assert not defaults
+
+
+def test_core_specs_take_their_values_from_params():
+    """The torch module's settings are the params object itself, not a second copy of its fields."""
+    params = load_params(REPO / "params.yaml")
+    from models.triggerword.lecture import TriggerWordModel
+
+    model = TriggerWordModel(params.model, params.features.n_features)
+    assert model.spec is params.model and model.conv.out_channels == params.model.conv_filters
+
+
+def test_the_overlay_printer_checks_and_merges():
+    out = subprocess.run([sys.executable, "-m", "pipeline.common.params", "configs/cpu-small.yaml"], cwd=REPO,
+                         capture_output=True, text=True, env=project_env(), check=True).stdout
+    merged = yaml.safe_load(out)
+    assert merged["audio"]["sample_rate"] == 16000 and "daynight" in merged
+
+
+def test_a_stage_with_a_bad_key_exits_with_one_line(tmp_path):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    del raw["synthesise"]["snr_db"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    result = subprocess.run([sys.executable, "-m", "pipeline.triggerword.synthesise"], cwd=tmp_path,
+                            capture_output=True, text=True, env={**project_env(), "PYTHONPATH": str(REPO)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("synthesise: error: params.yaml: synthesise.snr_db: missing: every key must be "
+                                     "set in params.yaml (defaults live there and nowhere else)")
+    assert not (tmp_path / "data").exists()

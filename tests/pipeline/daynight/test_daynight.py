@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from models.daynight.cnn import TrainConfig, predict, to_tensor, train
-from pipeline.common.params import DayNightParams, ParamsError, _build
+from pipeline.common.params import Params, ParamsError, build, merge
+from pipeline.common.params.daynight import DayNightParams
 from pipeline.daynight.collect import make_rows, read_photo
 from pipeline.daynight.sources import Photo, folder_photos, licence_for
 from pipeline.common.io import DataError
@@ -25,11 +26,10 @@ from tests.helpers.project import REPO
 
 
 def daynight_params(**overrides) -> DayNightParams:
-    raw = yaml.safe_load((REPO / "params.yaml").read_text())["daynight"]
-    raw.update(size=64, variants_per_class=2, **overrides)
-    params = _build(DayNightParams, raw, "daynight")
-    params.validate()
-    return params
+    """params.yaml with a small daynight section (nested overrides merge into it)."""
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    raw["daynight"] = merge(raw["daynight"], {"size": 64, "variants_per_class": 2, **overrides})
+    return build(Params, raw).daynight
 
 
 def photo(i: int, size: int = 64) -> np.ndarray:
@@ -144,7 +144,7 @@ def test_bad_params_name_the_param():
     with pytest.raises(ParamsError, match="daynight.study.epsilon"):
         daynight_params(study={"epsilon": 2.0})
     with pytest.raises(ParamsError, match="daynight.pipelines"):
-        daynight_params(pipelines={"day": {}})
+        daynight_params(pipelines={"day": {"transform": "not a mapping"}})
     with pytest.raises(ParamsError, match="daynight.study.resolutions"):
         daynight_params(study={"resolutions": [16, 512]})
 
@@ -157,7 +157,7 @@ def test_tiny_training_run_beats_chance():
     y = torch_labels([0] * 40 + [1] * 40)
     idx = rng.permutation(80)
     tr, te = idx[:56], idx[56:]
-    result = train(x[tr], y[tr], x[te], y[te], TrainConfig(epochs=15, batch_size=16, width=8, seed=0, device="cpu"))
+    result = train(x[tr], y[tr], x[te], y[te], TrainConfig(epochs=15, batch_size=16, learning_rate=3e-3, width=8, blocks=2, seed=0, device="cpu"))
     accuracy = ((predict(result.model, x[te]) >= 0.5) == y[te].numpy().astype(bool)).mean()
     assert accuracy >= 0.8 and len(result.history) == 15
 

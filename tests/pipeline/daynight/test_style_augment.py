@@ -10,14 +10,14 @@ import pytest
 import torch
 import yaml
 
-from pipeline.common.params import ParamsError
-from pipeline.daynight.stylize import (COLUMNS, augment_style_config, load_augment_config, select,
-                                     stylize_rows)
+from pipeline.common.params import ParamsError, load_params
+from pipeline.daynight.stylize import COLUMNS, augment_style_config, check_styles, select, stylize_rows
 from pipeline.daynight.train_styled import compare, delta_block
-from pipeline.style.stylize import load_style_config
 from synth.common.style_transfer import StyleConfig, extractor_for
 from synth.common.imagenet import WeightsNotFound
 from synth.common.studies import wilson_interval
+from tests.helpers.project import REPO
+from tests.helpers.specs import style_config
 
 
 def manifest(n_photos: int = 6) -> pd.DataFrame:
@@ -53,18 +53,23 @@ def test_selection_is_deterministic_balanced_and_train_only():
     assert len(select(frame, 1.0, ("graf1",), seed=3)) == len(train)
 
 
-def test_augment_config_is_separate_from_style_config(tmp_path):
+def test_augment_settings_are_separate_from_the_gallery_settings(tmp_path):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    raw["style"].update(steps=7, augment={"share": 0.5, "styles": ["graf1"], "steps": 2, "size": 32})
     params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump({"style": {"steps": 7, "augment": {"share": 0.5, "steps": 2, "size": 32}}}))
-    assert load_style_config(params).steps == 7
-    augment = load_augment_config(params)
-    assert (augment.share, augment.steps, augment.size) == (0.5, 2, 32)
-    config = augment_style_config(load_style_config(params), augment, seed=11)
+    params.write_text(yaml.safe_dump(raw))
+    style = load_params(params).style
+    assert style.transfer().steps == 7
+    assert (style.augment.share, style.augment.steps, style.augment.size) == (0.5, 2, 32)
+    config = augment_style_config(style, seed=11)
     assert (config.steps, config.size, config.seed) == (2, 32, 11)
-    for bad in ({"share": 0}, {"styles": ["mona_lisa"]}, {"steps": 0}, {"colour": 1}):
-        params.write_text(yaml.safe_dump({"style": {"augment": bad}}))
+    for bad in ({"share": 0}, {"steps": 0}, {"colour": 1}):
+        raw["style"]["augment"] = {"share": 0.5, "styles": ["graf1"], "steps": 2, "size": 32, **bad}
+        params.write_text(yaml.safe_dump(raw))
         with pytest.raises(ParamsError, match="style.augment"):
-            load_augment_config(params)
+            load_params(params)
+    with pytest.raises(ParamsError, match="style.augment.styles: unknown"):
+        check_styles(style.augment.replace(styles=("mona_lisa",)))
 
 
 def write_images(frame: pd.DataFrame, root: Path) -> None:
@@ -80,7 +85,7 @@ def write_images(frame: pd.DataFrame, root: Path) -> None:
 
 def test_stylized_manifest_and_recipes(tmp_path):
     try:
-        config = StyleConfig(steps=2, size=32, seed=5)
+        config = style_config(steps=2, size=32, seed=5)
         extractor = extractor_for(config)
     except WeightsNotFound as exc:
         pytest.skip(str(exc))

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from pipeline.common.params import merge
 from tests.helpers.project import run, small_params
 
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc")
@@ -42,7 +43,7 @@ def face_project(tmp_path_factory) -> Path:
             (people / name).mkdir(parents=True, exist_ok=True)
             Image.fromarray(view).save(people / name / f"{i:02d}.jpg", quality=92)
     params = yaml.safe_load(small_params())
-    params["identity"].update({
+    params["identity"] = merge(params["identity"], {
         "source": "faces", "faces": {"root": str(people), "size": 150, "on_no_face": "skip", "small_identities": "error"},
         "split_fractions": {"train": 0.5, "dev": 0.25, "test": 0.25}, "max_items": 0,
         "encoder": {"image_backbone": "small_cnn", "image_size": 64, "dim": 32},

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+import yaml
 
 from pipeline.identity.collect import assign_splits, check_counts, drop_unsplittable
-from pipeline.common.identity_params import IdentityParams
+from pipeline.common.params.identity import IdentityParams
+from tests.helpers.project import REPO
+from tests.helpers.specs import project_params
 from pipeline.identity.sources import fixed_length, speaker_items
 from pipeline.common.io import DataError
 from tests.helpers.project import run
@@ -29,7 +32,7 @@ def write_voice(path: Path, f0: float, seconds: float = 0.8) -> None:
 
 def speakers_params(root: Path, **changes) -> IdentityParams:
     speakers = {"low": [str(root / "low")], "high": [str(root / "high")]}
-    return replace(IdentityParams(), speakers=speakers, clip_seconds=1.0, min_items=2, max_items=0, **changes)
+    return project_params().identity.replace(speakers=speakers, clip_seconds=1.0, min_items=2, max_items=0, **changes)
 
 
 def test_speaker_items_read_trim_and_repeat(tmp_path):
@@ -53,7 +56,7 @@ def test_speaker_folder_missing_is_a_clear_error(tmp_path):
 
 
 def test_too_little_speech_is_dropped():
-    params = replace(IdentityParams(), sample_rate=SR, min_speech_seconds=0.4)
+    params = project_params().identity.replace(sample_rate=SR, min_speech_seconds=0.4)
     assert fixed_length(np.zeros(SR, np.float32), SR, params) is None
     short = 0.5 * np.sin(np.arange(int(0.2 * SR)) / 3.0).astype(np.float32)
     assert fixed_length(short, SR, params) is None
@@ -70,7 +73,7 @@ def test_identity_with_a_single_item_is_named():
 def test_splits_keep_an_utterance_in_one_split_for_every_speaker():
     utterances = [f"u{i}" for i in range(40)]
     items = pd.DataFrame({"identity": ["a"] * 40 + ["b"] * 40, "utterance": utterances * 2})
-    split = assign_splits(items, IdentityParams(), seed=3)
+    split = assign_splits(items, project_params().identity, seed=3)
     assert (split[:40] == split[40:]).all()
     assert set(split) == {"train", "dev", "test"}
     items = items.assign(split=split)
@@ -143,10 +146,12 @@ def test_cli_enrol_verify_identify_cluster(small_project, tmp_path):
     ({"split_fractions": {"train": 0.9, "dev": 0.1}}, "identity.split_fractions"),
 ])
 def test_bad_identity_params_name_the_param(change, message):
-    from pipeline.common.params import ParamsError
+    from pipeline.common.params import Params, ParamsError, build
 
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    raw["identity"].update(change)
     with pytest.raises(ParamsError, match=message):
-        replace(IdentityParams(), **change).validate()
+        build(Params, raw)
 
 
 def test_words_source_splits_by_voice(small_project, tmp_path):

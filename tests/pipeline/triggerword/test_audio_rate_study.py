@@ -11,7 +11,8 @@ import torch
 import yaml
 
 from models.triggerword.events import EventSpec, clips_correct
-from models.triggerword.lecture import TriggerWordConfig, TriggerWordModel
+from models.triggerword.lecture import TriggerWordModel, macs
+from tests.helpers.specs import feature_spec, lecture
 from pipeline.common.params import ParamsError, load_params
 from synth.common.features import ResampledFeatures
 from synth.triggerword.sample_rates import rate_features, resampled_length
@@ -71,22 +72,21 @@ def test_the_front_end_gives_one_shape_in_time_and_the_model_the_same_output_ste
     audio = torch.randn(2, 32_000) * 0.1  # 2 s at 16 kHz: 398 frames -> 96 output steps
     for rate in (8000, 11025, 12000, 16000):
         settings = rate_features(rate, 16000, 32_000, 200, 80)
-        front = ResampledFeatures(settings, 16000, spec_augment=True).eval()
+        front = ResampledFeatures(settings, 16000, "spectrogram", 40, spec_augment=True).eval()
         x = front(audio)
         assert x.shape == (2, settings.n_features, 398)
-        model = TriggerWordModel(TriggerWordConfig(n_features=settings.n_features, conv_filters=8, gru_units=8,
-                                                   gru_layers=1))
+        model = TriggerWordModel(lecture(conv_filters=8, gru_units=8, gru_layers=1), settings.n_features)
         assert model(x).shape == (2, 96)
     # At the base rate the front end is the train stage's: no resampling, no resize.
-    from synth.common.features import Features, FeatureSpec
+    from synth.common.features import Features
 
-    same = ResampledFeatures(rate_features(16000, 16000, 32_000, 200, 80), 16000).eval()
-    assert torch.allclose(same(audio), Features(FeatureSpec(16000)).eval()(audio))
+    same = ResampledFeatures(rate_features(16000, 16000, 32_000, 200, 80), 16000, "spectrogram", 40, False).eval()
+    assert torch.allclose(same(audio), Features(feature_spec(16000)).eval()(audio))
 
 
 def test_bands_keep_their_hz_and_low_rates_lose_the_high_band():
     t = torch.arange(32_000) / 16000
-    features = {rate: ResampledFeatures(rate_features(rate, 16000, 32_000, 200, 80), 16000).eval()
+    features = {rate: ResampledFeatures(rate_features(rate, 16000, 32_000, 200, 80), 16000, "spectrogram", 40, False).eval()
                 for rate in (8000, 16000)}
     tone = torch.sin(2 * np.pi * 2000 * t)[None]  # 2 kHz: band 25 of 80 Hz at both rates
     for rate, front in features.items():
@@ -96,9 +96,9 @@ def test_bands_keep_their_hz_and_low_rates_lose_the_high_band():
 
 
 def test_macs_grow_with_the_bands():
-    small, big = TriggerWordConfig(n_features=19), TriggerWordConfig(n_features=101)
-    assert 0 < small.macs(5511) < big.macs(5511)
-    assert big.macs(5511) - small.macs(5511) == 1375 * 196 * (101 - 19) * 15  # only the conv sees the bands
+    small, big = macs(lecture(), 19, 5511), macs(lecture(), 101, 5511)
+    assert 0 < small < big
+    assert big - small == 1375 * 196 * (101 - 19) * 15  # only the conv sees the bands
 
 
 def test_a_clip_is_right_only_with_every_positive_and_no_false_accept():
@@ -135,9 +135,9 @@ def test_bad_study_params_name_the_param(tmp_path, edit, fragment):
         load_params(_params_file(tmp_path, edit))
 
 
-def test_params_without_the_study_still_load(tmp_path):
-    params = load_params(_params_file(tmp_path, lambda p: p.pop("studies")))
-    assert params.studies.audio_rate.rates == ()
+def test_params_without_the_study_name_the_missing_section(tmp_path):
+    with pytest.raises(ParamsError, match="studies: missing"):
+        load_params(_params_file(tmp_path, lambda p: p.pop("studies")))
 
 
 def test_summary_recommends_the_lowest_rate_within_epsilon(tmp_path, monkeypatch):
@@ -150,7 +150,7 @@ def test_summary_recommends_the_lowest_rate_within_epsilon(tmp_path, monkeypatch
         row = {"sample_rate": rate, "accuracy": correct / 160, "correct": correct, "clips": 160, "ci_low": 0.0,
                "ci_high": 1.0, "threshold": 0.5, "misses": 1, "false_accepts": 1, "positives": 200,
                "never_fires_accuracy": 0.2, "learned": True, "train_seconds": rate / 1000, "seconds": 1.0,
-               "macs": TriggerWordConfig(n_features=s.n_features).macs(5511), "feature_values": s.feature_values,
+               "macs": macs(lecture(), s.n_features, 5511), "feature_values": s.feature_values,
                "n_features": s.n_features}
         (tmp_path / "reports/audio_rate/rate").mkdir(parents=True, exist_ok=True)
         (tmp_path / f"reports/audio_rate/rate/{rate}.json").write_text(json.dumps(row))

@@ -16,6 +16,7 @@ import soundfile as sf
 from models.triggerword.events import count_events
 from pipeline.triggerword import error_analysis
 from pipeline.common.params import Params, load_params
+from tests.helpers.project import full_params
 from pipeline.triggerword.datasets import clip_stats
 from pipeline.common.catalog import file_sha256
 from pipeline.triggerword.error_findings import Rules, fa_p_value, miss_p_value
@@ -37,7 +38,8 @@ synthesise: {examples: {train: 0, dev: 16, test: 40}, positives: [0, 2], negativ
   min_gap_seconds: 0.45, end_guard_seconds: 0.0, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1], reverb_probability: 0.3}
 labels: {ty: 71, ones_after_end: 3}   # the default model maps 3 s at 8 kHz to 71 steps
 evaluate: {smoothing_steps: 5, refractory_seconds: 0.3, match_seconds: 0.4}
-"""
+studies: {audio_rate: {rates: [8000]}}
+"""  # merged over the project's params.yaml
 VOICES = 5  # voice0-2 in test, voice3-4 in dev
 MISSED_VOICE = "tts:voice0"
 SPIKE = 4  # steps of output 1.0 right after a word ending at step e: 5-step smoothing crosses 0.5 at e + 3
@@ -117,7 +119,7 @@ def fake_predictions(recipes: Recipes, catalog: pd.DataFrame, params: Params) ->
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("error_analysis")
-    (root / "params.yaml").write_text(PARAMS)
+    (root / "params.yaml").write_text(full_params(PARAMS))
     params = load_params(root / "params.yaml")
     catalog = make_catalog(root / "data/catalog", params)
     catalog.to_parquet(root / "data/catalog/catalog.parquet", index=False)

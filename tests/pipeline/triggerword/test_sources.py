@@ -41,22 +41,22 @@ def test_espeak_gives_a_trimmed_normalised_positive_and_is_deterministic(tmp_pat
 @pytest.mark.skipif(bool(needs("espeak-ng")), reason=str(needs("espeak-ng")))
 def test_espeak_variants_apply_to_en_gb_and_unknown_variants_are_named(tmp_path):
     params = tiny_params(tmp_path, tts=True)
-    tts = replace(params.collect.tts, espeak_accents=("en-gb",), espeak_variants=("f2", "m3"))
-    collect = replace(params.collect, tts=tts, negative_words=())
+    tts = params.collect.tts.replace(espeak_accents=("en-gb",), espeak_variants=("f2", "m3"))
+    collect = params.collect.replace(tts=tts, negative_words=())
     a, b = tts_clips(collect, 0)
     assert not np.array_equal(a.audio, b.audio)     # `-v en-gb+f2` alone would ignore the variant
     with pytest.raises(DataError, match="no-such-variant"):
-        list_voices(replace(tts, espeak_variants=("no-such-variant",)))
-    everything = list_voices(replace(tts, espeak_variants="all"))
+        list_voices(tts.replace(espeak_variants=("no-such-variant",)))
+    everything = list_voices(tts.replace(espeak_variants="all"))
     assert len(everything) > 50 and not any(v.name.startswith("mb") for v in everything)
 
 
 @pytest.mark.skipif(bool(needs("flite") or needs("festival")), reason="flite or festival is not installed")
 def test_flite_and_festival_voices_render(tmp_path):
     params = tiny_params(tmp_path, tts=True)
-    tts = replace(params.collect.tts, engines=("flite", "festival"), flite_voices=("slt",),
+    tts = params.collect.tts.replace(engines=("flite", "festival"), flite_voices=("slt",),
                   festival_voices=("kal_diphone",), engine_take_multiplier={"festival": 2})
-    raw = list(tts_clips(replace(params.collect, tts=tts, negative_words=()), 0))
+    raw = list(tts_clips(params.collect.replace(tts=tts, negative_words=()), 0))
     assert [c.speaker for c in raw] == ["flite:slt"] + ["festival:kal_diphone"] * 2  # multiplier: 2 takes
     for clip in raw:
         assert 0.3 < len(prepare(clip, params.audio, params.collect)[0].clip.audio) / SR < 0.9

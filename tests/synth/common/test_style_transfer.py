@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from PIL import Image
 
-from pipeline.common.params import ParamsError
 from pipeline.common.io import DataError
-from pipeline.style.stylize import load_image, load_style_config, main
+from pipeline.common.images import load_image
+from pipeline.common.params import ParamsError, load_params
+from pipeline.style.stylize import main
 from synth.common.style_transfer import StyleConfig, extractor_for, gram_matrix, style_transfer
 from synth.common.imagenet import WeightsNotFound
 from tests.helpers.project import REPO
+from tests.helpers.specs import style_config
 
 SIZE = 64
 
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # small batches: one thread 
 @pytest.fixture(scope="module")
 def extractor():
     try:
-        return extractor_for(StyleConfig())
+        return extractor_for(style_config())
     except WeightsNotFound as exc:
         missing = str(exc)
     pytest.fail(missing, pytrace=False)  # a failure, not a skip: setup.sh installs the weights
@@ -72,7 +75,7 @@ def test_extractor_is_frozen_and_returns_chosen_layers(extractor):
     extractor.train()
     assert not extractor.training and not any(m.training for m in extractor.modules())
     out = extractor(content_image())
-    config = StyleConfig()
+    config = style_config()
     assert set(out) == {config.content_layer, *config.style_layers}
     assert out[0].shape == (1, 32, SIZE // 2, SIZE // 2)               # block 0: stride 2, 32 channels
 
@@ -88,7 +91,7 @@ def test_only_pixels_receive_gradients(extractor):
 
 
 def test_short_lbfgs_run_lowers_style_loss_by_a_large_factor(extractor):
-    config = StyleConfig(steps=30, size=SIZE, optimizer="lbfgs", init="content")
+    config = style_config(steps=30, size=SIZE, optimizer="lbfgs", init="content")
     image, history = style_transfer(content_image(), style_image(), extractor, config)
     assert len(history.total) == len(history.style) == config.steps + 1
     assert history.total[-1] < history.total[0] / 10, history.total[::5]
@@ -102,26 +105,26 @@ def test_short_lbfgs_run_lowers_style_loss_by_a_large_factor(extractor):
 
 
 def test_adam_from_noise_is_seeded(extractor):
-    config = StyleConfig(steps=4, optimizer="adam", init="noise", lr=0.05, seed=3)
+    config = style_config(steps=4, optimizer="adam", init="noise", lr=0.05, seed=3)
     first, history = style_transfer(content_image(32), style_image(32), extractor, config)
     second, _ = style_transfer(content_image(32), style_image(32), extractor, config)
     torch.testing.assert_close(first, second)
     assert history.total[-1] < history.total[0]
 
 
-def test_config_checks_and_params_loader(tmp_path):
-    with pytest.raises(ValueError, match="optimizer"):
-        StyleConfig(optimizer="sgd").check()
+def test_style_settings_come_from_params_yaml(tmp_path):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    raw["style"].update(steps=12, style_layers=[1, 3])
     params = tmp_path / "params.yaml"
-    params.write_text("seed: 1\nstyle:\n  steps: 12\n  style_layers: [1, 3]\n")
-    assert load_style_config(params) == StyleConfig(steps=12, style_layers=(1, 3))
-    assert load_style_config(tmp_path / "absent.yaml") == StyleConfig()
-    params.write_text("style:\n  stpes: 12\n")
-    with pytest.raises(ParamsError, match="stpes"):
-        load_style_config(params)
-    params.write_text("style:\n  content_layer: 40\n")
-    with pytest.raises(ParamsError, match="style.content_layer"):
-        load_style_config(params)
+    params.write_text(yaml.safe_dump(raw))
+    assert load_params(params).style.transfer() == style_config(steps=12, style_layers=(1, 3))
+    for change, key in (({"stpes": 12}, "style.stpes: unknown key"), ({"content_layer": 40}, "style.content_layer"),
+                        ({"optimizer": "sgd"}, "style.optimizer")):
+        bad = yaml.safe_load((REPO / "params.yaml").read_text())
+        bad["style"].update(change)
+        params.write_text(yaml.safe_dump(bad))
+        with pytest.raises(ParamsError, match=key):
+            load_params(params)
 
 
 def test_load_image_greyscale_and_resize(tmp_path):
@@ -136,7 +139,7 @@ def test_cli_writes_the_stylised_image(tmp_path, extractor, capsys):
     content, style = save(content_image(), tmp_path / "c.png"), save(style_image(), tmp_path / "s.png")
     out = tmp_path / "out" / "result.png"
     main([str(content), str(style), "-o", str(out), "--steps", "3", "--size", "32", "--device", "cpu",
-          "--params", str(tmp_path / "no-params.yaml")])
+          "--params", str(REPO / "params.yaml")])
     assert Image.open(out).size == (32, 32)
     assert "style loss" in capsys.readouterr().out
 

@@ -101,10 +101,11 @@ def test_triplet_loss_hand_made():
 def test_online_batch_hard_matches_brute_force():
     """pytorch-metric-learning's BatchHardMiner, as training configures it, picks for each anchor
     the farthest positive and the nearest negative on squared distances."""
-    from models.identity.training import TripletTrainConfig, _online_miner
+    from models.identity.training import _online_miner
+    from tests.helpers.specs import triplet_config
 
     emb, labels = random_embeddings(n=16, identities=4, seed=3)
-    a, p, n = _online_miner(TripletTrainConfig(mining="batch_hard"))(torch.tensor(emb, dtype=torch.float32),
+    a, p, n = _online_miner(triplet_config(mining="batch_hard"))(torch.tensor(emb, dtype=torch.float32),
                                                                      torch.tensor(labels))
     d = pairwise_squared_distances(emb)
     for anchor, pos, neg in zip(a.tolist(), p.tolist(), n.tolist()):
@@ -114,10 +115,11 @@ def test_online_batch_hard_matches_brute_force():
 
 
 def test_online_semihard_triplets_are_semihard():
-    from models.identity.training import TripletTrainConfig, _online_miner
+    from models.identity.training import _online_miner
+    from tests.helpers.specs import triplet_config
 
     emb, labels = random_embeddings(n=24, identities=4, seed=4)
-    a, p, n = _online_miner(TripletTrainConfig(mining="semihard", margin=MARGIN))(
+    a, p, n = _online_miner(triplet_config(mining="semihard", margin=MARGIN))(
         torch.tensor(emb, dtype=torch.float32), torch.tensor(labels))
     got = set(zip(a.tolist(), p.tolist(), n.tolist()))
     assert got and got <= brute_force(emb, labels, "semihard", MARGIN + 1e-5)

@@ -1,0 +1,196 @@
+"""params.yaml sections of the trigger-word case: audio, collect, synthesise, features, labels, train,
+evaluate, validate and the sample-rate study (`model:` is models.triggerword.spec.LectureSpec)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from pipeline.common.params.errors import ParamIssue, check
+from pipeline.common.params.fields import CountRange, Device, NonNegative, Range, SplitCounts, SplitFractions, Unique
+from synth.common.spec import Count, Int, PositiveFloat, PositiveInt, Share, Spec
+
+Engine = Literal["espeak-ng", "flite", "festival"]
+Jitter = Annotated[float, Field(ge=0, lt=0.5)]
+ARCHIVE_KEYS = {"url", "sha256", "licence", "name", "language"}
+
+
+class AudioParams(Spec):
+    sample_rate: Annotated[Int, Field(ge=8000, le=192000)]
+    clip_seconds: Annotated[float, Field(ge=1, le=600)]
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.sample_rate * self.clip_seconds))
+
+
+class TTSParams(Spec):
+    engines: tuple[Engine, ...]
+    espeak_accents: tuple[str, ...]
+    espeak_variants: Literal["all"] | tuple[str, ...]
+    flite_voices: tuple[str, ...]
+    festival_voices: tuple[str, ...]
+    positive_takes: PositiveInt
+    engine_take_multiplier: dict[Engine, PositiveInt]
+    negative_voices_per_word: PositiveInt
+    speed_jitter: Jitter
+    pitch_jitter: Jitter
+
+
+def _archive(entry: str | dict) -> str | dict:
+    if isinstance(entry, dict) and ("url" not in entry or not set(entry) <= ARCHIVE_KEYS):
+        raise ValueError(f"{entry!r}: a mapping needs 'url' and may add {sorted(ARCHIVE_KEYS - {'url'})}")
+    return entry
+
+
+class CollectParams(Spec):
+    positive_word: str
+    negative_words: tuple[str, ...]
+    min_word_seconds: PositiveFloat
+    max_word_seconds: PositiveFloat
+    trim_top_db: PositiveFloat
+    word_peak_dbfs: Annotated[float, Field(le=0)]
+    speed_variants: tuple[Annotated[float, Field(ge=0.5, le=2.0)], ...]
+    tts: TTSParams
+    speech_packages: tuple[Literal["ktuberling", "asterisk-en"], ...]
+    backgrounds: tuple[Literal["ufoai-ambience", "asterisk-moh", "noise"], ...]
+    background_window_seconds: PositiveFloat
+    max_background_windows_per_file: PositiveInt
+    noise_windows_per_colour: Count
+    folders: tuple[str, ...]
+    archives: tuple[Annotated[str | dict[str, str], AfterValidator(_archive)], ...]  # URL/path or {url, ...}
+
+    @model_validator(mode="after")
+    def _words(self):
+        word = self.positive_word.strip().lower()
+        check(bool(word), "positive_word", "must not be empty")
+        for negative in self.negative_words:
+            check(word not in negative.lower(), "negative_words",
+                  f"{negative!r} contains the positive word {word!r}; it would teach the model to ignore it")
+        check(self.min_word_seconds < self.max_word_seconds, "min_word_seconds", "must be below max_word_seconds")
+        return self
+
+
+class SynthParams(Spec):
+    examples: SplitCounts
+    split_fractions: SplitFractions
+    positives: CountRange
+    negatives: CountRange
+    min_gap_seconds: NonNegative
+    end_guard_seconds: NonNegative
+    background_dbfs: Range(hi=0.0)
+    snr_db: Range(-30.0, 60.0)
+    reverb_probability: Share
+    reverb_rt60_seconds: Range(0.01, 3.0)
+    reverb_irs: PositiveInt
+    shard_size: PositiveInt
+
+    @property
+    def max_inserts(self) -> int:
+        return self.positives[1] + self.negatives[1]
+
+    @model_validator(mode="after")
+    def _something_to_learn(self):
+        check(self.max_inserts >= 1, "positives", "at most zero inserts of any kind: nothing to learn")
+        return self
+
+
+class FeatureParams(Spec):
+    n_fft: Annotated[Int, Field(ge=16)]
+    hop_length: PositiveInt
+    kind: Literal["spectrogram", "logmel"]
+    n_mels: Annotated[Int, Field(ge=8)]
+    spec_augment: bool
+
+    @model_validator(mode="after")
+    def _hop(self):
+        check(self.hop_length <= self.n_fft, "hop_length", "must be in 1..n_fft")
+        return self
+
+    def frames(self, samples: int) -> int:
+        """Spectrogram frames without centre padding (the lecture's Tx = 5511 for 441 000 samples)."""
+        return (samples - self.n_fft) // self.hop_length + 1
+
+    @property
+    def n_features(self) -> int:
+        return self.n_fft // 2 + 1 if self.kind == "spectrogram" else self.n_mels
+
+
+class LabelParams(Spec):
+    ty: PositiveInt
+    ones_after_end: PositiveInt
+
+    @model_validator(mode="after")
+    def _ones(self):
+        check(self.ones_after_end < self.ty, "ones_after_end", "must be in 1..labels.ty-1")
+        return self
+
+
+class TrainProfile(Spec):
+    epochs: PositiveInt
+    examples_per_epoch: PositiveInt
+    batch_size: PositiveInt
+
+
+class TrainParams(Spec):
+    device: Device
+    learning_rate: PositiveFloat
+    weight_decay: NonNegative
+    positive_weight: PositiveFloat
+    num_workers: Count
+    profiles: dict[Literal["cpu", "cuda"], TrainProfile]   # picked by the device actually used
+
+    @model_validator(mode="after")
+    def _cpu_profile(self):
+        check("cpu" in self.profiles, "profiles.cpu", "missing: the cpu profile is the fallback for any device")
+        return self
+
+    def profile(self, device_type: str) -> TrainProfile:
+        """The epochs/batch sizing for the device actually used ('cuda' or 'cpu')."""
+        return self.profiles.get(device_type) or self.profiles["cpu"]
+
+
+class EvaluateParams(Spec):
+    smoothing_steps: PositiveInt
+    refractory_seconds: NonNegative
+    match_seconds: PositiveFloat
+    thresholds: Annotated[Int, Field(ge=2)]
+    target_fa_per_hour: NonNegative
+    max_examples: PositiveInt
+
+
+class ValidateParams(Spec):
+    positive_share: Range(0.0, 1.0)
+    rendered_sample: Count
+
+
+class AudioRateStudyParams(Spec):
+    rates: Annotated[tuple[PositiveInt, ...], Unique]   # Hz; one audio_rate@<rate> stage per rung
+    epsilon: Annotated[float, Field(ge=0, lt=1)]
+    epochs: PositiveInt
+    train_clips: PositiveInt
+    dev_clips: PositiveInt
+    batch_size: PositiveInt
+
+    def profile(self) -> TrainProfile:
+        """The study's training budget, in the train stage's terms: every chosen clip once per epoch."""
+        return TrainProfile(epochs=self.epochs, examples_per_epoch=self.train_clips, batch_size=self.batch_size)
+
+
+class StudiesParams(Spec):
+    audio_rate: AudioRateStudyParams
+
+
+def check_rates(study: AudioRateStudyParams, audio: AudioParams, features: FeatureParams) -> None:
+    """Every rung must be at most the pipeline rate and give a usable spectrogram."""
+    from synth.triggerword.sample_rates import rate_features  # pure, torch-free
+
+    for rate in study.rates:
+        check(rate <= audio.sample_rate, "studies.audio_rate.rates", f"{rate} Hz is above audio.sample_rate = "
+              f"{audio.sample_rate}: the data holds nothing above {audio.sample_rate // 2} Hz, so the rung would "
+              f"only upsample; use rates <= {audio.sample_rate}")
+        try:
+            rate_features(rate, audio.sample_rate, audio.clip_samples, features.n_fft, features.hop_length,
+                          features.kind, features.n_mels)
+        except ValueError as exc:
+            raise ParamIssue("studies.audio_rate.rates", str(exc)) from None
