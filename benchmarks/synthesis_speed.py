@@ -8,6 +8,7 @@ Uses the real catalog when it exists (else a synthetic bank of the same shape) a
   render_*_clips_per_s numpy renderer, torch on CPU, torch on CUDA when present
 With --baseline PATH it also runs the lecture course's pydub recipe script for comparison.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,10 @@ def main() -> None:
 
     real = (args.catalog / "catalog.parquet").exists()
     bank, pools = catalog_bank(args.catalog) if real else synthetic_bank()
-    print(f"bank: {'catalog ' + str(args.catalog) if real else 'synthetic'}, {len(bank)} clips, "
-          f"{bank.samples.nbytes / 1e6:.0f} MB")
+    print(
+        f"bank: {'catalog ' + str(args.catalog) if real else 'synthetic'}, {len(bank)} clips, "
+        f"{bank.samples.nbytes / 1e6:.0f} MB"
+    )
     stats = ClipStats(bank.lengths, bank.rms.astype(float), bank.peak.astype(float))
 
     seconds = timed(lambda: draw_split("train", args.recipes, pools, stats, SPEC, 1, 100_000, 0), repeat=1)
@@ -90,7 +93,7 @@ def main() -> None:
     dry = dataclasses.replace(recipes, reverb_ir=np.full(len(recipes), -1, np.int16))
     numpy_renderer = NumpyRenderer(bank, responses, N)
     for name, batch in (("dry", dry), ("default_reverb", recipes)):
-        rate = args.clips / timed(lambda: numpy_renderer.render(batch, out))
+        rate = args.clips / timed(lambda: numpy_renderer.render(batch, out))  # noqa: B023  (called at once)
         print(f"render_numpy_{name}_clips_per_s {rate:,.0f}  ({copy_rate / rate:.2f}x the copy time)")
     torch_rate(bank, responses, recipes, "cpu")
     import torch

@@ -1,4 +1,5 @@
 """Prefect artifacts for one stage: a markdown summary, a metrics table with deltas, report links."""
+
 from __future__ import annotations
 
 import json
@@ -18,27 +19,35 @@ REPORTS = {"validate": "reports/validation/index.html", "error_analysis": "repor
 @dataclass
 class StageRun:
     """What happened to one stage in a flow run."""
+
     stage: str
-    outcome: str                  # ran | cached (restored from DVC's run cache) | skipped (up to date)
-    seconds: float = 0.0          # 0 when unknown: `dvc exp run` runs every stage in one command
-    changes: dict[str, Any] = field(default_factory=dict)   # `dvc status`: why it was stale
-    command: str = ""             # the dvc command that ran it
+    outcome: str  # ran | cached (restored from DVC's run cache) | skipped (up to date)
+    seconds: float = 0.0  # 0 when unknown: `dvc exp run` runs every stage in one command
+    changes: dict[str, Any] = field(default_factory=dict)  # `dvc status`: why it was stale
+    command: str = ""  # the dvc command that ran it
 
 
 def publish(root: Path, run: StageRun) -> None:
     files = dvc.metric_files(root, run.stage)
     values, deltas = dvc.metrics(root, files), dvc.metrics_diff(root, files)
     key = re.sub(r"[^a-z0-9]+", "-", run.stage.lower())  # artifact keys allow lowercase letters, digits and dashes
-    create_markdown_artifact(key=f"{key}-summary", markdown=summary(root, run, values, deltas),
-                             description=f"{run.stage}: {run.outcome}")
+    create_markdown_artifact(
+        key=f"{key}-summary", markdown=summary(root, run, values, deltas), description=f"{run.stage}: {run.outcome}"
+    )
     if values:
-        create_table_artifact(key=f"{key}-metrics", table=metric_rows(values, deltas),
-                              description=f"{run.stage} metrics (dvc metrics show) and deltas vs HEAD "
-                                          "(dvc metrics diff)")
+        create_table_artifact(
+            key=f"{key}-metrics",
+            table=metric_rows(values, deltas),
+            description=f"{run.stage} metrics (dvc metrics show) and deltas vs HEAD (dvc metrics diff)",
+        )
     report = REPORTS.get(run.stage)
     if report and (root / report).exists():
-        create_link_artifact(key=f"{key}-report", link=(root / report).resolve().as_uri(),
-                             link_text=f"{run.stage} report ({report})", description=f"{run.stage} HTML report")
+        create_link_artifact(
+            key=f"{key}-report",
+            link=(root / report).resolve().as_uri(),
+            link_text=f"{run.stage} report ({report})",
+            description=f"{run.stage} HTML report",
+        )
 
 
 def metric_rows(values: dict[str, Any], deltas: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -55,8 +64,11 @@ def metric_rows(values: dict[str, Any], deltas: dict[str, dict[str, Any]] | None
 
 
 def summary(root: Path, run: StageRun, values: dict[str, Any], deltas: dict[str, dict[str, Any]] | None) -> str:
-    heading = {"ran": f"ran in {run.seconds:.1f} s" if run.seconds else "ran",
-               "cached": "restored from the DVC run cache", "skipped": "up to date (dvc status): skipped"}
+    heading = {
+        "ran": f"ran in {run.seconds:.1f} s" if run.seconds else "ran",
+        "cached": "restored from the DVC run cache",
+        "skipped": "up to date (dvc status): skipped",
+    }
     lines = [f"## {run.stage}: {heading[run.outcome]}", "", f"Project: `{root}`", ""]
     if run.command:
         lines += [f"Command: `{run.command}`", ""]
@@ -69,8 +81,9 @@ def summary(root: Path, run: StageRun, values: dict[str, Any], deltas: dict[str,
         deltas = {}
     else:
         lines.append(f"{len(values)} metrics, {len(deltas)} changed since the last commit" + (":" if deltas else "."))
-    lines += [f"- `{k.split(':', 1)[1]}`: {_cell(v.get('old'))} → {_cell(v.get('new'))}"
-              for k, v in list(deltas.items())[:15]]
+    lines += [
+        f"- `{k.split(':', 1)[1]}`: {_cell(v.get('old'))} → {_cell(v.get('new'))}" for k, v in list(deltas.items())[:15]
+    ]
     if run.stage in REPORTS:
         lines += ["", f"Report: `{(root / REPORTS[run.stage]).resolve()}`"]
     return "\n".join(lines)

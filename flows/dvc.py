@@ -3,6 +3,7 @@
 Every call goes through the `dvc` CLI (its JSON output is DVC's stable interface) in the project
 directory, so the flows behave exactly as a user typing the same commands would.
 """
+
 from __future__ import annotations
 
 import graphlib
@@ -43,8 +44,9 @@ def dvc(root: Path, *args: str) -> str:
 def stream(root: Path, args: list[str], log: logging.Logger | logging.LoggerAdapter) -> list[str]:
     """Run `dvc ARGS`, sending each output line to `log` as it comes (stages log to stderr); return the lines."""
     lines: list[str] = []
-    with subprocess.Popen(["dvc", *args], cwd=root, env=dvc_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+    with subprocess.Popen(
+        ["dvc", *args], cwd=root, env=dvc_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as proc:
         for line in proc.stdout or ():
             if line := line.rstrip():
                 log.info(line)
@@ -136,5 +138,4 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def has_commit(root: Path) -> bool:
-    return subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root,
-                          capture_output=True).returncode == 0
+    return subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True).returncode == 0

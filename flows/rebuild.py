@@ -6,6 +6,7 @@
 DVC decides what is stale (`dvc status`) and runs each stage (`dvc repro --single-item`, so dvc.lock is
 updated); Prefect shows what ran, streams the logs and keeps each stage's summary and metrics as artifacts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,19 @@ def run_stage(project_dir: str, stage: str, force: bool = False) -> State[StageR
         args, start = ["repro", "--single-item", *(["--force"] if force else []), stage], time.monotonic()
         lines = dvc.stream(root, args, log)
         cached = any(CACHED.search(line) for line in lines)
-        run = StageRun(stage, "cached" if cached else "ran", time.monotonic() - start, changes,
-                       "dvc " + " ".join(args))
+        run = StageRun(stage, "cached" if cached else "ran", time.monotonic() - start, changes, "dvc " + " ".join(args))
     publish(root, run)
     return _state(run)
 
 
 def exp_run_args(overrides: list[str], target: str | None, name: str | None) -> list[str]:
-    return ["exp", "run", *(f"-S{o}" for o in overrides), *(["--name", name] if name else []),
-            *([target] if target else [])]
+    return [
+        "exp",
+        "run",
+        *(f"-S{o}" for o in overrides),
+        *(["--name", name] if name else []),
+        *([target] if target else []),
+    ]
 
 
 @task(task_run_name="dvc exp run {name}")
@@ -74,8 +79,9 @@ def report_stage(project_dir: str, stage: str, outcome: str, command: str) -> St
     return _state(run)
 
 
-def experiment_overrides(set_params: dict[str, str] | None, examples_train: int | None,
-                         epochs: int | None) -> list[str]:
+def experiment_overrides(
+    set_params: dict[str, str] | None, examples_train: int | None, epochs: int | None
+) -> list[str]:
     """Flow parameters as `dvc exp run -S` overrides (key=value, params.yaml keys)."""
     overrides = dict(set_params or {})
     if examples_train is not None:
@@ -86,9 +92,15 @@ def experiment_overrides(set_params: dict[str, str] | None, examples_train: int 
 
 
 @flow(name="rebuild")
-def rebuild(project_dir: str = ".", target: str | None = None, force: list[str] | None = None,
-            set_params: dict[str, str] | None = None, examples_train: int | None = None,
-            epochs: int | None = None, experiment_name: str | None = None) -> list[StageRun]:
+def rebuild(
+    project_dir: str = ".",
+    target: str | None = None,
+    force: list[str] | None = None,
+    set_params: dict[str, str] | None = None,
+    examples_train: int | None = None,
+    epochs: int | None = None,
+    experiment_name: str | None = None,
+) -> list[StageRun]:
     """Bring the pipeline (or `target` and its upstream stages) up to date.
 
     With `set_params`, `examples_train` or `epochs` the run is a DVC experiment (`dvc exp run -S`), listed
@@ -99,8 +111,12 @@ def rebuild(project_dir: str = ".", target: str | None = None, force: list[str] 
         raise ValueError(f"force: {sorted(unknown)} are not among the stages to run {order}")
     overrides = experiment_overrides(set_params, examples_train, epochs)
     if not overrides:
-        return [run_stage.with_options(retries=RETRIES.get(stage, 0))(
-            str(root), stage, stage in (force or []), return_state=True).result() for stage in order]
+        return [
+            run_stage.with_options(retries=RETRIES.get(stage, 0))(
+                str(root), stage, stage in (force or []), return_state=True
+            ).result()
+            for stage in order
+        ]
     if force:
         raise ValueError("force is for plain rebuilds; an experiment reruns what its params make stale")
     if not dvc.has_commit(root):
@@ -108,8 +124,10 @@ def rebuild(project_dir: str = ".", target: str | None = None, force: list[str] 
     name = experiment_name or flow_run.get_name()  # links the DVC experiment to this flow run
     ran = run_experiment(str(root), overrides, target, name)
     command = "dvc " + " ".join(exp_run_args(overrides, target, name))
-    return [report_stage(str(root), stage, ran.get(stage, "skipped"), command, return_state=True).result()
-            for stage in order]
+    return [
+        report_stage(str(root), stage, ran.get(stage, "skipped"), command, return_state=True).result()
+        for stage in order
+    ]
 
 
 def parse_set(items: list[str]) -> dict[str, str]:
@@ -127,12 +145,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project-dir", default=".", help="the repository root (default: .)")
     parser.add_argument("--target", help="stop after this stage (it and its upstream stages only)")
     parser.add_argument("--force", nargs="+", default=[], metavar="STAGE", help="rerun these even if up to date")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="param override, e.g. synthesise.examples.train=2000: runs a DVC experiment")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="param override, e.g. synthesise.examples.train=2000: runs a DVC experiment",
+    )
     parser.add_argument("--name", help="the DVC experiment's name (with --set)")
     args = parser.parse_args(argv)
-    state = rebuild(project_dir=args.project_dir, target=args.target, force=args.force,
-                    set_params=parse_set(args.set) or None, experiment_name=args.name, return_state=True)
+    state = rebuild(
+        project_dir=args.project_dir,
+        target=args.target,
+        force=args.force,
+        set_params=parse_set(args.set) or None,
+        experiment_name=args.name,
+        return_state=True,
+    )
     if not state.is_completed():
         print(f"rebuild: {state.name}: {state.message}", file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@
 The process runs the scheduled runs (and runs started from the UI) until stopped with Ctrl-C / SIGTERM;
 stop it before the server, or it waits for the server forever.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,18 +27,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cron", default=NIGHTLY, help=f"schedule (default: {NIGHTLY!r})")
     # Re-collecting picks up new recordings (collect.folders, archives); DVC then re-synthesises and retrains
     # only if the catalog changed. Add synthesise/train to force those too.
-    parser.add_argument("--force", nargs="*", default=["collect"], metavar="STAGE",
-                        help="stages each scheduled run reruns even if up to date (default: collect)")
+    parser.add_argument(
+        "--force",
+        nargs="*",
+        default=["collect"],
+        metavar="STAGE",
+        help="stages each scheduled run reruns even if up to date (default: collect)",
+    )
     args = parser.parse_args(argv)
     if not get_current_settings().api.url:
-        print("flows.serve: set PREFECT_API_URL to a running server, e.g. http://127.0.0.1:4200/api "
-              "(prefect server start --host 127.0.0.1); a temporary server would vanish with the schedule",
-              file=sys.stderr)
+        print(
+            "flows.serve: set PREFECT_API_URL to a running server, e.g. http://127.0.0.1:4200/api "
+            "(prefect server start --host 127.0.0.1); a temporary server would vanish with the schedule",
+            file=sys.stderr,
+        )
         return 2
-    rebuild.serve(name=args.name, cron=args.cron, tags=["datasynth", "dvc"],
-                  parameters={"project_dir": str(Path(args.project_dir).resolve()), "force": args.force},
-                  description="Nightly: re-collect, then DVC reruns whatever that made stale "
-                              "(re-synthesise, validate, retrain, evaluate, error analysis).")
+    rebuild.serve(
+        name=args.name,
+        cron=args.cron,
+        tags=["datasynth", "dvc"],
+        parameters={"project_dir": str(Path(args.project_dir).resolve()), "force": args.force},
+        description="Nightly: re-collect, then DVC reruns whatever that made stale "
+        "(re-synthesise, validate, retrain, evaluate, error analysis).",
+    )
     return 0
 
 

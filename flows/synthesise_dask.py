@@ -1,4 +1,5 @@
-"""The synthesise stage fanned out by shard over a Dask cluster, byte-identical to `python -m pipeline.triggerword.synthesise`.
+"""The synthesise stage fanned out by shard over a Dask cluster, byte-identical to the stage
+(`python -m pipeline.triggerword.synthesise`).
 
     python -m flows.synthesise_dask [--project-dir .] [--workers 2] [--processes]  # a LocalCluster
     python -m flows.synthesise_dask --address tcp://scheduler:8786                  # an existing cluster
@@ -6,6 +7,7 @@
 Each shard is seeded by (seed, split, shard) alone (synth.triggerword.recipes.shard_rng), so where a shard runs cannot
 change it; the shards are concatenated in shard order and written as the stage writes them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,18 +18,27 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
+from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
 from pipeline.triggerword.datasets import clip_stats
-from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.triggerword.synthesise import assign_splits, recipe_spec, split_pools, write_outputs
-from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
 from synth.common.splits import SPLITS
+from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
 
 
 # NO_CACHE: the inputs are arrays Prefect need not hash, and a shard is cheaper to draw than to look up.
 @task(task_run_name="{split}-shard-{shard}", cache_policy=NO_CACHE)
-def shard_task(split: str, shard: int, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, seed: int,
-               shard_size: int, first_id: int) -> Recipes:
+def shard_task(
+    split: str,
+    shard: int,
+    n: int,
+    pools: Pools,
+    stats: ClipStats,
+    spec: RecipeSpec,
+    seed: int,
+    shard_size: int,
+    first_id: int,
+) -> Recipes:
     return draw_shard(split, shard, n, pools, stats, spec, seed, shard_size, first_id)
 
 
@@ -43,8 +54,10 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
     for split in SPLITS:
         n = params.synthesise.examples[split]
         check_pools(pools[split], spec, split)  # the same clear error as the single-process stage
-        futures += [shard_task.submit(split, shard, n, pools[split], stats, spec, params.seed, size, first_id)
-                    for shard in range(max(1, -(-n // size)))]  # as many shards as synth.triggerword.recipes.draw_split
+        futures += [
+            shard_task.submit(split, shard, n, pools[split], stats, spec, params.seed, size, first_id)
+            for shard in range(max(1, -(-n // size)))
+        ]  # as many shards as synth.triggerword.recipes.draw_split
         first_id += n
     get_run_logger().info("drawing %d shards of up to %d recipes", len(futures), size)
     recipes = Recipes.concat([future.result() for future in futures])  # shard order, not finishing order
@@ -59,8 +72,13 @@ def task_runner(address: str | None, workers: int, processes: bool) -> DaskTaskR
 
 
 @flow(name="synthesise-dask")
-def synthesise_dask(project_dir: str = ".", params_file: str = "params.yaml", address: str | None = None,
-                    workers: int = 2, processes: bool = False) -> dict[str, int]:
+def synthesise_dask(
+    project_dir: str = ".",
+    params_file: str = "params.yaml",
+    address: str | None = None,
+    workers: int = 2,
+    processes: bool = False,
+) -> dict[str, int]:
     """Synthesise on a Dask cluster: `address` of a running scheduler, else a LocalCluster of `workers`."""
     runner = task_runner(address, workers, processes)
     return synthesise_shards.with_options(task_runner=runner)(project_dir, params_file)
@@ -76,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     # PREFECT_API_URL names a running one (see README); remote clusters always run processes.
     parser.add_argument("--processes", action="store_true", help="LocalCluster workers as processes")
     args = parser.parse_args(argv)
-    state = synthesise_dask(args.project_dir, args.params, args.address, args.workers, args.processes,
-                            return_state=True)
+    state = synthesise_dask(
+        args.project_dir, args.params, args.address, args.workers, args.processes, return_state=True
+    )
     if not state.is_completed():
         print(f"synthesise_dask: {state.name}: {state.message}", file=sys.stderr)
         return 1

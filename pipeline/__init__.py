@@ -1,4 +1,5 @@
 """Thin DVC stage entry points: read params.yaml, call the core in `synth/`, write outputs."""
+
 import os
 
 # Offline by default: no update checks or telemetry from the libraries the stages import.

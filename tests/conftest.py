@@ -1,4 +1,5 @@
 """Shared fixtures; the small project is built once per test session with `dvc repro` on the CPU config."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """The layers and case studies import only what the architecture allows (read from source with ast)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,12 @@ def case_of(module: str) -> str | None:
 
 @pytest.mark.parametrize("layer", LAYERS)
 def test_a_layer_imports_only_the_layers_below_it(layer):
-    bad = [f"{path.relative_to(REPO)} imports {name}" for path in modules(layer)
-           for name in imported_modules(REPO, path) if name.split(".")[0] in FORBIDDEN_LAYERS[layer]]
+    bad = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in modules(layer)
+        for name in imported_modules(REPO, path)
+        if name.split(".")[0] in FORBIDDEN_LAYERS[layer]
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -36,8 +41,11 @@ def test_no_case_study_imports_another(layer):
         own = case_of(".".join(path.relative_to(REPO).with_suffix("").parts))
         if own is None:
             continue
-        bad += [f"{path.relative_to(REPO)} ({own}) imports {name}" for name in imported_modules(REPO, path)
-                if case_of(name) not in (None, own)]
+        bad += [
+            f"{path.relative_to(REPO)} ({own}) imports {name}"
+            for name in imported_modules(REPO, path)
+            if case_of(name) not in (None, own)
+        ]
     assert not bad, "\n".join(bad)
 
 
@@ -56,6 +64,16 @@ def test_shared_code_imports_no_case_study_but_the_params_schema():
 
 
 def test_top_level_keeps_the_design_card():
-    for name in ("dvc.yaml", "params.yaml", "pyproject.toml", "pipeline", "flows", "synth", "models", "data",
-                 "reports", "tests"):
+    for name in (
+        "dvc.yaml",
+        "params.yaml",
+        "pyproject.toml",
+        "pipeline",
+        "flows",
+        "synth",
+        "models",
+        "data",
+        "reports",
+        "tests",
+    ):
         assert (REPO / name).exists(), name

@@ -1,4 +1,5 @@
 """Device, distributed and step helpers shared by the training stages (CPU, CUDA, torchrun)."""
+
 from __future__ import annotations
 
 import os

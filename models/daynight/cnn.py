@@ -4,6 +4,7 @@ Two conv blocks (conv 3x3, BatchNorm, ReLU, max-pool), global average pooling an
 small enough to train in seconds on a CPU, and resolution-agnostic, so the resolution study trains
 the same network at every rung. GPU runs use bf16 autocast (AMP); CPU runs use float32.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,13 @@ class DayNightNet(nn.Module):
         layers: list[nn.Module] = []
         channels = 3
         for i in range(blocks):
-            out = width * 2 ** i
-            layers += [nn.Conv2d(channels, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(),
-                       nn.MaxPool2d(2)]
+            out = width * 2**i
+            layers += [
+                nn.Conv2d(channels, out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             channels = out
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(channels, 1)
@@ -67,7 +72,7 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     model: DayNightNet
-    history: list[dict] = field(default_factory=list)   # epoch, train_loss, dev_loss, dev_accuracy
+    history: list[dict] = field(default_factory=list)  # epoch, train_loss, dev_loss, dev_accuracy
     seconds: float = 0.0
     device: str = "cpu"
 
@@ -80,7 +85,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> np
     out = []
     for start in range(0, len(images), batch_size):
         with autocast(device):
-            logits = model(images[start:start + batch_size].to(device))
+            logits = model(images[start : start + batch_size].to(device))
         out.append(torch.sigmoid(logits.float()).cpu())
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
@@ -92,8 +97,9 @@ def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.devi
     return float(nn.functional.binary_cross_entropy_with_logits(logits, y.to(device)))
 
 
-def train(x: torch.Tensor, y: torch.Tensor, x_dev: torch.Tensor, y_dev: torch.Tensor,
-          config: TrainConfig) -> TrainResult:
+def train(
+    x: torch.Tensor, y: torch.Tensor, x_dev: torch.Tensor, y_dev: torch.Tensor, config: TrainConfig
+) -> TrainResult:
     """Mini-batch Adam on the logistic loss; keeps the epoch with the lowest dev loss."""
     torch.manual_seed(config.seed)
     device = resolve_device(config.device, "daynight.train.device")
@@ -107,7 +113,7 @@ def train(x: torch.Tensor, y: torch.Tensor, x_dev: torch.Tensor, y_dev: torch.Te
         model.train()
         order, total = torch.randperm(len(x), generator=gen), 0.0
         for i in range(0, len(x), config.batch_size):
-            idx = order[i:i + config.batch_size]
+            idx = order[i : i + config.batch_size]
             xb, yb = x[idx].to(device), y[idx].to(device)
             with autocast(device):
                 logits = model(xb).float()
@@ -119,8 +125,9 @@ def train(x: torch.Tensor, y: torch.Tensor, x_dev: torch.Tensor, y_dev: torch.Te
         dev_loss = _loss(model, x_dev, y_dev, device) if len(x_dev) else float("nan")
         dev_hits = (predict(model, x_dev) >= 0.5) == y_dev.numpy().astype(bool)
         dev_acc = float(dev_hits.mean()) if len(x_dev) else float("nan")
-        result.history.append({"epoch": epoch, "train_loss": total / max(1, len(x)), "dev_loss": dev_loss,
-                               "dev_accuracy": dev_acc})
+        result.history.append(
+            {"epoch": epoch, "train_loss": total / max(1, len(x)), "dev_loss": dev_loss, "dev_accuracy": dev_acc}
+        )
         score = dev_loss if np.isfinite(dev_loss) else -epoch
         if score < best:
             best, best_state = score, {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -4,9 +4,10 @@ An identity encoder is useful for unlabelled data only if its embeddings cluster
 module sweeps k with k-means, picks k two ways (the elbow of the inertia curve, and the X-means
 BIC), and scores a clustering against true labels with NMI and ARI.
 """
+
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -77,8 +78,9 @@ def bic_score(emb: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> float
     variance = max(sse / (m * (r - k)), 1e-12)
     sizes = np.bincount(labels, minlength=k)
     sizes = sizes[sizes > 0]
-    log_likelihood = (float((sizes * np.log(sizes / r)).sum()) - r * m / 2 * np.log(2 * np.pi * variance)
-                      - m * (r - k) / 2)
+    log_likelihood = (
+        float((sizes * np.log(sizes / r)).sum()) - r * m / 2 * np.log(2 * np.pi * variance) - m * (r - k) / 2
+    )
     return float(log_likelihood - k * (m + 1) / 2 * np.log(r))
 
 
@@ -109,8 +111,9 @@ def choose_k(emb: np.ndarray, k_min: int = 2, k_max: int = 10, seed: int = 0) ->
         raise ValueError(f"k_min must be >= 1, got {k_min}")
     top = min(k_max, len(x) - 1)
     if top - k_min < 2:
-        raise ValueError(f"need at least 3 values of k (k_min={k_min}, k_max={k_max}, "
-                         f"{len(x)} items allow up to {len(x) - 1})")
+        raise ValueError(
+            f"need at least 3 values of k (k_min={k_min}, k_max={k_max}, {len(x)} items allow up to {len(x) - 1})"
+        )
     inertia, bic = {}, {}
     for k in range(k_min, top + 1):
         model = _fit(x, k, seed)

@@ -4,6 +4,7 @@ AudioEncoder: waveform -> log-mel -> per-utterance normalisation -> small CNN ->
 Images use models/image_encoder.ImageEncoder. Both end in L2 normalisation, so squared distances
 lie in [0, 4] and the margin alpha has the same meaning for every modality.
 """
+
 from __future__ import annotations
 
 import torch
@@ -20,13 +21,26 @@ class AudioEncoder(torch.nn.Module):
     def __init__(self, spec: EncoderSpec):
         super().__init__()
         sr = spec.sample_rate
-        self.features = Features(FeatureSpec(sample_rate=sr, n_fft=int(0.025 * sr), hop_length=int(0.010 * sr),
-                                             kind="logmel", n_mels=spec.n_mels, spec_augment=True,
-                                             freq_mask=spec.n_mels // 8, time_mask=10))
+        self.features = Features(
+            FeatureSpec(
+                sample_rate=sr,
+                n_fft=int(0.025 * sr),
+                hop_length=int(0.010 * sr),
+                kind="logmel",
+                n_mels=spec.n_mels,
+                spec_augment=True,
+                freq_mask=spec.n_mels // 8,
+                time_mask=10,
+            )
+        )
         blocks, c_in = [], 1
         for c_out in spec.channels:
-            blocks += [torch.nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c_out),
-                       torch.nn.ReLU(inplace=True), torch.nn.MaxPool2d(2, ceil_mode=True)]
+            blocks += [
+                torch.nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                torch.nn.BatchNorm2d(c_out),
+                torch.nn.ReLU(inplace=True),
+                torch.nn.MaxPool2d(2, ceil_mode=True),
+            ]
             c_in = c_out
         self.cnn = torch.nn.Sequential(*blocks)
         # BatchNorm before the projection spreads even an untrained encoder's outputs over the sphere;
@@ -34,9 +48,9 @@ class AudioEncoder(torch.nn.Module):
         self.head = torch.nn.Sequential(torch.nn.BatchNorm1d(2 * c_in), torch.nn.Linear(2 * c_in, spec.dim))
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        x = self.features(waveforms)                                   # (B, mels, frames) in dB
+        x = self.features(waveforms)  # (B, mels, frames) in dB
         x = (x - x.mean(dim=(1, 2), keepdim=True)) / (x.std(dim=(1, 2), keepdim=True) + 1e-5)
-        x = self.cnn(x.unsqueeze(1)).flatten(2)                        # (B, C, positions)
+        x = self.cnn(x.unsqueeze(1)).flatten(2)  # (B, C, positions)
         x = torch.cat([x.mean(-1), x.amax(-1)], dim=1)
         return F.normalize(self.head(x), dim=1)
 
@@ -51,8 +65,9 @@ def build_encoder(spec: EncoderSpec) -> torch.nn.Module:
     raise ValueError(f"unknown modality {spec.modality!r}: expected audio or image")
 
 
-def triplet_loss(embeddings: torch.Tensor, anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor,
-                 margin: float) -> tuple[torch.Tensor, float]:
+def triplet_loss(
+    embeddings: torch.Tensor, anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float
+) -> tuple[torch.Tensor, float]:
     """FaceNet: mean over triplets of max(|f(A)-f(P)|^2 - |f(A)-f(N)|^2 + alpha, 0), and the share
     of triplets with a non-zero loss (when it falls towards 0, mining has run out of information)."""
     if len(anchor) == 0:

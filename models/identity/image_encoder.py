@@ -5,6 +5,7 @@ wheel, located by synth.common.style_transfer) or a small 4-block CNN that train
 followed by global average pooling and a linear projection to `dim`, then L2 normalisation, so
 squared distances lie in [0, 4] like the audio encoder's.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,12 @@ def _small_cnn() -> tuple[nn.Module, int]:
     blocks: list[nn.Module] = []
     c_in = 3
     for c_out in SMALL_CNN_CHANNELS:
-        blocks += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                   nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)]
+        blocks += [
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2, ceil_mode=True),
+        ]
         c_in = c_out
     return nn.Sequential(*blocks), c_in
 

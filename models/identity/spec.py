@@ -1,4 +1,5 @@
 """Settings of the identity encoders (params.yaml `identity.encoder:`), torch-free."""
+
 from __future__ import annotations
 
 from typing import Literal

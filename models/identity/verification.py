@@ -6,10 +6,11 @@ pair distances (lower = more alike) and boolean `same` flags, so it does not car
 made them. Conventions: a pair is accepted when distance <= threshold;
 FAR = accepted negatives / negatives, TAR = accepted positives / positives, FRR = 1 - TAR.
 """
+
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Sequence
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -67,6 +68,7 @@ def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------- pairs
 
+
 def _groups(inverse: np.ndarray, identities: int) -> tuple[np.ndarray, np.ndarray]:
     """Item indices ordered by identity (ascending within each), and each identity's start."""
     order = np.argsort(inverse, kind="stable")
@@ -94,8 +96,9 @@ def _all_negative_pairs(order: np.ndarray, starts: np.ndarray) -> tuple[np.ndarr
     return np.concatenate(parts_i), np.concatenate(parts_j)
 
 
-def _sampled_negative_pairs(inverse: np.ndarray, wanted: int,
-                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _sampled_negative_pairs(
+    inverse: np.ndarray, wanted: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Rejection sampling: uniform random pairs, dropping same-identity and repeated ones. The first
     `wanted` distinct survivors are a uniform sample without replacement of the negatives."""
     n = len(inverse)
@@ -111,8 +114,9 @@ def _sampled_negative_pairs(inverse: np.ndarray, wanted: int,
     return keys // n, keys % n
 
 
-def make_pairs(labels: Sequence[Hashable], rng: np.random.Generator, negatives: int | None = None,
-               max_positives: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_pairs(
+    labels: Sequence[Hashable], rng: np.random.Generator, negatives: int | None = None, max_positives: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Verification pairs over a labelled set: returns (i, j, same), i < j, sorted by (i, j).
 
     Positives are every same-identity pair (a uniform sample of `max_positives` of them if capped).
@@ -137,7 +141,7 @@ def make_pairs(labels: Sequence[Hashable], rng: np.random.Generator, negatives: 
     n, sizes = len(inverse), np.diff(starts)
     available = n * (n - 1) // 2 - int((sizes * (sizes - 1) // 2).sum())
     wanted = min(negatives if negatives is not None else max(10 * len(pos_i), 2000), available)
-    if 2 * wanted >= available:   # most of them anyway: enumerate, then choose
+    if 2 * wanted >= available:  # most of them anyway: enumerate, then choose
         neg_i, neg_j = _all_negative_pairs(order, starts)
         keep = rng.choice(available, wanted, replace=False)
         neg_i, neg_j = neg_i[keep], neg_j[keep]
@@ -151,6 +155,7 @@ def make_pairs(labels: Sequence[Hashable], rng: np.random.Generator, negatives: 
 
 # ------------------------------------------------------------------------------ verification
 
+
 def roc(distances: np.ndarray, same: np.ndarray) -> dict:
     """The full ROC (one point per distinct distance), thresholds in distance units.
 
@@ -158,8 +163,14 @@ def roc(distances: np.ndarray, same: np.ndarray) -> dict:
     counts `positives` / `negatives` so a report can say how fine the FAR axis is."""
     d, s = _check_scores(distances, same)
     far, tar, thresholds = roc_curve(s, -d, drop_intermediate=False)
-    return {"far": far, "tar": tar, "thresholds": -thresholds, "auc": float(roc_auc_score(s, -d)),
-            "positives": int(s.sum()), "negatives": int((~s).sum())}
+    return {
+        "far": far,
+        "tar": tar,
+        "thresholds": -thresholds,
+        "auc": float(roc_auc_score(s, -d)),
+        "positives": int(s.sum()),
+        "negatives": int((~s).sum()),
+    }
 
 
 def eer(distances: np.ndarray, same: np.ndarray) -> tuple[float, float]:
@@ -169,7 +180,7 @@ def eer(distances: np.ndarray, same: np.ndarray) -> tuple[float, float]:
     the ROC segment where the sign changes (and the threshold likewise between its end points)."""
     curve = roc(distances, same)
     far, frr, thr = curve["far"], 1.0 - curve["tar"], curve["thresholds"]
-    gap = far - frr                                   # -1 at accept-nothing, +1 at accept-all
+    gap = far - frr  # -1 at accept-nothing, +1 at accept-all
     k = int(np.argmax(gap >= 0))
     t = gap[k - 1] / (gap[k - 1] - gap[k])
     rate = far[k - 1] + t * (far[k] - far[k - 1])
@@ -210,10 +221,10 @@ def best_threshold(distances: np.ndarray, same: np.ndarray) -> float:
     order = np.argsort(d, kind="stable")
     ds, ss = d[order], s[order]
     n, negatives = len(d), int((~s).sum())
-    accepted_pos = np.concatenate([[0], np.cumsum(ss)])          # accepting the first k pairs
+    accepted_pos = np.concatenate([[0], np.cumsum(ss)])  # accepting the first k pairs
     correct = accepted_pos + negatives - (np.arange(n + 1) - accepted_pos)
     cut = np.ones(n + 1, bool)
-    cut[1:n] = ds[1:] > ds[:-1]                                  # no cut between equal distances
+    cut[1:n] = ds[1:] > ds[:-1]  # no cut between equal distances
     k = int(np.flatnonzero(cut)[np.argmax(correct[cut])])
     margin = 0.5 * (ds[-1] - ds[0]) or 0.5
     if k == 0:
@@ -223,8 +234,7 @@ def best_threshold(distances: np.ndarray, same: np.ndarray) -> float:
     return float(0.5 * (ds[k - 1] + ds[k]))
 
 
-def kfold_threshold_accuracy(distances: np.ndarray, same: np.ndarray, folds: int = 10,
-                             seed: int = 0) -> dict:
+def kfold_threshold_accuracy(distances: np.ndarray, same: np.ndarray, folds: int = 10, seed: int = 0) -> dict:
     """The LFW protocol: the threshold is chosen on k-1 folds and its accuracy measured on the
     held-out one, so the accuracy is not flattered by tuning on the test pairs.
 
@@ -236,22 +246,29 @@ def kfold_threshold_accuracy(distances: np.ndarray, same: np.ndarray, folds: int
         raise ValueError(f"folds must be >= 2, got {folds}")
     smaller = min(int(s.sum()), int((~s).sum()))
     if smaller < folds:
-        raise ValueError(f"{folds} folds need at least {folds} positive and {folds} negative pairs; "
-                         f"the rarer class has {smaller}")
+        raise ValueError(
+            f"{folds} folds need at least {folds} positive and {folds} negative pairs; the rarer class has {smaller}"
+        )
     thresholds, accuracies = [], []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(d, s):
         threshold = best_threshold(d[train], s[train])
         thresholds.append(threshold)
         accuracies.append(float(np.mean((d[test] <= threshold) == s[test])))
-    return {"accuracy": float(np.mean(accuracies)), "std": float(np.std(accuracies)),
-            "threshold": float(np.mean(thresholds)), "fold_thresholds": thresholds,
-            "fold_accuracies": accuracies}
+    return {
+        "accuracy": float(np.mean(accuracies)),
+        "std": float(np.std(accuracies)),
+        "threshold": float(np.mean(thresholds)),
+        "fold_thresholds": thresholds,
+        "fold_accuracies": accuracies,
+    }
 
 
 # ---------------------------------------------------------------------------- identification
 
-def _identity_distances(query_emb: np.ndarray, gallery_emb: np.ndarray,
-                        gallery_labels: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
+
+def _identity_distances(
+    query_emb: np.ndarray, gallery_emb: np.ndarray, gallery_labels: Sequence[Hashable]
+) -> tuple[np.ndarray, np.ndarray]:
     """Gallery identities (sorted) and, per query, the distance to each identity's nearest item."""
     gallery = _as_matrix(gallery_emb, "gallery_emb")
     labels = _as_labels(gallery_labels, len(gallery), "gallery_labels")
@@ -263,8 +280,9 @@ def _identity_distances(query_emb: np.ndarray, gallery_emb: np.ndarray,
     return identities, np.minimum.reduceat(d, starts[:-1], axis=1)
 
 
-def identification_ranks(probe_emb: np.ndarray, probe_labels: Sequence[Hashable],
-                         gallery_emb: np.ndarray, gallery_labels: Sequence[Hashable]) -> np.ndarray:
+def identification_ranks(
+    probe_emb: np.ndarray, probe_labels: Sequence[Hashable], gallery_emb: np.ndarray, gallery_labels: Sequence[Hashable]
+) -> np.ndarray:
     """1-based rank of each probe's true identity, identities ordered by their nearest gallery item.
 
     Ties count against the probe (an identity at the same distance ranks ahead), so duplicated
@@ -293,6 +311,7 @@ def rank_k_accuracy(ranks: np.ndarray, k: int) -> float:
 @dataclass(frozen=True)
 class Match:
     """One gallery identity and the distance from the query to its nearest gallery item."""
+
     identity: Hashable
     distance: float
 
@@ -303,6 +322,7 @@ class Identification:
 
     `known` is False when a threshold was given and even the nearest identity is farther than it:
     open-set identification says "none of these", while `matches` still shows the candidates."""
+
     matches: tuple[Match, ...]
     known: bool
 
@@ -312,8 +332,13 @@ class Identification:
         return self.matches[0].identity if self.known else None
 
 
-def knn_identify(query_emb: np.ndarray, gallery_emb: np.ndarray, gallery_labels: Sequence[Hashable],
-                 k: int = 5, threshold: float | None = None) -> list[Identification]:
+def knn_identify(
+    query_emb: np.ndarray,
+    gallery_emb: np.ndarray,
+    gallery_labels: Sequence[Hashable],
+    k: int = 5,
+    threshold: float | None = None,
+) -> list[Identification]:
     """For each query, the k nearest gallery identities (fewer if the gallery has fewer).
 
     An identity's distance is that of its nearest item (1-NN per identity), so identities with many

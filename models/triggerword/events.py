@@ -5,6 +5,7 @@ refractory period of the previous detection. It is a hit when it falls within `m
 after a positive's end step (each positive takes at most one detection); other detections are
 false accepts; positives without one are false rejects.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ class EventCounts:
         return self.false_accepts / self.hours if self.hours else 0.0
 
 
-def count_events(probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float, spec: EventSpec,
-                 hours: float) -> EventCounts:
+def count_events(
+    probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float, spec: EventSpec, hours: float
+) -> EventCounts:
     """Totals over a set of clips: probabilities (n, Ty), positive end steps per clip."""
     smoothed = smooth(probabilities, spec.smoothing_steps)
     misses = false_accepts = positives = 0
@@ -82,14 +84,23 @@ def count_events(probabilities: np.ndarray, positive_ends: list[np.ndarray], thr
     return EventCounts(positives, misses, false_accepts, hours)
 
 
-def sweep(probabilities: np.ndarray, positive_ends: list[np.ndarray], thresholds: np.ndarray, spec: EventSpec,
-          hours: float) -> list[dict]:
+def sweep(
+    probabilities: np.ndarray, positive_ends: list[np.ndarray], thresholds: np.ndarray, spec: EventSpec, hours: float
+) -> list[dict]:
     """One DET point per threshold: false-reject rate and false accepts per hour."""
     rows = []
     for threshold in thresholds:
         c = count_events(probabilities, positive_ends, float(threshold), spec, hours)
-        rows.append({"threshold": float(threshold), "frr": c.frr, "fa_per_hour": c.fa_per_hour,
-                     "misses": c.misses, "false_accepts": c.false_accepts, "positives": c.positives})
+        rows.append(
+            {
+                "threshold": float(threshold),
+                "frr": c.frr,
+                "fa_per_hour": c.fa_per_hour,
+                "misses": c.misses,
+                "false_accepts": c.false_accepts,
+                "positives": c.positives,
+            }
+        )
     return rows
 
 
@@ -102,8 +113,9 @@ def operating_point(det: list[dict], target_fa_per_hour: float) -> dict:
     return min(det, key=lambda r: (r["fa_per_hour"], r["frr"]))
 
 
-def clips_correct(probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float,
-                  spec: EventSpec) -> np.ndarray:
+def clips_correct(
+    probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float, spec: EventSpec
+) -> np.ndarray:
     """Per clip: True when every positive is detected and nothing else fires (a clip without
     positives is right when it stays silent). One Bernoulli outcome per clip, so a share of
     correct clips has a proper binomial (Wilson) interval."""

@@ -1,4 +1,5 @@
 """Loading a trained trigger-word checkpoint and running it on waveforms."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

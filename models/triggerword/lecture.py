@@ -3,6 +3,7 @@
 Input: features (batch, n_features, Tx). Output: logits (batch, Ty) with
 Ty = (Tx - kernel) // stride + 1 (5511 -> 1375 for the default kernel 15, stride 4).
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Settings of the lecture's network (params.yaml `model:`), torch-free so params can be read without torch."""
+
 from __future__ import annotations
 
 from typing import Annotated

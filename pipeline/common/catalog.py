@@ -1,6 +1,7 @@
 """Reading the word catalog that `collect` writes (data/catalog): its table and its clips as one bank.
 
 Shared because identity encoders can be trained on the same words (identity.source: words)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,7 +55,6 @@ def load_bank(catalog: pd.DataFrame, catalog_dir: str | Path = CATALOG_DIR, rows
         if len(pcm) != lengths[i]:
             raise DataError(f"{path}: has {len(pcm)} samples, the catalog says {lengths[i]}; re-run collect")
         samples[offsets[i] : offsets[i] + lengths[i]] = pcm
-    return ClipBank(samples, offsets, lengths, catalog["rms"].to_numpy(np.float32),
-                    catalog["peak"].to_numpy(np.float32))
-
-
+    return ClipBank(
+        samples, offsets, lengths, catalog["rms"].to_numpy(np.float32), catalog["peak"].to_numpy(np.float32)
+    )

@@ -1,9 +1,10 @@
 """The `datasynth` command: one sub-command per stage or tool, each a thin wrapper of its module.
 
-    datasynth collect | synthesise | validate      run one stage (as `dvc repro` does)
-    datasynth export --split dev --count 20 --out exports/dev
-    datasynth detect recording.wav [--threshold 0.5]
+datasynth collect | synthesise | validate      run one stage (as `dvc repro` does)
+datasynth export --split dev --count 20 --out exports/dev
+datasynth detect recording.wav [--threshold 0.5]
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,7 +26,10 @@ COMMANDS = {  # name -> (module, one-line help)
     "daynight-study": ("pipeline.daynight.study", "resolution RES | datasize | summary studies"),
     "daynight-report": ("pipeline.daynight.report", "write reports/daynight/index.html"),
     "stylize": ("pipeline.style.stylize", "paint a photo in the style of another image: datasynth stylize C S -o OUT"),
-    "identity-collect": ("pipeline.identity.collect", "items with identities (speakers, words, faces) into data/identity"),
+    "identity-collect": (
+        "pipeline.identity.collect",
+        "items with identities (speakers, words, faces) into data/identity",
+    ),
     "identity-mine": ("pipeline.identity.mine", "mine triplets into data/identity_triplets (versioned manifest)"),
     "identity-train": ("pipeline.identity.train", "train the identity encoder with triplet loss"),
     "identity-evaluate": ("pipeline.identity.evaluate", "ROC/EER/TAR, rank-1/5, clustering NMI/ARI vs baselines"),

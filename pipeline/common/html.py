@@ -1,4 +1,5 @@
 """What every self-contained HTML report shares: one stylesheet, escaping, headline tiles, inline figures."""
+
 from __future__ import annotations
 
 import base64
@@ -73,5 +74,3 @@ def figure_uri(draw) -> str:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-

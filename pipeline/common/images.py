@@ -1,4 +1,5 @@
 """Reading and writing images for the stages: RGB tensors in [0, 1], atomic writes, package image files."""
+
 from __future__ import annotations
 
 import gzip
@@ -16,7 +17,7 @@ from pipeline.common.io import DataError, atomic_file
 class Source:
     name: str
     path: Path
-    install: str   # how to get it when it is missing
+    install: str  # how to get it when it is missing
     credit: str
 
 
@@ -75,5 +76,3 @@ def save_image(image: torch.Tensor, path: str | Path) -> None:
     fmt = image_format(path)
     with atomic_file(path) as handle:
         to_pil(image).save(handle, format=fmt)
-
-

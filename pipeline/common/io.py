@@ -1,4 +1,5 @@
 """Atomic outputs and the common shape of a stage's `main`: clear errors, no half-written files."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 

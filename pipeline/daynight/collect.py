@@ -11,6 +11,7 @@ Writes data/daynight/ (replaced atomically):
 and reports/metrics/daynight_collect.json (counts). Day photos are split by source photo (all its
 variants follow it); the few real night/dusk photos form the `real_night` test slice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,12 +23,21 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pipeline.common.io import DataError, atomic_dir, write_json
 from pipeline.common.params import ParamsError, load_params
 from pipeline.common.params.daynight import DayNightParams
 from pipeline.daynight.sources import Photo, folder_photos, package_photos
-from pipeline.common.io import DataError, atomic_dir, write_json
-from synth.daynight.images import (ImageError, augment, check_rgb, image_seed, mean_brightness, recipe_json,
-                          split_sources, square_resize, variant_plan)
+from synth.daynight.images import (
+    ImageError,
+    augment,
+    check_rgb,
+    image_seed,
+    mean_brightness,
+    recipe_json,
+    split_sources,
+    square_resize,
+    variant_plan,
+)
 
 log = logging.getLogger("datasynth.daynight")
 OUT_DIR = Path("data/daynight")
@@ -88,26 +98,41 @@ def make_rows(loaded: list[tuple[Photo, np.ndarray]], params: DayNightParams, se
             image_id = f"{safe_id(photo.photo_id)}--{v.kind}{v.number}"
             rel = Path("images") / split / f"{image_id}.jpg"
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR),
-                                   [cv2.IMWRITE_JPEG_QUALITY, params.jpeg_quality])
+            ok, buf = cv2.imencode(
+                ".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, params.jpeg_quality]
+            )
             if not ok:
                 raise DataError(f"{photo.path}: could not encode variant {image_id}")
             (out / rel).write_bytes(buf.tobytes())
             label = photo.label if v.kind == "original" else v.label
-            rows.append({"image_id": image_id, "path": rel.as_posix(), "label": label, "split": split,
-                         "source": photo.source, "synthetic": v.kind != "original", "recipe": recipe,
-                         "photo_id": photo.photo_id, "licence": photo.licence, "original_path": str(photo.path),
-                         "brightness": round(mean_brightness(pixels), 4)})
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "path": rel.as_posix(),
+                    "label": label,
+                    "split": split,
+                    "source": photo.source,
+                    "synthetic": v.kind != "original",
+                    "recipe": recipe,
+                    "photo_id": photo.photo_id,
+                    "licence": photo.licence,
+                    "original_path": str(photo.path),
+                    "brightness": round(mean_brightness(pixels), 4),
+                }
+            )
     return rows
 
 
 def summary(frame: pd.DataFrame, skipped: dict) -> dict:
     counts = frame.groupby(["split", "label"]).size()
-    return {"images": len(frame), "photos": int(frame["photo_id"].nunique()),
-            "real_night_photos": int((frame["split"] == "real_night").sum()),
-            "per_split": {f"{s}_{l}": int(n) for (s, l), n in counts.items()},
-            "sources": {k: int(v) for k, v in frame.groupby("source")["photo_id"].nunique().items()},
-            "skipped": skipped}
+    return {
+        "images": len(frame),
+        "photos": int(frame["photo_id"].nunique()),
+        "real_night_photos": int((frame["split"] == "real_night").sum()),
+        "per_split": {f"{s}_{l}": int(n) for (s, l), n in counts.items()},
+        "sources": {k: int(v) for k, v in frame.groupby("source")["photo_id"].nunique().items()},
+        "skipped": skipped,
+    }
 
 
 def main() -> None:

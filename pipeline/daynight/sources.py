@@ -3,6 +3,7 @@
 Each found photo is a `Photo` (path, source, licence, label). Package photos that are artwork are
 dropped by the recorded `daynight.exclude` globs; real night/dusk ones are named by `daynight.night`.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -12,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.common.params.daynight import DayNightParams
 from pipeline.common.io import DataError
+from pipeline.common.params.daynight import DayNightParams
 
 log = logging.getLogger("datasynth.daynight")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -22,18 +23,18 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 @dataclass(frozen=True)
 class Photo:
     path: Path
-    photo_id: str     # unique, stable: names the source photo every variant derives from
-    source: str       # package name or folder:<root>
+    photo_id: str  # unique, stable: names the source photo every variant derives from
+    source: str  # package name or folder:<root>
     licence: str
-    label: str        # day | night
-    user: bool        # from the user's folders: bad files are errors, not skips
+    label: str  # day | night
+    user: bool  # from the user's folders: bad files are errors, not skips
 
 
 def resolve_root(root: str) -> Path | None:
     """A filesystem root, or `python:pkg/sub/dir` inside an installed Python package."""
     if not root.startswith("python:"):
         return Path(root)
-    module, _, sub = root[len("python:"):].partition("/")
+    module, _, sub = root[len("python:") :].partition("/")
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -56,10 +57,14 @@ def debian_licences(package: str) -> list[tuple[list[str], str]]:
 
 def licence_for(path: Path, stanzas: list[tuple[list[str], str]]) -> str:
     """The most specific stanza whose glob matches the file (DEP-5: later stanzas override `*`)."""
+
     def hit(glob: str) -> bool:  # source-tree paths differ from installed ones: also match an exact file name
         name = Path(glob).name
-        return (glob == "*" or fnmatch.fnmatch(str(path), f"*/{glob}")
-                or ("*" not in name and "?" not in name and name == path.name))
+        return (
+            glob == "*"
+            or fnmatch.fnmatch(str(path), f"*/{glob}")
+            or ("*" not in name and "?" not in name and name == path.name)
+        )
 
     found = "see /usr/share/doc copyright"
     for globs, licence in stanzas:
@@ -105,9 +110,16 @@ def package_photos(params: DayNightParams) -> tuple[list[Photo], dict[str, int]]
         stanzas = debian_licences(name)
         for f in files:
             rel = f.parent.parent.parent.name if spec.get("one_per_dir") else f.stem
-            photos.append(Photo(path=f, photo_id=f"{name}/{rel}", source=name,
-                                licence=spec.get("licence") or licence_for(f, stanzas),
-                                label="night" if _matches(f, params.night) else "day", user=False))
+            photos.append(
+                Photo(
+                    path=f,
+                    photo_id=f"{name}/{rel}",
+                    source=name,
+                    licence=spec.get("licence") or licence_for(f, stanzas),
+                    label="night" if _matches(f, params.night) else "day",
+                    user=False,
+                )
+            )
     if params.max_photos:
         photos = _cap(photos, params.max_photos)
     return photos, skipped
@@ -141,6 +153,14 @@ def folder_photos(root: str | Path) -> list[Photo]:
             raise DataError(f"{folder}: no .jpg/.jpeg/.png images in this class folder")
         for f in files:
             rel = f.relative_to(root).with_suffix("")
-            photos.append(Photo(path=f, photo_id=f"folder:{root.name}/{rel.as_posix()}", source=f"folder:{root.name}",
-                                licence="user-supplied", label=label, user=True))
+            photos.append(
+                Photo(
+                    path=f,
+                    photo_id=f"folder:{root.name}/{rel.as_posix()}",
+                    source=f"folder:{root.name}",
+                    licence="user-supplied",
+                    label=label,
+                    user=True,
+                )
+            )
     return photos

@@ -9,6 +9,7 @@ dvc.yaml runs one `resolution` stage per rung (foreach over daynight.study.resol
 rung trains only that rung. The maths (Wilson intervals, smallest sufficient setting, power law)
 lives in synth/common/studies.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from models.daynight.cnn import DayNightNet, flops_per_image, seconds_per_image
+from pipeline.common.io import DataError, atomic_file, write_json
 from pipeline.common.params import load_params
 from pipeline.daynight.train import fit_and_score, load_images, load_manifest, train_config
-from pipeline.common.io import DataError, atomic_file, write_json
 from synth.common.studies import fit_power_law, smallest_sufficient
 
 log = logging.getLogger("datasynth.daynight")
@@ -39,11 +40,17 @@ def resolution_rung(resolution: int) -> dict:
     result, _, splits = fit_and_score(frame, images, train_config(params))
     cfg = params.daynight.train
     test = images[(frame["split"] == "test").to_numpy()]
-    row = {"resolution": resolution, "pixels": resolution * resolution,
-           "flops": flops_per_image(DayNightNet(cfg.width, cfg.blocks), resolution),
-           "seconds_per_image": seconds_per_image(result.model, test), "train_seconds": round(result.seconds, 2),
-           "device": result.device, **{k: v for k, v in splits["test"].items()},
-           "real_night": splits["real_night"], "dev": splits["dev"]}
+    row = {
+        "resolution": resolution,
+        "pixels": resolution * resolution,
+        "flops": flops_per_image(DayNightNet(cfg.width, cfg.blocks), resolution),
+        "seconds_per_image": seconds_per_image(result.model, test),
+        "train_seconds": round(result.seconds, 2),
+        "device": result.device,
+        **{k: v for k, v in splits["test"].items()},
+        "real_night": splits["real_night"],
+        "dev": splits["dev"],
+    }
     write_json(STUDY_DIR / "resolution" / f"{resolution}.json", row)
     return row
 
@@ -55,7 +62,7 @@ def nested_photo_subsets(frame: pd.DataFrame, fractions: tuple[float, ...], seed
     order = np.random.default_rng(np.random.SeedSequence([seed, 11])).permutation(len(photos))
     masks = []
     for fraction in sorted(fractions):
-        keep = set(photos[order[:max(1, math.ceil(fraction * len(photos)))]])
+        keep = set(photos[order[: max(1, math.ceil(fraction * len(photos)))]])
         masks.append(((frame["split"] == "train") & frame["photo_id"].isin(keep)).to_numpy())
     return masks
 
@@ -65,8 +72,10 @@ def datasize_study() -> dict:
     frame = load_manifest()
     images = load_images(frame, params.daynight.train.resolution)
     rows = []
-    for fraction, mask in zip(sorted(params.daynight.study.fractions),
-                              nested_photo_subsets(frame, params.daynight.study.fractions, params.seed)):
+    for fraction, mask in zip(
+        sorted(params.daynight.study.fractions),
+        nested_photo_subsets(frame, params.daynight.study.fractions, params.seed),
+    ):
         try:
             _, _, splits = fit_and_score(frame, images, train_config(params), train_mask=mask)
         except DataError:
@@ -77,13 +86,20 @@ def datasize_study() -> dict:
     law = fit_power_law([r["train_images"] for r in rows], [1 - r["accuracy"] for r in rows])
     target = params.daynight.study.target_accuracy
     needed = law.examples_for(target)
-    out = {"rows": rows, "power_law": {"a": law.a, "b": law.b}, "target_accuracy": target,
-           "images_for_target": None if math.isinf(needed) else round(needed)}
+    out = {
+        "rows": rows,
+        "power_law": {"a": law.a, "b": law.b},
+        "target_accuracy": target,
+        "images_for_target": None if math.isinf(needed) else round(needed),
+    }
     write_json(STUDY_DIR / "datasize.json", out)
     with atomic_file(STUDY_DIR / "datasize.tsv", "w") as handle:
-        pd.DataFrame([{"train_images": r["train_images"], "accuracy": r["accuracy"],
-                       "fit": 1 - law.error(r["train_images"])} for r in rows]).to_csv(
-            handle, sep="\t", index=False, float_format="%.4f")
+        pd.DataFrame(
+            [
+                {"train_images": r["train_images"], "accuracy": r["accuracy"], "fit": 1 - law.error(r["train_images"])}
+                for r in rows
+            ]
+        ).to_csv(handle, sep="\t", index=False, float_format="%.4f")
     return out
 
 
@@ -99,14 +115,22 @@ def summary() -> dict:
     pick = smallest_sufficient(table, params.daynight.study.epsilon)
     best = max(table, key=lambda r: r["accuracy"])
     with atomic_file(STUDY_DIR / "resolution.tsv", "w") as handle:
-        pd.DataFrame([{k: r[k] for k in ("resolution", "accuracy", "ci_low", "ci_high", "flops", "seconds_per_image")}
-                      | {"real_night_accuracy": r["real_night"]["accuracy"]} for r in table]).to_csv(
-            handle, sep="\t", index=False, float_format="%.6g")
+        pd.DataFrame(
+            [
+                {k: r[k] for k in ("resolution", "accuracy", "ci_low", "ci_high", "flops", "seconds_per_image")}
+                | {"real_night_accuracy": r["real_night"]["accuracy"]}
+                for r in table
+            ]
+        ).to_csv(handle, sep="\t", index=False, float_format="%.6g")
     datasize = STUDY_DIR / "datasize.json"
-    out = {"recommended_resolution": pick["resolution"], "best_resolution": best["resolution"],
-           "best_accuracy": best["accuracy"], "epsilon": params.daynight.study.epsilon,
-           "recommended_accuracy": pick["accuracy"],
-           "flops_saving": best["flops"] / pick["flops"] if pick["flops"] else None}
+    out = {
+        "recommended_resolution": pick["resolution"],
+        "best_resolution": best["resolution"],
+        "best_accuracy": best["accuracy"],
+        "epsilon": params.daynight.study.epsilon,
+        "recommended_accuracy": pick["accuracy"],
+        "flops_saving": best["flops"] / pick["flops"] if pick["flops"] else None,
+    }
     if datasize.is_file():
         d = json.loads(datasize.read_text())
         out |= {"images_for_target": d["images_for_target"], "target_accuracy": d["target_accuracy"]}

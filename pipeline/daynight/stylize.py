@@ -13,24 +13,22 @@ Writes data/daynight_styled/ (replaced atomically):
 Images are chosen from the train split only, per label (so the classes stay balanced), with a
 generator seeded from `seed`; styles are dealt round-robin over the chosen images.
 """
+
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
-from pipeline.common.params import DEFAULT_PARAMS, ParamsError, load_params
-from pipeline.common.io import DataError, atomic_dir, write_json
 from pipeline.common.images import Source, load_image, readable_path, save_image
+from pipeline.common.io import DataError, atomic_dir, write_json
+from pipeline.common.params import ParamsError, load_params
 from pipeline.common.params.style import AugmentParams, StyleParams
 from synth.common.style_transfer import FeatureExtractor, StyleConfig, extractor_for, style_transfer
 
@@ -40,8 +38,19 @@ OUT_DIR = Path("data/daynight_styled")
 METRICS = Path("reports/metrics/daynight_stylize.json")
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 STYLE_FILES = {"starry_night": OPENCV_DATA / "starry_night.jpg", "graf1": OPENCV_DATA / "graf1.png"}
-COLUMNS = ["image_id", "path", "label", "split", "source", "synthetic", "recipe", "photo_id", "licence",
-           "original_path", "brightness"]
+COLUMNS = [
+    "image_id",
+    "path",
+    "label",
+    "split",
+    "source",
+    "synthetic",
+    "recipe",
+    "photo_id",
+    "licence",
+    "original_path",
+    "brightness",
+]
 
 
 def check_styles(augment: AugmentParams) -> None:
@@ -68,14 +77,31 @@ def select(frame: pd.DataFrame, share: float, styles: tuple[str, ...], seed: int
 
 
 def recipe(content_id: str, style_id: str, config: StyleConfig) -> dict:
-    return {"content": content_id, "style": style_id, "alpha": config.alpha, "beta": config.beta,
-            "tv_weight": config.tv_weight, "steps": config.steps, "size": config.size, "seed": config.seed,
-            "optimizer": config.optimizer, "init": config.init, "lr": config.lr,
-            "content_layer": config.content_layer, "style_layers": list(config.style_layers)}
+    return {
+        "content": content_id,
+        "style": style_id,
+        "alpha": config.alpha,
+        "beta": config.beta,
+        "tv_weight": config.tv_weight,
+        "steps": config.steps,
+        "size": config.size,
+        "seed": config.seed,
+        "optimizer": config.optimizer,
+        "init": config.init,
+        "lr": config.lr,
+        "content_layer": config.content_layer,
+        "style_layers": list(config.style_layers),
+    }
 
 
-def stylize_rows(chosen: pd.DataFrame, in_dir: Path, out_dir: Path, style_images: dict[str, torch.Tensor],
-                 config: StyleConfig, extractor: FeatureExtractor) -> pd.DataFrame:
+def stylize_rows(
+    chosen: pd.DataFrame,
+    in_dir: Path,
+    out_dir: Path,
+    style_images: dict[str, torch.Tensor],
+    config: StyleConfig,
+    extractor: FeatureExtractor,
+) -> pd.DataFrame:
     """Stylise every chosen row into out_dir/images/train/ and return the styled manifest."""
     rows = []
     for row in chosen.itertuples(index=False):
@@ -85,12 +111,21 @@ def stylize_rows(chosen: pd.DataFrame, in_dir: Path, out_dir: Path, style_images
         image_id = f"{row.image_id}--style-{row.style}"
         rel = f"images/train/{image_id}.jpg"
         save_image(image, out_dir / rel)
-        rows.append({"image_id": image_id, "path": rel, "label": row.label, "split": "train",
-                     "source": f"style:{row.style}", "synthetic": True,
-                     "recipe": json.dumps(recipe(row.image_id, row.style, config), sort_keys=True),
-                     "photo_id": row.photo_id, "licence": getattr(row, "licence", ""),
-                     "original_path": getattr(row, "original_path", ""),
-                     "brightness": round(float(image.mean()), 4)})
+        rows.append(
+            {
+                "image_id": image_id,
+                "path": rel,
+                "label": row.label,
+                "split": "train",
+                "source": f"style:{row.style}",
+                "synthetic": True,
+                "recipe": json.dumps(recipe(row.image_id, row.style, config), sort_keys=True),
+                "photo_id": row.photo_id,
+                "licence": getattr(row, "licence", ""),
+                "original_path": getattr(row, "original_path", ""),
+                "brightness": round(float(image.mean()), 4),
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS).astype({"synthetic": bool, "brightness": float})
 
 
@@ -112,20 +147,37 @@ def main() -> None:
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        style_images = {s: load_image(readable_path(Source(s, STYLE_FILES[s], "apt-get install opencv-doc", ""),
-                                                    Path(scratch)), config.size) for s in augment.styles}
+        style_images = {
+            s: load_image(
+                readable_path(Source(s, STYLE_FILES[s], "apt-get install opencv-doc", ""), Path(scratch)), config.size
+            )
+            for s in augment.styles
+        }
     extractor = extractor_for(config)
     with atomic_dir(OUT_DIR) as out:
         styled = stylize_rows(chosen, IN_DIR, out, style_images, config, extractor)
         styled.to_parquet(out / "images.parquet", index=False)
     seconds = time.perf_counter() - start
     counts = styled.groupby(["source", "label"]).size()
-    write_json(METRICS, {"images": len(styled), "train_images": int((frame["split"] == "train").sum()),
-                         "share": augment.share, "steps": config.steps, "size": config.size,
-                         "seconds": round(seconds, 2),
-                         "per_style_label": {f"{s}/{l}": int(n) for (s, l), n in counts.items()}})
-    log.info("daynight_stylize: %d of %d training images stylised (%s) in %.1f s", len(styled),
-             int((frame["split"] == "train").sum()), ", ".join(augment.styles), seconds)
+    write_json(
+        METRICS,
+        {
+            "images": len(styled),
+            "train_images": int((frame["split"] == "train").sum()),
+            "share": augment.share,
+            "steps": config.steps,
+            "size": config.size,
+            "seconds": round(seconds, 2),
+            "per_style_label": {f"{s}/{l}": int(n) for (s, l), n in counts.items()},
+        },
+    )
+    log.info(
+        "daynight_stylize: %d of %d training images stylised (%s) in %.1f s",
+        len(styled),
+        int((frame["split"] == "train").sum()),
+        ", ".join(augment.styles),
+        seconds,
+    )
 
 
 if __name__ == "__main__":

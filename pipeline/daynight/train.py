@@ -6,6 +6,7 @@ Writes models/trained/daynight/ (model.pt, predictions.parquet: P(night) for eve
 reports/metrics/daynight.json (accuracy with Wilson 95 % intervals on dev, test and real_night)
 and reports/daynight/history.tsv (learning curve for `dvc plots`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,8 @@ import pandas as pd
 import torch
 
 from models.daynight.cnn import TrainConfig, TrainResult, predict, to_tensor, train
-from pipeline.common.params import Params, load_params
 from pipeline.common.io import DataError, atomic_dir, atomic_file, write_json
+from pipeline.common.params import Params, load_params
 from synth.common.studies import wilson_interval
 
 log = logging.getLogger("datasynth.daynight")
@@ -43,8 +44,9 @@ def load_images(frame: pd.DataFrame, resolution: int, data_dir: Path = DATA_DIR)
         image = cv2.imread(str(data_dir / rel), cv2.IMREAD_COLOR)
         if image is None:
             raise DataError(f"{data_dir / rel}: unreadable image listed in images.parquet")
-        pixels[i] = cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), (resolution, resolution),
-                               interpolation=cv2.INTER_AREA)
+        pixels[i] = cv2.resize(
+            cv2.cvtColor(image, cv2.COLOR_BGR2RGB), (resolution, resolution), interpolation=cv2.INTER_AREA
+        )
     return to_tensor(pixels)
 
 
@@ -54,8 +56,15 @@ def labels(frame: pd.DataFrame) -> torch.Tensor:
 
 def train_config(params: Params, epochs: int | None = None) -> TrainConfig:
     t = params.daynight.train
-    return TrainConfig(epochs=epochs or t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate,
-                       width=t.width, blocks=t.blocks, seed=params.seed, device=t.device)
+    return TrainConfig(
+        epochs=epochs or t.epochs,
+        batch_size=t.batch_size,
+        learning_rate=t.learning_rate,
+        width=t.width,
+        blocks=t.blocks,
+        seed=params.seed,
+        device=t.device,
+    )
 
 
 def accuracy_block(correct: np.ndarray) -> dict:
@@ -65,8 +74,9 @@ def accuracy_block(correct: np.ndarray) -> dict:
     return {"n": n, "correct": k, "accuracy": k / n if n else float("nan"), "ci_low": low, "ci_high": high}
 
 
-def fit_and_score(frame: pd.DataFrame, images: torch.Tensor, config: TrainConfig,
-                  train_mask: np.ndarray | None = None) -> tuple[TrainResult, np.ndarray, dict]:
+def fit_and_score(
+    frame: pd.DataFrame, images: torch.Tensor, config: TrainConfig, train_mask: np.ndarray | None = None
+) -> tuple[TrainResult, np.ndarray, dict]:
     """Train on the train split (or `train_mask`), select on dev; return P(night) for every row and
     the accuracy per evaluation split."""
     y = labels(frame)
@@ -93,15 +103,35 @@ def main() -> None:
     images = load_images(frame, resolution)
     result, scores, splits = fit_and_score(frame, images, train_config(params))
     with atomic_dir(MODEL_DIR) as out:
-        torch.save({"state_dict": result.model.state_dict(), "resolution": resolution,
-                    "width": params.daynight.train.width, "blocks": params.daynight.train.blocks}, out / "model.pt")
+        torch.save(
+            {
+                "state_dict": result.model.state_dict(),
+                "resolution": resolution,
+                "width": params.daynight.train.width,
+                "blocks": params.daynight.train.blocks,
+            },
+            out / "model.pt",
+        )
         preds = frame[["image_id", "split", "label"]].assign(score=scores.astype(float), resolution=resolution)
         preds.to_parquet(out / "predictions.parquet", index=False)
     write_history(result)
-    write_json(METRICS, {"resolution": resolution, "device": result.device, "train_seconds": round(result.seconds, 2),
-                         "epochs": len(result.history), **splits})
-    log.info("daynight_train: test accuracy %.3f, real_night %.3f (%s, %.1f s)", splits["test"]["accuracy"],
-             splits["real_night"]["accuracy"], result.device, result.seconds)
+    write_json(
+        METRICS,
+        {
+            "resolution": resolution,
+            "device": result.device,
+            "train_seconds": round(result.seconds, 2),
+            "epochs": len(result.history),
+            **splits,
+        },
+    )
+    log.info(
+        "daynight_train: test accuracy %.3f, real_night %.3f (%s, %.1f s)",
+        splits["test"]["accuracy"],
+        splits["real_night"]["accuracy"],
+        result.device,
+        result.seconds,
+    )
 
 
 if __name__ == "__main__":

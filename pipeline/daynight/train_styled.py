@@ -8,6 +8,7 @@ Wilson 95 % intervals on test and real_night for the baseline (reports/metrics/d
 and the style-augmented model, the deltas with Newcombe's interval (built from the two Wilson
 intervals), and a one-line verdict.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from pipeline.common.io import DataError, write_json
 from pipeline.common.params import load_params
 from pipeline.daynight.train import DATA_DIR, fit_and_score, load_images, load_manifest, train_config
-from pipeline.common.io import DataError, write_json
 
 log = logging.getLogger("datasynth.daynight")
 STYLED_DIR = Path("data/daynight_styled")
@@ -38,14 +39,21 @@ def delta_block(styled: dict, baseline: dict) -> dict:
     d = p1 - p2
     low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return {"n": styled["n"], "points": round(100 * d, 2), "ci_low_points": round(100 * low, 2),
-            "ci_high_points": round(100 * high, 2), "significant": bool(low > 0 or high < 0)}
+    return {
+        "n": styled["n"],
+        "points": round(100 * d, 2),
+        "ci_low_points": round(100 * low, 2),
+        "ci_high_points": round(100 * high, 2),
+        "significant": bool(low > 0 or high < 0),
+    }
 
 
 def verdict(delta: dict) -> str:
     sig = "significant" if delta["significant"] else "not significant"
-    return (f"robustness on real night photos: {delta['points']:+.1f} points "
-            f"(n={delta['n']}, 95 % CI {delta['ci_low_points']:+.1f} .. {delta['ci_high_points']:+.1f}, {sig})")
+    return (
+        f"robustness on real night photos: {delta['points']:+.1f} points "
+        f"(n={delta['n']}, 95 % CI {delta['ci_low_points']:+.1f} .. {delta['ci_high_points']:+.1f}, {sig})"
+    )
 
 
 def compare(baseline: dict, styled: dict) -> dict:
@@ -53,12 +61,17 @@ def compare(baseline: dict, styled: dict) -> dict:
     if missing:
         raise DataError(f"{BASELINE}: no accuracy for {missing}; rerun `dvc repro daynight_train`")
     deltas = {s: delta_block(styled[s], baseline[s]) for s in COMPARED}
-    return {"baseline": {s: baseline[s] for s in COMPARED}, "styled": {s: styled[s] for s in COMPARED},
-            "delta": deltas, "verdict": verdict(deltas["real_night"])}
+    return {
+        "baseline": {s: baseline[s] for s in COMPARED},
+        "styled": {s: styled[s] for s in COMPARED},
+        "delta": deltas,
+        "verdict": verdict(deltas["real_night"]),
+    }
 
 
-def combined(base: pd.DataFrame, base_images: torch.Tensor, styled: pd.DataFrame,
-             styled_images: torch.Tensor) -> tuple[pd.DataFrame, torch.Tensor]:
+def combined(
+    base: pd.DataFrame, base_images: torch.Tensor, styled: pd.DataFrame, styled_images: torch.Tensor
+) -> tuple[pd.DataFrame, torch.Tensor]:
     if not (styled["split"] == "train").all():
         raise DataError(f"{STYLED_DIR}/images.parquet: stylised images must all be in the train split")
     frame = pd.concat([base, styled[base.columns.intersection(styled.columns)]], ignore_index=True)
@@ -73,16 +86,25 @@ def main() -> None:
     resolution = params.daynight.train.resolution
     base = load_manifest(DATA_DIR)
     styled = load_manifest(STYLED_DIR)
-    frame, images = combined(base, load_images(base, resolution, DATA_DIR), styled,
-                             load_images(styled, resolution, STYLED_DIR))
+    frame, images = combined(
+        base, load_images(base, resolution, DATA_DIR), styled, load_images(styled, resolution, STYLED_DIR)
+    )
     result, _, splits = fit_and_score(frame, images, train_config(params))
     report = compare(baseline, splits)
     train_n = int((base["split"] == "train").sum())
-    write_json(METRICS, {"resolution": resolution, "device": result.device, "epochs": len(result.history),
-                         "train_seconds": round(result.seconds, 2), "train_images": train_n,
-                         "styled_images": len(styled),
-                         "styles": sorted(styled["source"].str.removeprefix("style:").unique().tolist()),
-                         **report})
+    write_json(
+        METRICS,
+        {
+            "resolution": resolution,
+            "device": result.device,
+            "epochs": len(result.history),
+            "train_seconds": round(result.seconds, 2),
+            "train_images": train_n,
+            "styled_images": len(styled),
+            "styles": sorted(styled["source"].str.removeprefix("style:").unique().tolist()),
+            **report,
+        },
+    )
     log.info("daynight_train_styled: test %+.1f points, %s", report["delta"]["test"]["points"], report["verdict"])
     print(report["verdict"])
 

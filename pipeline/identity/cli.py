@@ -8,6 +8,7 @@
 The gallery is the train + dev items that identity_evaluate embedded (models/trained/identity/gallery.npz)
 plus anything enrolled; the threshold is the one chosen by 10-fold on dev pairs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,11 @@ import torch
 
 from models.identity import clustering, verification
 from models.identity.training import embed
+from pipeline.common.io import DataError, atomic_dir, atomic_file
 from pipeline.common.params import load_params
 from pipeline.identity.data import GALLERY, load_encoder
 from pipeline.identity.faces import IMAGE_EXTENSIONS
 from pipeline.identity.sources import AUDIO_SUFFIXES, audio_file_item
-from pipeline.common.io import DataError, atomic_dir, atomic_file
 
 ENROLLED = Path("data/identity_enrolled.npz")
 
@@ -73,8 +74,11 @@ def enrol(name: str, files: list[Path]) -> None:
         keep = e["identities"] != name  # enrolling again replaces
         old_emb, old_names = e["embeddings"][keep], e["identities"][keep].astype(object)
     with atomic_file(ENROLLED) as handle:
-        np.savez(handle, embeddings=np.concatenate([old_emb, emb]),
-                 identities=np.concatenate([old_names, np.full(len(emb), name, object)]).astype(str))
+        np.savez(
+            handle,
+            embeddings=np.concatenate([old_emb, emb]),
+            identities=np.concatenate([old_names, np.full(len(emb), name, object)]).astype(str),
+        )
     print(f"enrolled {name!r}: {len(files)} item(s) -> {ENROLLED}")
 
 
@@ -86,8 +90,9 @@ def verify(path: Path, name: str, threshold: float | None) -> bool:
     threshold = default if threshold is None else threshold
     distance = float(verification.squared_distances(encode_files([path]), emb[names == name]).min())
     accepted = distance <= threshold
-    print(f"{path}: distance to {name!r} {distance:.4f}, threshold {threshold:.4f}: "
-          f"{'ACCEPT' if accepted else 'REJECT'}")
+    print(
+        f"{path}: distance to {name!r} {distance:.4f}, threshold {threshold:.4f}: {'ACCEPT' if accepted else 'REJECT'}"
+    )
     return accepted
 
 

@@ -3,6 +3,7 @@
 Splits are by utterance: a prompt (speakers) or a voice (words) lies in one split for every
 identity, so each test identity is also enrolled in train. Faces are split per identity.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.identity.data import stage_params
-from pipeline.common.params.identity import IdentityParams
-from pipeline.identity.sources import face_items, speaker_items, word_items
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
+from pipeline.common.params.identity import IdentityParams
+from pipeline.identity.data import stage_params
+from pipeline.identity.sources import face_items, speaker_items, word_items
 from synth.common.splits import SPLITS, assign_groups
 
 log = logging.getLogger("datasynth")
@@ -44,8 +45,10 @@ def check_counts(items: pd.DataFrame, min_items: int, source: str) -> None:
     few = counts[counts < min_items]
     if len(few):
         listed = ", ".join(f"{name!r} ({n} item{'s' * (n != 1)})" for name, n in few.sort_index().items())
-        raise DataError(f"identity.source {source}: {listed}: each identity needs at least "
-                        f"identity.min_items = {min_items} usable items (an anchor needs a positive)")
+        raise DataError(
+            f"identity.source {source}: {listed}: each identity needs at least "
+            f"identity.min_items = {min_items} usable items (an anchor needs a positive)"
+        )
     if len(counts) < 2:
         raise DataError(f"identity.source {source}: only one identity ({counts.index[0]!r}); negatives need two")
 
@@ -72,8 +75,10 @@ def drop_unsplittable(items: pd.DataFrame, source: str) -> pd.DataFrame:
     if source == "words":  # many words of the catalog are said by few voices: leave them out
         log.warning("identity: %d words lack 2 train or 1 test clip and are left out", len(bad))
         return items[~items.identity.isin(bad.index)]
-    raise DataError(f"identity.source {source}: {sorted(bad.index)[:10]} lack 2 train items or a test item "
-                    "after splitting; add items or change identity.split_fractions")
+    raise DataError(
+        f"identity.source {source}: {sorted(bad.index)[:10]} lack 2 train items or a test item "
+        "after splitting; add items or change identity.split_fractions"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,12 +89,18 @@ def main(argv: list[str] | None = None) -> None:
     with atomic_dir(OUT_DIR) as tmp:
         items.to_parquet(tmp / "items.parquet", index=False)
         np.save(tmp / "items.npy", data)
-        write_json(tmp / "meta.json", {
-            "seed": params.seed, "source": params.identity.source, "modality": params.identity.modality,
-            "sample_rate": params.identity.sample_rate, "items": len(items),
-            "identities": int(items.identity.nunique()),
-            "per_split": {s: int((items.split == s).sum()) for s in SPLITS},
-        })
+        write_json(
+            tmp / "meta.json",
+            {
+                "seed": params.seed,
+                "source": params.identity.source,
+                "modality": params.identity.modality,
+                "sample_rate": params.identity.sample_rate,
+                "items": len(items),
+                "identities": int(items.identity.nunique()),
+                "per_split": {s: int((items.split == s).sum()) for s in SPLITS},
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Reading the identity dataset and the trained encoder, shared by the identity stages and CLI."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.common.params.identity import IdentityParams
 from pipeline.common.io import DataError, atomic_file
+from pipeline.common.params.identity import IdentityParams
 
 ITEMS_DIR = Path("data/identity")
 TRIPLETS = Path("data/identity_triplets/triplets.parquet")
@@ -21,15 +22,15 @@ GALLERY = MODEL_DIR / "gallery.npz"
 
 @dataclass(frozen=True)
 class ItemSet:
-    items: pd.DataFrame       # item_id, identity, source, utterance, split
-    data: np.ndarray          # int16 audio rows or uint8 face chips, in the table's order
+    items: pd.DataFrame  # item_id, identity, source, utterance, split
+    data: np.ndarray  # int16 audio rows or uint8 face chips, in the table's order
     meta: dict
 
     @property
     def modality(self) -> str:
         return self.meta["modality"]
 
-    def split(self, name: str) -> "ItemSet":
+    def split(self, name: str) -> ItemSet:
         rows = np.flatnonzero(self.items.split.to_numpy() == name)
         return ItemSet(self.items.iloc[rows].reset_index(drop=True), self.data[rows], self.meta)
 
@@ -58,15 +59,18 @@ def read_items(directory: str | Path = ITEMS_DIR) -> ItemSet:
             raise DataError(f"{path}: not found; run the identity_collect stage first (dvc repro identity_collect)")
     items, data = pd.read_parquet(paths[0]), np.load(paths[1])
     if len(items) != len(data):
-        raise DataError(f"{directory}: items.parquet has {len(items)} rows but items.npy {len(data)}; re-run identity_collect")
+        raise DataError(
+            f"{directory}: items.parquet has {len(items)} rows but items.npy {len(data)}; re-run identity_collect"
+        )
     return ItemSet(items, data, json.loads(paths[2].read_text()))
 
 
 def encoder_spec(params: IdentityParams, pretrained: bool = True):
     from models.identity.spec import EncoderSpec
 
-    return EncoderSpec(**params.encoder.model_dump(), modality=params.modality, sample_rate=params.sample_rate,
-                       pretrained=pretrained)
+    return EncoderSpec(
+        **params.encoder.model_dump(), modality=params.modality, sample_rate=params.sample_rate, pretrained=pretrained
+    )
 
 
 def save_encoder(path: Path, encoder, spec, extra: dict) -> None:

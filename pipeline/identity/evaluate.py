@@ -9,6 +9,7 @@ Writes reports/metrics/identity.json, reports/plots/identity_roc.csv, models/tra
 (train + dev items of the trained encoder, with the threshold: what `datasynth identify` reads)
 and data/identity_eval (embeddings and scored pairs for the report).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,13 +19,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from models.common.training import seed_everything
 from models.identity import clustering, verification
 from models.identity.baselines import baseline_embeddings
 from models.identity.encoder import build_encoder
 from models.identity.training import embed
-from models.common.training import seed_everything
-from pipeline.identity.data import GALLERY, encoder_spec, load_encoder, read_items, stage_params
 from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
+from pipeline.identity.data import GALLERY, encoder_spec, load_encoder, read_items, stage_params
 
 log = logging.getLogger("datasynth")
 METRICS = Path("reports/metrics/identity.json")
@@ -51,8 +52,15 @@ def balanced(same: np.ndarray, seed: int) -> np.ndarray:
     return np.sort(np.concatenate([pos, neg]))
 
 
-def verification_scores(dev_d: np.ndarray, dev_same: np.ndarray, test_d: np.ndarray, test_same: np.ndarray,
-                        folds: int, far: float, seed: int) -> tuple[dict, dict]:
+def verification_scores(
+    dev_d: np.ndarray,
+    dev_same: np.ndarray,
+    test_d: np.ndarray,
+    test_same: np.ndarray,
+    folds: int,
+    far: float,
+    seed: int,
+) -> tuple[dict, dict]:
     dev_rows, test_rows = balanced(dev_same, seed), balanced(test_same, seed)
     dev = verification.kfold_threshold_accuracy(dev_d[dev_rows], dev_same[dev_rows], folds=folds, seed=seed)
     threshold = dev["threshold"]
@@ -61,10 +69,16 @@ def verification_scores(dev_d: np.ndarray, dev_same: np.ndarray, test_d: np.ndar
     tar, _ = verification.tar_at_far(test_d, test_same, far)
     accepted = test_d <= threshold
     scores = {
-        "threshold": threshold, "dev_kfold_accuracy": dev["accuracy"], "dev_kfold_std": dev["std"],
+        "threshold": threshold,
+        "dev_kfold_accuracy": dev["accuracy"],
+        "dev_kfold_std": dev["std"],
         "accuracy": float((accepted[test_rows] == test_same[test_rows]).mean()),  # on balanced pairs
-        "tar": float(accepted[test_same].mean()), "far": float(accepted[~test_same].mean()),
-        "auc": curve["auc"], "eer": rate, "eer_threshold": eer_threshold, f"tar_at_far_{far:g}": tar,
+        "tar": float(accepted[test_same].mean()),
+        "far": float(accepted[~test_same].mean()),
+        "auc": curve["auc"],
+        "eer": rate,
+        "eer_threshold": eer_threshold,
+        f"tar_at_far_{far:g}": tar,
         "far_resolution": verification.far_resolution(test_same),
     }
     return scores, curve
@@ -79,11 +93,15 @@ def clustering_scores(emb: np.ndarray, labels: np.ndarray, k_max: int, seed: int
     sweep = clustering.choose_k(emb, k_min=2, k_max=k_max, seed=seed)
     found, _ = clustering.kmeans(emb, sweep["bic_k"], seed)
     true_k, _ = clustering.kmeans(emb, len(np.unique(labels)), seed)
-    return {"identities": int(len(np.unique(labels))), "elbow_k": sweep["elbow_k"], "bic_k": sweep["bic_k"],
-            **{f"{k}_at_bic_k": v for k, v in clustering.cluster_scores(labels, found).items()},
-            **{f"{k}_at_true_k": v for k, v in clustering.cluster_scores(labels, true_k).items()},
-            "inertia": {int(k): float(v) for k, v in sweep["inertia"].items()},
-            "bic": {int(k): float(v) for k, v in sweep["bic"].items()}}
+    return {
+        "identities": int(len(np.unique(labels))),
+        "elbow_k": sweep["elbow_k"],
+        "bic_k": sweep["bic_k"],
+        **{f"{k}_at_bic_k": v for k, v in clustering.cluster_scores(labels, found).items()},
+        **{f"{k}_at_true_k": v for k, v in clustering.cluster_scores(labels, true_k).items()},
+        "inertia": {int(k): float(v) for k, v in sweep["inertia"].items()},
+        "bic": {int(k): float(v) for k, v in sweep["bic"].items()},
+    }
 
 
 def encoders_to_compare(items, params, seed: int) -> dict[str, np.ndarray]:
@@ -92,8 +110,10 @@ def encoders_to_compare(items, params, seed: int) -> dict[str, np.ndarray]:
     trained, spec, _ = load_encoder()
     seed_everything(seed)
     untrained = build_encoder(encoder_spec(params))  # same seed as identity_train: the trained net's start
-    out = {name: embed(net, items.data, items.modality, device, spec.image_size)
-           for name, net in (("trained", trained), ("untrained", untrained))}
+    out = {
+        name: embed(net, items.data, items.modality, device, spec.image_size)
+        for name, net in (("trained", trained), ("untrained", untrained))
+    }
     out["baseline"] = baseline_embeddings(items.data, items.modality, params.sample_rate)
     return out
 
@@ -109,15 +129,25 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
     for name, emb in embeddings.items():
         d = {s: pair_distances(emb[rows[s]], pairs[s]) for s in pairs}
         pairs["test"][f"d_{name}"] = d["test"]
-        scores, curves[name] = verification_scores(d["dev"], pairs["dev"].same.to_numpy(), d["test"],
-                                                   pairs["test"].same.to_numpy(), ev.folds, ev.far, seed)
-        metrics[name] = {"verification": scores,
-                         "identification": identification_scores(emb[rows["test"]], labels[rows["test"]],
-                                                                  emb[rows["train"]], labels[rows["train"]]),
-                         "clustering": clustering_scores(emb[rows["test"]], labels[rows["test"]], ev.k_max, seed)}
-        log.info("identity_evaluate: %-9s EER %.3f  TAR@FAR=%g %.3f  rank-1 %.3f  NMI %.3f", name,
-                 scores["eer"], ev.far, scores[f"tar_at_far_{ev.far:g}"],
-                 metrics[name]["identification"]["rank1"], metrics[name]["clustering"]["nmi_at_bic_k"])
+        scores, curves[name] = verification_scores(
+            d["dev"], pairs["dev"].same.to_numpy(), d["test"], pairs["test"].same.to_numpy(), ev.folds, ev.far, seed
+        )
+        metrics[name] = {
+            "verification": scores,
+            "identification": identification_scores(
+                emb[rows["test"]], labels[rows["test"]], emb[rows["train"]], labels[rows["train"]]
+            ),
+            "clustering": clustering_scores(emb[rows["test"]], labels[rows["test"]], ev.k_max, seed),
+        }
+        log.info(
+            "identity_evaluate: %-9s EER %.3f  TAR@FAR=%g %.3f  rank-1 %.3f  NMI %.3f",
+            name,
+            scores["eer"],
+            ev.far,
+            scores[f"tar_at_far_{ev.far:g}"],
+            metrics[name]["identification"]["rank1"],
+            metrics[name]["clustering"]["nmi_at_bic_k"],
+        )
     return metrics, curves, embeddings, pairs
 
 
@@ -138,17 +168,29 @@ def main(argv: list[str] | None = None) -> None:
     enrolled = np.flatnonzero(split != "test")
     threshold = metrics["trained"]["verification"]["threshold"]
     with atomic_file(GALLERY) as handle:
-        np.savez(handle, embeddings=embeddings["trained"][enrolled],
-                 identities=items.items.identity.to_numpy()[enrolled].astype(str),
-                 item_ids=items.items.item_id.to_numpy()[enrolled].astype(str), threshold=np.float64(threshold))
+        np.savez(
+            handle,
+            embeddings=embeddings["trained"][enrolled],
+            identities=items.items.identity.to_numpy()[enrolled].astype(str),
+            item_ids=items.items.item_id.to_numpy()[enrolled].astype(str),
+            threshold=np.float64(threshold),
+        )
     with atomic_dir(EVAL_DIR) as tmp:
         np.savez(tmp / "embeddings.npz", test_rows=np.flatnonzero(split == "test"), **embeddings)
         pairs["test"].to_parquet(tmp / "test_pairs.parquet", index=False)
     with atomic_file(ROC_CSV, "w") as handle:
         roc_table(curves).to_csv(handle, index=False)
-    write_json(METRICS, {"seed": params.seed, "source": params.identity.source, "far": params.identity.evaluate.far,
-                         "test_pairs": int(len(pairs["test"])), "test_positive_pairs": int(pairs["test"].same.sum()),
-                         **metrics})
+    write_json(
+        METRICS,
+        {
+            "seed": params.seed,
+            "source": params.identity.source,
+            "far": params.identity.evaluate.far,
+            "test_pairs": int(len(pairs["test"])),
+            "test_positive_pairs": int(pairs["test"].same.sum()),
+            **metrics,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 Every photo becomes one aligned face chip (synth.identity.faces.FaceAligner). Errors are FaceError with the
 file (or folder) named; photos without a detectable face are skipped or errors (`on_no_face`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,9 +32,16 @@ ON_NO_FACE = ("skip", "error")
 URL_SCHEMES = ("http", "https", "file")
 
 
-def load_identity_folders(root: str | Path, aligner: FaceAligner, *, min_items: int = 2, max_items: int = 0,
-                          on_no_face: str = "skip", small_identities: str = "error",
-                          extensions: Sequence[str] = IMAGE_EXTENSIONS) -> tuple[pd.DataFrame, np.ndarray]:
+def load_identity_folders(
+    root: str | Path,
+    aligner: FaceAligner,
+    *,
+    min_items: int = 2,
+    max_items: int = 0,
+    on_no_face: str = "skip",
+    small_identities: str = "error",
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Items (item_id "person/file.jpg", identity, source = absolute path), sorted by identity then file,
     and their aligned chips uint8 (N, size, size, 3) in the same order.
 
@@ -45,8 +53,10 @@ def load_identity_folders(root: str | Path, aligner: FaceAligner, *, min_items: 
     if on_no_face not in ON_NO_FACE:
         raise ValueError(f"on_no_face: {on_no_face!r} is not one of {list(ON_NO_FACE)}")
     if min_items < 1 or max_items < 0 or 0 < max_items < min_items:
-        raise ValueError(f"min_items = {min_items}, max_items = {max_items}: need min_items >= 1 and "
-                         "max_items = 0 (all) or >= min_items")
+        raise ValueError(
+            f"min_items = {min_items}, max_items = {max_items}: need min_items >= 1 and "
+            "max_items = 0 (all) or >= min_items"
+        )
     skip_small = small_identities == "skip"
     photos = _identity_photos(Path(root), tuple(e.lower() for e in extensions), min_items, max_items, skip_small)
     # Filled in place: all of LFW is ~0.9 GB of chips, a list plus np.stack would need twice that.
@@ -69,13 +79,19 @@ def load_identity_folders(root: str | Path, aligner: FaceAligner, *, min_items: 
         items, chips, rows = items[keep].reset_index(drop=True), chips[: len(rows)][keep], items[keep].values.tolist()
     _check_usable(items, no_face, Path(root), min_items)
     items.attrs["no_face"] = no_face
-    log.info("faces: %d photos of %d identities from %s (%d without a face skipped)",
-             len(items), items.identity.nunique(), root, len(no_face))
+    log.info(
+        "faces: %d photos of %d identities from %s (%d without a face skipped)",
+        len(items),
+        items.identity.nunique(),
+        root,
+        len(no_face),
+    )
     return items, chips if len(rows) == len(chips) else chips[: len(rows)].copy()
 
 
-def _identity_photos(root: Path, extensions: tuple[str, ...], min_items: int,
-                     max_items: int, skip_small: bool = False) -> list[tuple[str, Path]]:
+def _identity_photos(
+    root: Path, extensions: tuple[str, ...], min_items: int, max_items: int, skip_small: bool = False
+) -> list[tuple[str, Path]]:
     """(identity, absolute path) of every photo to load, in a fixed order (not the file system's)."""
     if not root.is_dir():
         raise FaceError(f"{root}: no such folder (expected identity folders <root>/<person>/*.jpg)")
@@ -84,8 +100,9 @@ def _identity_photos(root: Path, extensions: tuple[str, ...], min_items: int,
         raise FaceError(f"{root}: no identity folders (expected <root>/<person>/*.jpg)")
     photos = []
     for folder in folders:
-        files = sorted(p for p in folder.iterdir()
-                       if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions)
+        files = sorted(
+            p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions
+        )
         if len(files) < min_items and skip_small:
             continue
         if len(files) < min_items:  # checked before aligning anything: fail in seconds, not minutes
@@ -99,14 +116,18 @@ def _check_usable(items: pd.DataFrame, no_face: list[str], root: Path, min_items
     for identity in sorted({i.split("/", 1)[0] for i in no_face}):
         if counts.get(identity, 0) < min_items:
             lost = sum(i.startswith(f"{identity}/") for i in no_face)
-            raise FaceError(_too_few(root / identity, counts.get(identity, 0), min_items, "usable ")
-                            + f" ({lost} without a detectable face)")
+            raise FaceError(
+                _too_few(root / identity, counts.get(identity, 0), min_items, "usable ")
+                + f" ({lost} without a detectable face)"
+            )
 
 
 def _too_few(folder: Path, count: int, min_items: int, kind: str) -> str:
     noun = "image" if count == 1 else "images"
-    return (f"{folder}: identity {folder.name!r} has {count} {kind}{noun}; min_items asks for at least "
-            f"{min_items} per identity (triplets need at least 2)")
+    return (
+        f"{folder}: identity {folder.name!r} has {count} {kind}{noun}; min_items asks for at least "
+        f"{min_items} per identity (triplets need at least 2)"
+    )
 
 
 def fetch_lfw(source: str, cache_dir: str | Path) -> Path:

@@ -4,6 +4,7 @@ The manifest holds item ids and the distances at mining time, so a triplet train
 versioned like any other dataset. Embeddings come from the baseline encoder (MFCC statistics,
 dlib faces) or an untrained encoder: the triplets that are hard for where training starts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,8 @@ import torch
 from models.identity.baselines import baseline_embeddings
 from models.identity.encoder import build_encoder
 from models.identity.training import embed
-from pipeline.identity.data import TRIPLETS, encoder_spec, read_items, stage_params
 from pipeline.common.io import atomic_file, run_stage, write_json
+from pipeline.identity.data import TRIPLETS, encoder_spec, read_items, stage_params
 from synth.identity.triplets import mine, triplet_table
 
 log = logging.getLogger("datasynth")
@@ -41,14 +42,24 @@ def main(argv: list[str] | None = None) -> None:
     with atomic_file(TRIPLETS) as handle:
         table.to_parquet(handle, index=False)
     anchors = int(table.anchor.nunique())
-    log.info("identity_mine: %d %s triplets from %d of %d anchors", len(table), p.mine.strategy, anchors, len(train.items))
-    write_json(METRICS, {
-        "seed": params.seed, "strategy": p.mine.strategy, "embedding": p.mine.embedding, "margin": p.margin,
-        "triplets": len(table), "anchors_with_triplets": anchors, "anchors": len(train.items),
-        "active_share": float((table.loss > 0).mean()) if len(table) else 0.0,
-        "mean_d_ap": float(table.d_ap.mean()) if len(table) else None,
-        "mean_d_an": float(table.d_an.mean()) if len(table) else None,
-    })
+    log.info(
+        "identity_mine: %d %s triplets from %d of %d anchors", len(table), p.mine.strategy, anchors, len(train.items)
+    )
+    write_json(
+        METRICS,
+        {
+            "seed": params.seed,
+            "strategy": p.mine.strategy,
+            "embedding": p.mine.embedding,
+            "margin": p.margin,
+            "triplets": len(table),
+            "anchors_with_triplets": anchors,
+            "anchors": len(train.items),
+            "active_share": float((table.loss > 0).mean()) if len(table) else 0.0,
+            "mean_d_ap": float(table.d_ap.mean()) if len(table) else None,
+            "mean_d_an": float(table.d_an.mean()) if len(table) else None,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Trained vs untrained vs baseline; training curve with the share of active triple
 hardest false accepts and false rejects side by side (audio players + spectrograms, or faces);
 per-identity error rates; a 2-D projection of the test embeddings; the clustering sweep.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.common.html import CSS, esc, figure_uri, tile
+from pipeline.common.io import run_stage, write_text
 from pipeline.common.params import load_params
 from pipeline.identity.data import read_items
 from pipeline.identity.evaluate import EVAL_DIR, METRICS, ROC_CSV
 from pipeline.identity.train import CURVE
-from pipeline.common.io import run_stage, write_text
-from pipeline.common.html import CSS, esc, figure_uri, tile
 
 REPORT = Path("reports/identity/index.html")
 ENCODERS = ("trained", "untrained", "baseline")
@@ -68,23 +69,31 @@ def item_html(items, row: int) -> str:
     if items.modality == "image":
         return f'<div><img src="{image_uri(items.data[row])}" alt="" style="width:150px">{caption}</div>'
     sr = items.meta["sample_rate"]
-    return (f'<div><img src="{spectrogram_uri(items.data[row], sr)}" alt="" style="width:260px">'
-            f'<audio controls preload="none" src="{audio_uri(items.data[row], sr)}"></audio>{caption}</div>')
+    return (
+        f'<div><img src="{spectrogram_uri(items.data[row], sr)}" alt="" style="width:260px">'
+        f'<audio controls preload="none" src="{audio_uri(items.data[row], sr)}"></audio>{caption}</div>'
+    )
 
 
 def worst_pairs(items, pairs: pd.DataFrame, test_rows: np.ndarray, threshold: float, worst: int) -> str:
     """False accepts (different identities, closest first) and false rejects (same, farthest first)."""
     parts = []
-    for title, mask, ascending, css in (("False accepts", ~pairs.same & (pairs.d_trained <= threshold), True, "fa"),
-                                        ("False rejects", pairs.same & (pairs.d_trained > threshold), False, "")):
+    for title, mask, ascending, css in (
+        ("False accepts", ~pairs.same & (pairs.d_trained <= threshold), True, "fa"),
+        ("False rejects", pairs.same & (pairs.d_trained > threshold), False, ""),
+    ):
         errors = pairs[mask].sort_values("d_trained", ascending=ascending).head(worst)
-        cards = [f'<div class="card {css}"><div class="body"><h4>distance {r.d_trained:.3f} '
-                 f'(threshold {threshold:.3f})</h4><div style="display:flex;gap:12px;flex-wrap:wrap">'
-                 f'{item_html(items, test_rows[int(r.i)])}{item_html(items, test_rows[int(r.j)])}</div></div></div>'
-                 for r in errors.itertuples()]
+        cards = [
+            f'<div class="card {css}"><div class="body"><h4>distance {r.d_trained:.3f} '
+            f'(threshold {threshold:.3f})</h4><div style="display:flex;gap:12px;flex-wrap:wrap">'
+            f"{item_html(items, test_rows[int(r.i)])}{item_html(items, test_rows[int(r.j)])}</div></div></div>"
+            for r in errors.itertuples()
+        ]
         body = "".join(cards) or '<p class="muted">none at this threshold</p>'
-        parts.append(f"<h3>{title} ({int(mask.sum())} of {int((pairs.same == (css == '')).sum())} pairs)</h3>"
-                     f'<div class="cards" style="grid-template-columns:repeat(auto-fill,minmax(560px,1fr))">{body}</div>')
+        parts.append(
+            f"<h3>{title} ({int(mask.sum())} of {int((pairs.same == (css == '')).sum())} pairs)</h3>"
+            f'<div class="cards" style="grid-template-columns:repeat(auto-fill,minmax(560px,1fr))">{body}</div>'
+        )
     return "".join(parts)
 
 
@@ -105,27 +114,37 @@ def per_identity(items, pairs: pd.DataFrame, test_rows: np.ndarray, threshold: f
         frr = 1 - accepted[pos].mean() if pos.any() else float("nan")
         far = accepted[neg].mean() if neg.any() else float("nan")
         example = example_html(items, test_rows[int(np.flatnonzero(names == name)[0])])
-        rows.append(f"<tr><td>{esc(name)}</td><td>{example}</td><td>{int((names == name).sum())}</td>"
-                    f"<td>{pct(frr)}</td><td>{pct(far)}</td></tr>")
-    return ("<table><tr><th>identity</th><th>example</th><th>test items</th><th>false reject rate</th>"
-            "<th>false accept rate</th></tr>"
-            + "".join(rows) + "</table>")
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{example}</td><td>{int((names == name).sum())}</td>"
+            f"<td>{pct(frr)}</td><td>{pct(far)}</td></tr>"
+        )
+    return (
+        "<table><tr><th>identity</th><th>example</th><th>test items</th><th>false reject rate</th>"
+        "<th>false accept rate</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def comparison(metrics: dict) -> str:
     far_key = next(k for k in metrics["trained"]["verification"] if k.startswith("tar_at_far_"))
-    cols = [("EER", "verification", "eer", True), (far_key.replace("tar_at_far_", "TAR @ FAR="), "verification",
-             far_key, False), ("accuracy @ dev threshold", "verification", "accuracy", False),
-            ("AUC", "verification", "auc", False), ("rank-1", "identification", "rank1", False),
-            ("rank-5", "identification", "rank5", False), ("NMI (k by BIC)", "clustering", "nmi_at_bic_k", False),
-            ("ARI (k by BIC)", "clustering", "ari_at_bic_k", False)]
+    cols = [
+        ("EER", "verification", "eer", True),
+        (far_key.replace("tar_at_far_", "TAR @ FAR="), "verification", far_key, False),
+        ("accuracy @ dev threshold", "verification", "accuracy", False),
+        ("AUC", "verification", "auc", False),
+        ("rank-1", "identification", "rank1", False),
+        ("rank-5", "identification", "rank5", False),
+        ("NMI (k by BIC)", "clustering", "nmi_at_bic_k", False),
+        ("ARI (k by BIC)", "clustering", "ari_at_bic_k", False),
+    ]
     head = "".join(f"<th>{esc(c[0])}</th>" for c in cols) + "<th>k: elbow / BIC</th>"
     body = []
     for name in ENCODERS:
         m = metrics[name]
         cells = "".join(f"<td>{m[group][key]:.3f}</td>" for _, group, key, _ in cols)
-        body.append(f"<tr><td><b>{name}</b></td>{cells}<td>{m['clustering']['elbow_k']} / "
-                    f"{m['clustering']['bic_k']} (true {m['clustering']['identities']})</td></tr>")
+        body.append(
+            f"<tr><td><b>{name}</b></td>{cells}<td>{m['clustering']['elbow_k']} / "
+            f"{m['clustering']['bic_k']} (true {m['clustering']['identities']})</td></tr>"
+        )
     return f"<table><tr><th>encoder</th>{head}</tr>{''.join(body)}</table>"
 
 
@@ -188,25 +207,30 @@ def main() -> None:
     worst = load_params().identity.evaluate.worst
     labels = items.items.identity.to_numpy()[test_rows]
     v = metrics["trained"]["verification"]
-    tiles = [tile(pct(v["eer"]), "equal error rate"), tile(pct(v["accuracy"]), "verification accuracy"),
-             tile(pct(metrics["trained"]["identification"]["rank1"]), "identification rank-1"),
-             tile(f"{metrics['trained']['clustering']['nmi_at_bic_k']:.2f}", "clustering NMI")]
+    tiles = [
+        tile(pct(v["eer"]), "equal error rate"),
+        tile(pct(v["accuracy"]), "verification accuracy"),
+        tile(pct(metrics["trained"]["identification"]["rank1"]), "identification rank-1"),
+        tile(f"{metrics['trained']['clustering']['nmi_at_bic_k']:.2f}", "clustering NMI"),
+    ]
     body = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>datasynth: identity encoder</title><style>{CSS}</style></head><body>"
         f'<header class="hero"><div class="in"><div><h1>Identity encoder · {esc(metrics["source"])}</h1>'
         f'<p class="sub">{len(test_rows)} test items of {len(set(labels))} identities, {metrics["test_pairs"]} pairs '
-        f'({metrics["test_positive_pairs"]} same-identity); threshold {threshold:.3f} from 10-fold on dev pairs</p>'
+        f"({metrics['test_positive_pairs']} same-identity); threshold {threshold:.3f} from 10-fold on dev pairs</p>"
         f'<div class="tiles">{"".join(tiles)}</div></div></div></header><main>'
-        f'<section><h2>Encoders compared</h2>{comparison(metrics)}</section>'
-        f'<section><h2>Curves</h2>{plots(metrics, embeddings, labels)}</section>'
-        f'<section><h2>Per identity</h2>{per_identity(items, pairs, test_rows, threshold)}</section>'
-        f'<section><h2>Hardest mistakes</h2>{worst_pairs(items, pairs, test_rows, threshold, worst)}</section>'
+        f"<section><h2>Encoders compared</h2>{comparison(metrics)}</section>"
+        f"<section><h2>Curves</h2>{plots(metrics, embeddings, labels)}</section>"
+        f"<section><h2>Per identity</h2>{per_identity(items, pairs, test_rows, threshold)}</section>"
+        f"<section><h2>Hardest mistakes</h2>{worst_pairs(items, pairs, test_rows, threshold, worst)}</section>"
         "<footer>Distances are squared Euclidean between unit vectors (0..4). Audio items are the first "
-        "clip_seconds of speech, repeated when shorter (the spectrograms show what the encoder heard). The untrained encoder is the trained "
+        "clip_seconds of speech, repeated when shorter (the spectrograms show what the encoder heard). "
+        "The untrained encoder is the trained "
         "network's starting point; the baseline is MFCC statistics for audio and dlib's pretrained ResNet for faces."
-        "</footer></main></body></html>\n")
+        "</footer></main></body></html>\n"
+    )
     write_text(REPORT, body)
 
 

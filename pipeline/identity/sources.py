@@ -4,6 +4,7 @@ Every source returns (items, data): a table with item_id, identity, source (the 
 utterance (the unit kept within one split), and an array with one row per item: int16 audio of
 identity.clip_seconds, or uint8 aligned face chips.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,14 +14,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.common.params.identity import IdentityParams
-from pipeline.common.io import DataError
 from pipeline.common.audio_files import read_audio, source_rng
+from pipeline.common.io import DataError
+from pipeline.common.params.identity import IdentityParams
 from synth.common.audio import loop_to_length, resample, to_mono, trim_silence
 from synth.common.catalog import to_pcm16
 
 log = logging.getLogger("datasynth")
-AUDIO_SUFFIXES = (".wav", ".gsm", ".flac", ".ogg", ".mp3")   # asterisk's French and Colombian prompts are raw GSM
+AUDIO_SUFFIXES = (".wav", ".gsm", ".flac", ".ogg", ".mp3")  # asterisk's French and Colombian prompts are raw GSM
 TRIM_DB = 35.0
 
 
@@ -68,11 +69,12 @@ def _speaker_files(identity: str, folders) -> list[tuple[Path, Path]]:
     files = []
     for folder in map(Path, folders):
         if not folder.is_dir():
-            raise DataError(f"{folder}: not a folder, but params.yaml identity.speakers.{identity} lists it "
-                            "(the default speakers come from the asterisk-core-sounds-*-wav and asterisk-prompt-* "
-                            "Debian packages: ./setup.sh installs them)")
-        files += [(p, folder) for p in sorted(folder.rglob("*"))
-                  if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
+            raise DataError(
+                f"{folder}: not a folder, but params.yaml identity.speakers.{identity} lists it "
+                "(the default speakers come from the asterisk-core-sounds-*-wav and asterisk-prompt-* "
+                "Debian packages: ./setup.sh installs them)"
+            )
+        files += [(p, folder) for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
     return files
 
 
@@ -87,11 +89,17 @@ def word_items(params: IdentityParams, sample_rate: int, catalog_dir: str | Path
     keep = words[words.word.map(counts) >= params.min_items]
     if keep.word.nunique() < 2:
         raise DataError(f"{catalog_dir}: fewer than 2 words have identity.min_items = {params.min_items} clips")
-    log.info("identity: words: %d words with >= %d clips (%d rarer words left out)",
-             keep.word.nunique(), params.min_items, words.word.nunique() - keep.word.nunique())
+    log.info(
+        "identity: words: %d words with >= %d clips (%d rarer words left out)",
+        keep.word.nunique(),
+        params.min_items,
+        words.word.nunique() - keep.word.nunique(),
+    )
     bank = load_bank(catalog, catalog_dir, rows=keep.index.to_numpy())
     rows, clips = [], []
-    for index, row in keep.sort_values(["word", "clip_id"]).groupby("word", sort=True).head(params.max_items or None).iterrows():
+    for index, row in (
+        keep.sort_values(["word", "clip_id"]).groupby("word", sort=True).head(params.max_items or None).iterrows()
+    ):
         audio = bank.clip(index).astype(np.float32) / 32768.0
         clip = fixed_length(resample(audio, sample_rate, params.sample_rate), params.sample_rate, params)
         if clip is not None:
@@ -110,9 +118,14 @@ def face_items(params: IdentityParams, cache_dir: str | Path) -> tuple[pd.DataFr
     faces = params.faces
     try:
         root = Path(faces.root) if faces.root else fetch_lfw(faces.lfw, cache_dir)
-        items, chips = load_identity_folders(root, FaceAligner(size=faces.size), min_items=params.min_items,
-                                             max_items=params.max_items, on_no_face=faces.on_no_face,
-                                             small_identities=faces.small_identities)
+        items, chips = load_identity_folders(
+            root,
+            FaceAligner(size=faces.size),
+            min_items=params.min_items,
+            max_items=params.max_items,
+            on_no_face=faces.on_no_face,
+            small_identities=faces.small_identities,
+        )
     except FaceError as exc:  # a stage error names the file; no traceback from deep in dlib
         raise DataError(str(exc)) from None
     items = items.assign(utterance=items.item_id)

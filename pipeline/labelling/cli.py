@@ -1,8 +1,9 @@
 """`datasynth label`: serve a labelling study, or write its report.
 
-    datasynth label --study resolution [--manifest data/daynight/images.parquet] [--port 8765]
-    datasynth label --report [--db data/labels/resolution.sqlite]
+datasynth label --study resolution [--manifest data/daynight/images.parquet] [--port 8765]
+datasynth label --report [--db data/labels/resolution.sqlite]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,14 @@ def report(args: argparse.Namespace) -> None:
     if answers.empty:
         raise DataError(f"{args.db}: no answers yet")
     summary = write_report(answers, args.metrics, args.html, args.epsilon, args.min_n)
-    log.info("%d answers from %d raters; recommended resolution: %s px; wrote %s and %s", summary["answers"],
-             summary["raters"], summary["recommended_resolution"], args.metrics, args.html)
+    log.info(
+        "%d answers from %d raters; recommended resolution: %s px; wrote %s and %s",
+        summary["answers"],
+        summary["raters"],
+        summary["recommended_resolution"],
+        args.metrics,
+        args.html,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
 """What a rater sees: images from the day/night manifest, drawn per rater, shown at one resolution."""
+
 from __future__ import annotations
 
 import io
@@ -42,18 +43,22 @@ def load_manifest(path: str | Path, splits: tuple[str, ...] = DEFAULT_SPLITS) ->
         raise DataError(f"{path}: duplicate image_id {frame['image_id'][frame['image_id'].duplicated()].iloc[0]!r}")
     bad = frame[~frame["label"].isin(LABELS)]
     if not bad.empty:
-        raise DataError(f"{path}: image {bad['image_id'].iloc[0]!r} has label {bad['label'].iloc[0]!r}, "
-                        f"expected one of {LABELS}")
-    images = {str(row.image_id): StudyImage(str(row.image_id), path.parent / row.path, str(row.label))
-              for row in frame.itertuples()}
+        raise DataError(
+            f"{path}: image {bad['image_id'].iloc[0]!r} has label {bad['label'].iloc[0]!r}, expected one of {LABELS}"
+        )
+    images = {
+        str(row.image_id): StudyImage(str(row.image_id), path.parent / row.path, str(row.label))
+        for row in frame.itertuples()
+    }
     for image in images.values():
         if not image.path.is_file():
             raise DataError(f"{path}: image {image.image_id!r}: no file {image.path}")
     return images
 
 
-def draw(image_ids: list[str], ladder: list[int], seen: set[tuple[str, int]], rater: str,
-         seed: int) -> tuple[str, int] | None:
+def draw(
+    image_ids: list[str], ladder: list[int], seen: set[tuple[str, int]], rater: str, seed: int
+) -> tuple[str, int] | None:
     """The rater's next (image, resolution): never one they answered, None when all are done.
 
     Balance: the resolution this rater has answered least (among those with images left); then,

@@ -6,6 +6,7 @@ reaches the reference accuracy (it is not significantly worse). The recommended 
 smallest one from which every higher resolution holds too, among those with >= `min_n` answers
 (so one lucky low rung under a failing middle one is not recommended). None without answers.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,9 +37,17 @@ def per_resolution(answers: pd.DataFrame) -> list[dict]:
         n, right = len(group), int(group["correct"].sum())
         low, high = wilson(right, n)
         client = group["client_seconds"].dropna()
-        rows.append({"resolution": int(resolution), "n": n, "accuracy": right / n, "ci_low": low, "ci_high": high,
-                     "mean_seconds": float(group["server_seconds"].mean()),
-                     "mean_client_seconds": float(client.mean()) if len(client) else None})
+        rows.append(
+            {
+                "resolution": int(resolution),
+                "n": n,
+                "accuracy": right / n,
+                "ci_low": low,
+                "ci_high": high,
+                "mean_seconds": float(group["server_seconds"].mean()),
+                "mean_client_seconds": float(client.mean()) if len(client) else None,
+            }
+        )
     return sorted(rows, key=lambda row: row["resolution"])
 
 
@@ -70,7 +79,7 @@ def fleiss_kappa(answers: pd.DataFrame) -> float | None:
     n_i = counts.sum(axis=1).to_numpy(float)
     agree = ((counts.to_numpy(float) ** 2).sum(axis=1) - n_i) / (n_i * (n_i - 1))
     shares = counts.to_numpy(float).sum(axis=0) / n_i.sum()
-    expected = float((shares ** 2).sum())
+    expected = float((shares**2).sum())
     if expected >= 1.0:
         return None
     return float((agree.mean() - expected) / (1 - expected))
@@ -87,14 +96,18 @@ def summarise(answers: pd.DataFrame, epsilon: float = 0.02, min_n: int = 1) -> d
         "agreement": fleiss_kappa(answers),
         "agreement_measure": "Fleiss' kappa over (image, resolution) items seen by >= 2 raters",
         "answers": len(answers),
-        "rule": {"epsilon": epsilon, "min_n": min_n,
-                 "text": "smallest resolution from which every higher one has accuracy >= reference - epsilon "
-                         "or a Wilson 95% upper bound >= reference (reference: highest resolution)"},
+        "rule": {
+            "epsilon": epsilon,
+            "min_n": min_n,
+            "text": "smallest resolution from which every higher one has accuracy >= reference - epsilon "
+            "or a Wilson 95% upper bound >= reference (reference: highest resolution)",
+        },
     }
 
 
-def write_report(answers: pd.DataFrame, metrics: str | Path, html_path: str | Path,
-                 epsilon: float = 0.02, min_n: int = 1) -> dict:
+def write_report(
+    answers: pd.DataFrame, metrics: str | Path, html_path: str | Path, epsilon: float = 0.02, min_n: int = 1
+) -> dict:
     summary = summarise(answers, epsilon, min_n)
     write_json(metrics, _finite(summary))
     write_text(html_path, report_html(summary))

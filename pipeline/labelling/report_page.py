@@ -1,4 +1,5 @@
 """The study's HTML report: one static page, inline CSS and SVG, nothing else."""
+
 from __future__ import annotations
 
 from pipeline.common.html import CSS, esc
@@ -16,16 +17,21 @@ def chart(rows: list[dict], recommended: int | None) -> str:
         return ""
     step = (WIDTH - 2 * PAD) / max(1, len(rows))
     y = lambda v: PAD / 2 + (1 - v) * (HEIGHT - PAD * 1.5)  # noqa: E731 - accuracy 0..1 -> pixels
-    parts = [f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#eceef1"/>'
-             f'<text x="{PAD - 4}" y="{y(t) + 4:.1f}" font-size="11" text-anchor="end" fill="#6b7785">'
-             f'{int(t * 100)}%</text>' for t in (0, 0.25, 0.5, 0.75, 1)]
+    parts = [
+        f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#eceef1"/>'
+        f'<text x="{PAD - 4}" y="{y(t) + 4:.1f}" font-size="11" text-anchor="end" fill="#6b7785">'
+        f"{int(t * 100)}%</text>"
+        for t in (0, 0.25, 0.5, 0.75, 1)
+    ]
     for k, row in enumerate(rows):
         x = PAD + step * (k + 0.5)
         colour = "#2e9e4f" if row["resolution"] == recommended else "#1f5fbf"
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y(row["ci_low"]):.1f}" y2="{y(row["ci_high"]):.1f}" '
-                     f'stroke="{colour}" stroke-width="2"/><circle cx="{x:.1f}" cy="{y(row["accuracy"]):.1f}" '
-                     f'r="5" fill="{colour}"/><text x="{x:.1f}" y="{HEIGHT - 6}" font-size="12" '
-                     f'text-anchor="middle">{row["resolution"]} px</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y(row["ci_low"]):.1f}" y2="{y(row["ci_high"]):.1f}" '
+            f'stroke="{colour}" stroke-width="2"/><circle cx="{x:.1f}" cy="{y(row["accuracy"]):.1f}" '
+            f'r="5" fill="{colour}"/><text x="{x:.1f}" y="{HEIGHT - 6}" font-size="12" '
+            f'text-anchor="middle">{row["resolution"]} px</text>'
+        )
     return f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" role="img">{"".join(parts)}</svg>'
 
 
@@ -33,14 +39,19 @@ def report_html(summary: dict) -> str:
     rows, rec = summary["per_resolution"], summary["recommended_resolution"]
     kappa = summary["agreement"]
     body = "".join(
-        f'<tr{" class=warn" if row["resolution"] == rec else ""}><td class=n>{row["resolution"]} px</td>'
-        f'<td class=n>{row["n"]}</td><td class=n>{_pct(row["accuracy"])}</td>'
-        f'<td class=n>{_pct(row["ci_low"])} – {_pct(row["ci_high"])}</td>'
-        f'<td class=n>{row["mean_seconds"]:.2f} s</td></tr>' for row in rows)
-    tiles = [("recommended resolution", f"{rec} px" if rec else "–"),
-             ("full-resolution accuracy", _pct(summary["full_resolution_accuracy"])),
-             ("raters", summary["raters"]), ("answers", summary["answers"]),
-             ("agreement (Fleiss κ)", "–" if kappa is None else f"{kappa:.2f}")]
+        f"<tr{' class=warn' if row['resolution'] == rec else ''}><td class=n>{row['resolution']} px</td>"
+        f"<td class=n>{row['n']}</td><td class=n>{_pct(row['accuracy'])}</td>"
+        f"<td class=n>{_pct(row['ci_low'])} – {_pct(row['ci_high'])}</td>"
+        f"<td class=n>{row['mean_seconds']:.2f} s</td></tr>"
+        for row in rows
+    )
+    tiles = [
+        ("recommended resolution", f"{rec} px" if rec else "–"),
+        ("full-resolution accuracy", _pct(summary["full_resolution_accuracy"])),
+        ("raters", summary["raters"]),
+        ("answers", summary["answers"]),
+        ("agreement (Fleiss κ)", "–" if kappa is None else f"{kappa:.2f}"),
+    ]
     tiles_html = "".join(f"<div class=tile><b>{esc(v)}</b><span>{esc(k)}</span></div>" for k, v in tiles)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Human resolution study</title>

@@ -1,4 +1,5 @@
 """The study's web app: stdlib http.server, one page, a JSON API, images rendered server-side."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,13 @@ class Study:
             if pick is None:
                 return {"done": True, "answered": len(seen), "total": total}
             item = self.store.serve(rater, *pick)
-        return {"done": False, "item": item.token, "image": f"/image/{item.token}.png",
-                "answered": len(seen), "total": total}
+        return {
+            "done": False,
+            "item": item.token,
+            "image": f"/image/{item.token}.png",
+            "answered": len(seen),
+            "total": total,
+        }
 
     def image(self, token: str) -> bytes:
         item = self.store.served(token)

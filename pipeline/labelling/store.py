@@ -1,4 +1,5 @@
 """SQLite storage of a study: items served to raters and their answers (WAL, survives restarts)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -62,14 +63,16 @@ class Store:
         now = time.time()
         item = Served(uuid.uuid4().hex, rater, image_id, resolution, now)
         with self._lock:
-            self._db.execute("INSERT INTO served VALUES (?, ?, ?, ?, ?, ?)",
-                             (item.token, rater, image_id, resolution, now, now))
+            self._db.execute(
+                "INSERT INTO served VALUES (?, ?, ?, ?, ?, ?)", (item.token, rater, image_id, resolution, now, now)
+            )
         return item
 
     def served(self, token: str) -> Served:
         with self._lock:
-            row = self._db.execute("SELECT token, rater, image_id, resolution, served_at FROM served "
-                                   "WHERE token = ?", (token,)).fetchone()
+            row = self._db.execute(
+                "SELECT token, rater, image_id, resolution, served_at FROM served WHERE token = ?", (token,)
+            ).fetchone()
         if row is None:
             raise StudyError(f"unknown item id {token!r}")
         return Served(row[0], row[1], row[2], int(row[3]), float(row[4]))
@@ -77,8 +80,9 @@ class Store:
     def mark_shown(self, token: str) -> None:
         """The image itself was sent: the server's clock starts here, not when the id was drawn."""
         with self._lock:
-            self._db.execute("UPDATE served SET served_at = ? WHERE token = ? AND served_at = created_at",
-                             (time.time(), token))
+            self._db.execute(
+                "UPDATE served SET served_at = ? WHERE token = ? AND served_at = created_at", (time.time(), token)
+            )
 
     def answer(self, item: Served, label: str, answer: str, client_seconds: float | None) -> bool:
         correct = answer == label
@@ -88,8 +92,19 @@ class Store:
                 self._db.execute(
                     "INSERT INTO answers (token, rater, image_id, resolution, label, answer, correct, "
                     "server_seconds, client_seconds, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (item.token, item.rater, item.image_id, item.resolution, label, answer, int(correct),
-                     now - item.served_at, client_seconds, now))
+                    (
+                        item.token,
+                        item.rater,
+                        item.image_id,
+                        item.resolution,
+                        label,
+                        answer,
+                        int(correct),
+                        now - item.served_at,
+                        client_seconds,
+                        now,
+                    ),
+                )
         except sqlite3.IntegrityError as exc:  # the token, or this rater's (image, resolution) pair
             raise StudyError(f"item {item.token!r} was already answered") from exc
         return correct

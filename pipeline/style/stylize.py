@@ -6,31 +6,31 @@
 Defaults come from the `style:` section of params.yaml when it has one, else from
 synth.common.style_transfer.StyleConfig; --steps and --size override them.
 """
+
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
-from pipeline.common.params import DEFAULT_PARAMS, build, load_params
-from pipeline.common.images import image_format, load_image, save_image
-from pipeline.common.io import DataError
 from models.common.training import resolve_device
+from pipeline.common.images import image_format, load_image, save_image
+from pipeline.common.params import DEFAULT_PARAMS, build, load_params
 from synth.common.style_transfer import StyleConfig, StyleHistory, extractor_for, style_transfer
 
 
-def run(content: torch.Tensor, style: torch.Tensor, config: StyleConfig, device: torch.device,
-        label: str = "stylize") -> tuple[torch.Tensor, StyleHistory]:
+def run(
+    content: torch.Tensor, style: torch.Tensor, config: StyleConfig, device: torch.device, label: str = "stylize"
+) -> tuple[torch.Tensor, StyleHistory]:
     """style_transfer on `device` with a progress bar on stderr (hidden when it is not a terminal)."""
     from tqdm import tqdm
 
     extractor = extractor_for(config)
     with tqdm(total=config.steps, desc=label, unit="step", disable=None, leave=False) as bar:
+
         def progress(step: int, losses: dict[str, float]) -> None:
             bar.set_postfix(content=f"{losses['content']:.3g}", style=f"{losses['style']:.3g}", refresh=False)
             bar.update(1)
@@ -41,9 +41,11 @@ def run(content: torch.Tensor, style: torch.Tensor, config: StyleConfig, device:
 
 def summary(history: StyleHistory) -> str:
     drop = history.style[0] / max(history.style[-1], 1e-30)
-    return (f"style loss {history.style[0]:.3g} -> {history.style[-1]:.3g} ({drop:.0f}x lower, "
-            f"{np.log10(drop):.1f} orders of magnitude); content loss {history.content[0]:.3g} -> "
-            f"{history.content[-1]:.3g}; {len(history.total) - 1} steps in {history.seconds:.1f} s on {history.device}")
+    return (
+        f"style loss {history.style[0]:.3g} -> {history.style[-1]:.3g} ({drop:.0f}x lower, "
+        f"{np.log10(drop):.1f} orders of magnitude); content loss {history.content[0]:.3g} -> "
+        f"{history.content[-1]:.3g}; {len(history.total) - 1} steps in {history.seconds:.1f} s on {history.device}"
+    )
 
 
 def params_file(given: str | None) -> Path:
@@ -61,8 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="optimisation steps (params.yaml style.steps)")
     parser.add_argument("--size", type=int, help="longer side in pixels (params.yaml style.size)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--params", help="params file whose style: section is used (default: ./params.yaml, "
-                        "else the project's own)")
+    parser.add_argument(
+        "--params", help="params file whose style: section is used (default: ./params.yaml, else the project's own)"
+    )
     parser.add_argument("--gallery", action="store_true", help="write reports/style/index.html instead")
     args = parser.parse_args(argv)
     if not args.gallery and not (args.content and args.style and args.output):

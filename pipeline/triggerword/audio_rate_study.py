@@ -16,10 +16,10 @@ else fires (models.triggerword.events.clips_correct). It charges misses and fals
 outcome per clip, so `correct / clips` has a Wilson interval; each rate is scored at its own best
 threshold of the evaluate.thresholds sweep (the same small optimism on every rung).
 """
+
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import time
@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.common.params import ParamsError, Params, load_params
-from pipeline.common.io import DataError, atomic_file, write_json
 from models.triggerword.lecture import macs
-from synth.triggerword.sample_rates import RateFeatures, rate_features
+from pipeline.common.io import DataError, atomic_file, write_json
+from pipeline.common.params import Params, ParamsError, load_params
 from synth.common.studies import smallest_sufficient, wilson_interval
+from synth.triggerword.sample_rates import RateFeatures, rate_features
 
 log = logging.getLogger("datasynth.audio_rate")
 STUDY_DIR = Path("reports/audio_rate")
@@ -62,8 +62,7 @@ def study_rows(split: np.ndarray, train_clips: int, dev_clips: int, seed: int) -
     return {"train": np.sort(rng.choice(train, size=min(train_clips, len(train)), replace=False)), "dev": dev}
 
 
-def best_threshold(probs: np.ndarray, ends: list[np.ndarray], thresholds: np.ndarray,
-                   spec) -> tuple[float, np.ndarray]:
+def best_threshold(probs: np.ndarray, ends: list[np.ndarray], thresholds: np.ndarray, spec) -> tuple[float, np.ndarray]:
     """The threshold with the most correct clips (ties: the one nearest 0.5) and its per-clip outcomes."""
     from models.triggerword.events import clips_correct
 
@@ -76,8 +75,8 @@ def rate_rung(params: Params, rate: int) -> dict:
     """Train and score the model at one sample rate; record clip accuracy, its interval and the cost."""
     from rich.progress import Progress
 
-    from models.triggerword.events import count_events
     from models.common.training import Distributed, frame_scores, resolve_device, seed_everything
+    from models.triggerword.events import count_events
     from pipeline.triggerword.datasets import read_recipes
     from pipeline.triggerword.evaluate import event_spec, positive_ends
     from pipeline.triggerword.train import Trainer
@@ -104,16 +103,35 @@ def rate_rung(params: Params, rate: int) -> dict:
     counts = count_events(probs, ends, threshold, spec, len(dev) * params.audio.clip_seconds / 3600)
     low, high = wilson_interval(int(correct.sum()), len(correct))
     silent = float(np.mean([len(e) == 0 for e in ends]))  # a detector that never fires gets these clips right
-    row = {"sample_rate": rate, "accuracy": float(correct.mean()), "correct": int(correct.sum()),
-           "clips": len(correct), "ci_low": low, "ci_high": high, "threshold": threshold,
-           "never_fires_accuracy": silent, "learned": bool(low > silent),
-           "positives": counts.positives, "misses": counts.misses, "false_accepts": counts.false_accepts,
-           "frame_f1": frame_scores(probs, labels, threshold)["f1"], "dev_loss": dev_loss, "train_loss": losses[-1],
-           "train_seconds": round(train_seconds, 2), "seconds": round(time.perf_counter() - started, 2),
-           "device": device.type, "epochs": profile.epochs, "train_clips": len(rows["train"]),
-           "n_fft": settings.n_fft, "hop_length": settings.hop_length, "frames": settings.frames,
-           "model_frames": settings.target_frames, "n_features": settings.n_features,
-           "feature_values": settings.feature_values, "macs": macs(trainer.model.spec, trainer.model.n_features, settings.target_frames)}
+    row = {
+        "sample_rate": rate,
+        "accuracy": float(correct.mean()),
+        "correct": int(correct.sum()),
+        "clips": len(correct),
+        "ci_low": low,
+        "ci_high": high,
+        "threshold": threshold,
+        "never_fires_accuracy": silent,
+        "learned": bool(low > silent),
+        "positives": counts.positives,
+        "misses": counts.misses,
+        "false_accepts": counts.false_accepts,
+        "frame_f1": frame_scores(probs, labels, threshold)["f1"],
+        "dev_loss": dev_loss,
+        "train_loss": losses[-1],
+        "train_seconds": round(train_seconds, 2),
+        "seconds": round(time.perf_counter() - started, 2),
+        "device": device.type,
+        "epochs": profile.epochs,
+        "train_clips": len(rows["train"]),
+        "n_fft": settings.n_fft,
+        "hop_length": settings.hop_length,
+        "frames": settings.frames,
+        "model_frames": settings.target_frames,
+        "n_features": settings.n_features,
+        "feature_values": settings.feature_values,
+        "macs": macs(trainer.model.spec, trainer.model.n_features, settings.target_frames),
+    }
     write_json(STUDY_DIR / "rate" / f"{rate}.json", row)
     return row
 
@@ -133,23 +151,52 @@ def summary(params: Params) -> dict:
     pick = smallest_sufficient(table, study.epsilon, key="sample_rate")
     best = max(table, key=lambda r: (r["accuracy"], -r["sample_rate"]))
     with atomic_file(STUDY_DIR / "rate.tsv", "w") as handle:
-        pd.DataFrame([{k: r[k] for k in ("sample_rate", "accuracy", "ci_low", "ci_high", "train_seconds", "macs",
-                                         "feature_values")} for r in table]).to_csv(
-            handle, sep="\t", index=False, float_format="%.6g")
-    keep = ("accuracy", "ci_low", "ci_high", "correct", "clips", "threshold", "misses", "false_accepts",
-            "positives", "learned", "train_seconds", "seconds", "macs", "feature_values", "n_features")
-    out = {"metric": "dev clip accuracy (every positive detected, no false accept)",
-           "recommended_sample_rate": pick["sample_rate"], "recommended_accuracy": pick["accuracy"],
-           "best_sample_rate": best["sample_rate"], "best_accuracy": best["accuracy"], "epsilon": study.epsilon,
-           "macs_saving": best["macs"] / pick["macs"], "never_fires_accuracy": table[0]["never_fires_accuracy"],
-           "learned_at_every_rate": all(r["learned"] for r in table),
-           "train_seconds_total": round(sum(r["train_seconds"] for r in table), 1),
-           "seconds_total": round(sum(r["seconds"] for r in table), 1),
-           "rates": {str(r["sample_rate"]): {k: r[k] for k in keep} for r in table}}
+        pd.DataFrame(
+            [
+                {
+                    k: r[k]
+                    for k in ("sample_rate", "accuracy", "ci_low", "ci_high", "train_seconds", "macs", "feature_values")
+                }
+                for r in table
+            ]
+        ).to_csv(handle, sep="\t", index=False, float_format="%.6g")
+    keep = (
+        "accuracy",
+        "ci_low",
+        "ci_high",
+        "correct",
+        "clips",
+        "threshold",
+        "misses",
+        "false_accepts",
+        "positives",
+        "learned",
+        "train_seconds",
+        "seconds",
+        "macs",
+        "feature_values",
+        "n_features",
+    )
+    out = {
+        "metric": "dev clip accuracy (every positive detected, no false accept)",
+        "recommended_sample_rate": pick["sample_rate"],
+        "recommended_accuracy": pick["accuracy"],
+        "best_sample_rate": best["sample_rate"],
+        "best_accuracy": best["accuracy"],
+        "epsilon": study.epsilon,
+        "macs_saving": best["macs"] / pick["macs"],
+        "never_fires_accuracy": table[0]["never_fires_accuracy"],
+        "learned_at_every_rate": all(r["learned"] for r in table),
+        "train_seconds_total": round(sum(r["train_seconds"] for r in table), 1),
+        "seconds_total": round(sum(r["seconds"] for r in table), 1),
+        "rates": {str(r["sample_rate"]): {k: r[k] for k in keep} for r in table},
+    }
     if not out["learned_at_every_rate"]:
-        out["note"] = ("at some rate the dev clip accuracy's 95 % interval does not clear a detector that never "
-                       "fires: the budget is too small to rank the rates; raise studies.audio_rate.epochs and "
-                       "train_clips (a GPU run), then read the recommendation")
+        out["note"] = (
+            "at some rate the dev clip accuracy's 95 % interval does not clear a detector that never "
+            "fires: the budget is too small to rank the rates; raise studies.audio_rate.epochs and "
+            "train_clips (a GPU run), then read the recommendation"
+        )
         log.warning("audio rate study: %s", out["note"])
     write_json(SUMMARY, out)
     return out
@@ -166,13 +213,25 @@ def main() -> None:
         if not args.rate:
             parser.error("rate needs a value in Hz, e.g. `rate 16000`")
         row = rate_rung(params, args.rate)
-        log.info("audio rate %d Hz: dev clip accuracy %.3f (%d/%d, 95 %% CI %.3f-%.3f), trained in %.0f s",
-                 args.rate, row["accuracy"], row["correct"], row["clips"], row["ci_low"], row["ci_high"],
-                 row["train_seconds"])
+        log.info(
+            "audio rate %d Hz: dev clip accuracy %.3f (%d/%d, 95 %% CI %.3f-%.3f), trained in %.0f s",
+            args.rate,
+            row["accuracy"],
+            row["correct"],
+            row["clips"],
+            row["ci_low"],
+            row["ci_high"],
+            row["train_seconds"],
+        )
     else:
         out = summary(params)
-        log.info("audio rate study: recommend %d Hz (%.3f; best %d Hz at %.3f)", out["recommended_sample_rate"],
-                 out["recommended_accuracy"], out["best_sample_rate"], out["best_accuracy"])
+        log.info(
+            "audio rate study: recommend %d Hz (%.3f; best %d Hz at %.3f)",
+            out["recommended_sample_rate"],
+            out["recommended_accuracy"],
+            out["best_sample_rate"],
+            out["best_accuracy"],
+        )
 
 
 if __name__ == "__main__":

@@ -3,24 +3,25 @@ data/catalog/ (16-bit WAV clips, catalog.parquet, NOTICE.md) and reports/metrics
 
     python -m pipeline.triggerword.collect [--params params.yaml]
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
-from pipeline.common.params import Params, load_params
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json, write_text
+from pipeline.common.params import Params, load_params
 from pipeline.triggerword.sources.base import Skipped, SourceIter
 
 CATALOG_DIR = Path("data/catalog")
 METRICS_PATH = Path("reports/metrics/collect.json")
-QUIET_REASONS = {"contains the positive word", "too long (phrase)"}   # routine filtering: no warning
+QUIET_REASONS = {"contains the positive word", "too long (phrase)"}  # routine filtering: no warning
 log = logging.getLogger("datasynth.collect")
 
 
@@ -39,8 +40,10 @@ def plan_sources(params: Params) -> list[tuple[str, Callable[[], SourceIter]]]:
     plan += [(name, lambda name=name: speech_package_clips(name, word)) for name in c.speech_packages]
     plan += [(f"folder {root}", lambda root=root: folder_clips(root, word)) for root in c.folders]
     plan += [(f"archive {i}", lambda entry=entry: archive_clips(entry, word)) for i, entry in enumerate(c.archives)]
-    plan += [(name, lambda name=name: background_clips(name, c, params.audio.sample_rate, params.seed))
-             for name in c.backgrounds]
+    plan += [
+        (name, lambda name=name: background_clips(name, c, params.audio.sample_rate, params.seed))
+        for name in c.backgrounds
+    ]
     return plan
 
 
@@ -81,11 +84,15 @@ def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter]:
 def _check_catalog(table: pd.DataFrame, params: Params) -> None:
     kinds = set(table["kind"])
     if "positive" not in kinds:
-        raise DataError("no positive clips were collected: enable collect.tts.engines or add "
-                        "recordings of the positive word to collect.folders")
+        raise DataError(
+            "no positive clips were collected: enable collect.tts.engines or add "
+            "recordings of the positive word to collect.folders"
+        )
     if "background" not in kinds:
-        raise DataError("no background clips were collected: enable collect.backgrounds "
-                        "(noise needs no packages) or add backgrounds/ to collect.folders")
+        raise DataError(
+            "no background clips were collected: enable collect.backgrounds "
+            "(noise needs no packages) or add backgrounds/ to collect.folders"
+        )
     if "negative" not in kinds:
         log.warning("no negative clips were collected; the model will never hear other words")
 
@@ -103,8 +110,9 @@ def metrics(table: pd.DataFrame, skipped: Counter) -> dict:
         "split_groups": {kind: int(g["split_group"].nunique()) for kind, g in by_kind},
         "words": {kind: int(g["word"].nunique()) for kind, g in by_kind if kind != "background"},
         "background_minutes": round(float(table.loc[table["kind"] == "background", "duration_s"].sum()) / 60, 3),
-        "mean_word_seconds": {kind: round(float(g["duration_s"].mean()), 4)
-                              for kind, g in by_kind if kind != "background"},
+        "mean_word_seconds": {
+            kind: round(float(g["duration_s"].mean()), 4) for kind, g in by_kind if kind != "background"
+        },
         "skipped": skips,
         "skipped_total": int(sum(skipped.values())),
     }
@@ -124,8 +132,13 @@ def main(argv: list[str] | None = None) -> None:
         write_text(out / "NOTICE.md", notice_markdown(table))
     summary = metrics(table, skipped)
     write_json(METRICS_PATH, summary)
-    log.info("collect: %s clips, %s background minutes -> %s in %.0f s", summary["clips"],
-             summary["background_minutes"], CATALOG_DIR, time.monotonic() - started)
+    log.info(
+        "collect: %s clips, %s background minutes -> %s in %.0f s",
+        summary["clips"],
+        summary["background_minutes"],
+        CATALOG_DIR,
+        time.monotonic() - started,
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Reading the stage outputs back: catalog, clip bank, recipes, and a renderer for them."""
+
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.common.params import Params
-from pipeline.common.catalog import CATALOG_DIR, file_sha256, load_bank, read_catalog
+from pipeline.common.catalog import CATALOG_DIR, file_sha256, read_catalog
 from pipeline.common.io import DataError
-from synth.common.catalog import CATALOG_COLUMNS, ClipBank
+from pipeline.common.params import Params
+from synth.common.catalog import ClipBank
 from synth.triggerword.recipe_table import from_table, table_metadata
 from synth.triggerword.recipes import ClipStats, Recipes
 from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
@@ -21,8 +21,11 @@ SYNTH_DIR = Path("data/synth")
 
 
 def clip_stats(catalog: pd.DataFrame) -> ClipStats:
-    return ClipStats(lengths=catalog["num_samples"].to_numpy(np.int64), rms=catalog["rms"].to_numpy(np.float64),
-                     peak=catalog["peak"].to_numpy(np.float64))
+    return ClipStats(
+        lengths=catalog["num_samples"].to_numpy(np.int64),
+        rms=catalog["rms"].to_numpy(np.float64),
+        peak=catalog["peak"].to_numpy(np.float64),
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 
 Prints one line per detection: the time (seconds) at which the word was heard to end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,8 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     audio = read_audio(args.file, detector.sample_rate)
     times = find_trigger(detector, audio, threshold)
     word = detector.meta.get("positive_word", "trigger word")
-    print(f"{args.file}: {len(audio) / detector.sample_rate:.2f} s, threshold {threshold:.3f}, "
-          f"{len(times)} detection(s)")
+    print(
+        f"{args.file}: {len(audio) / detector.sample_rate:.2f} s, threshold {threshold:.3f}, {len(times)} detection(s)"
+    )
     for t in times:
         print(f"  {word} heard at {t:.2f} s")
 

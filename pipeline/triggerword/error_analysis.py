@@ -6,6 +6,7 @@ Reads data/predictions/{test,dev}.npz (written by evaluate), the recipes and the
 reports/error_analysis/ (index.html with findings, slice tables and the worst mistakes as cards
 with audio and figures; static, opens offline) and reports/error_analysis_tables.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,15 +18,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.common.catalog import load_bank
+from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
-from pipeline.common.catalog import load_bank
 from pipeline.triggerword.error_findings import Finding, Rules, confirm, findings, flag, quiet_sentence
 from pipeline.triggerword.error_plots import Curves, Span, det_figure, mistake_figure, write_wav
-from pipeline.triggerword.error_slices import (BLOCKED, EARLY, OTHER, SplitEvents, Timing, cause_table, reason_table,
-                                   slice_tables, split_events, table_json)
+from pipeline.triggerword.error_slices import (
+    BLOCKED,
+    EARLY,
+    OTHER,
+    SplitEvents,
+    Timing,
+    cause_table,
+    reason_table,
+    slice_tables,
+    split_events,
+    table_json,
+)
 from pipeline.triggerword.evaluate import event_spec
-from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.triggerword.report_page import Card, SplitView, page
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
@@ -37,8 +48,17 @@ DET_DIR = Path("reports/evaluate")
 REPORT = Path("reports/error_analysis")
 TABLES = Path("reports/error_analysis_tables.json")  # slice tables as numbers, for scripts
 SPLITS = ("test", "dev")  # the first is the headline split
-TABLE_ORDER = ("positive_speaker", "false_accept_cause", "snr", "background_source", "position", "inserts", "reverb",
-               "positive_source", "miss_reason")
+TABLE_ORDER = (
+    "positive_speaker",
+    "false_accept_cause",
+    "snr",
+    "background_source",
+    "position",
+    "inserts",
+    "reverb",
+    "positive_source",
+    "miss_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +72,7 @@ class SplitResult:
 
 
 def timing(params: Params) -> Timing:
-    return Timing(params.audio.clip_samples, params.audio.clip_seconds, params.labels.ty,
-                  params.evaluate.match_seconds)
+    return Timing(params.audio.clip_samples, params.audio.clip_seconds, params.labels.ty, params.evaluate.match_seconds)
 
 
 def read_predictions(path: Path, recipes: Recipes, ty: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -66,12 +85,15 @@ def read_predictions(path: Path, recipes: Recipes, ty: int) -> tuple[np.ndarray,
             raise DataError(f"{path}: missing arrays {sorted(missing)}; re-run evaluate")
         ids, probs, threshold = npz["example_id"], npz["probabilities"].astype(np.float32), float(npz["threshold"])
     if probs.ndim != 2 or probs.shape != (len(ids), ty):
-        raise DataError(f"{path}: probabilities have shape {probs.shape}, expected ({len(ids)}, {ty}) "
-                        "(labels.ty); re-run evaluate")
+        raise DataError(
+            f"{path}: probabilities have shape {probs.shape}, expected ({len(ids)}, {ty}) (labels.ty); re-run evaluate"
+        )
     rows = pd.Index(recipes.example_id).get_indexer(ids)
     if np.any(rows < 0):
-        raise DataError(f"{path}: {int(np.sum(rows < 0))} example ids are not in the recipes (e.g. "
-                        f"{int(ids[rows < 0][0])}); re-run evaluate")
+        raise DataError(
+            f"{path}: {int(np.sum(rows < 0))} example ids are not in the recipes (e.g. "
+            f"{int(ids[rows < 0][0])}); re-run evaluate"
+        )
     return rows, probs, threshold
 
 
@@ -82,8 +104,10 @@ def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> S
     rows, probs, threshold = read_predictions(path, data.recipes, params.labels.ty)
     recipes = data.recipes.take(rows)
     events = split_events(recipes, data.catalog, probs, threshold, event_spec(params), timing(params))
-    tables = [flag(t, events.overall, rules) for t in
-              slice_tables(events, timing(params)) + [cause_table(events), reason_table(events)]]
+    tables = [
+        flag(t, events.overall, rules)
+        for t in slice_tables(events, timing(params)) + [cause_table(events), reason_table(events)]
+    ]
     tables.sort(key=lambda t: TABLE_ORDER.index(t.key))
     return SplitResult(name, recipes, probs, events, tables, findings(tables, events.overall, rules))
 
@@ -117,10 +141,19 @@ def _inserts(result: SplitResult, row: int) -> list[dict]:
     parts = []
     for frame, kind in ((ev.positives, "positive"), (ev.negatives, "negative")):
         for _, r in frame[frame["row"] == row].iterrows():
-            outcome = _outcome(r) if kind == "positive" else (
-                "false accept" if r["slot"] in fa_slots else "")
-            parts.append({"kind": kind, "word": r["word"], "speaker": r["speaker"], "start_s": r["start_s"],
-                          "end_s": r["end_s"], "snr_db": r["snr_db"], "outcome": outcome, "slot": r["slot"]})
+            outcome = _outcome(r) if kind == "positive" else ("false accept" if r["slot"] in fa_slots else "")
+            parts.append(
+                {
+                    "kind": kind,
+                    "word": r["word"],
+                    "speaker": r["speaker"],
+                    "start_s": r["start_s"],
+                    "end_s": r["end_s"],
+                    "snr_db": r["snr_db"],
+                    "outcome": outcome,
+                    "slot": r["slot"],
+                }
+            )
     return sorted(parts, key=lambda p: p["slot"])
 
 
@@ -132,22 +165,26 @@ def _outcome(r: pd.Series) -> str:
 
 def _clip_facts(result: SplitResult, row: int) -> list[tuple[str, str]]:
     clip = result.events.clips.iloc[row]
-    return [("example", str(int(clip["example_id"]))),
-            ("background", f"{clip['background_source']} · {clip['background_clip_id']}"),
-            ("reverb", "yes" if clip["reverb"] == "reverb" else "no")]
+    return [
+        ("example", str(int(clip["example_id"]))),
+        ("background", f"{clip['background_source']} · {clip['background_clip_id']}"),
+        ("reverb", "yes" if clip["reverb"] == "reverb" else "no"),
+    ]
 
 
 def _miss_card(result: SplitResult, r: pd.Series, files: tuple[str, str]) -> Card:
     title = f"Missed “{r['word']}” by {r['speaker']} at {r['end_s']:.2f} s"
-    facts = [("peak in window", f"{r['peak']:.2f} (threshold {result.events.overall.threshold:.2f})"),
-             ("SNR", f"{r['snr_db']:.1f} dB"), *_clip_facts(result, int(r["row"]))]
+    facts = [
+        ("peak in window", f"{r['peak']:.2f} (threshold {result.events.overall.threshold:.2f})"),
+        ("SNR", f"{r['snr_db']:.1f} dB"),
+        *_clip_facts(result, int(r["row"])),
+    ]
     return Card("miss", title, facts, files[0], files[1], _inserts(result, int(r["row"])))
 
 
 def _fa_card(result: SplitResult, r: pd.Series, files: tuple[str, str]) -> Card:
     cause = r["cause"]
-    after = "away from any word" if cause == OTHER else ("on a positive word" if cause == EARLY
-                                                        else f"after “{cause}”")
+    after = "away from any word" if cause == OTHER else ("on a positive word" if cause == EARLY else f"after “{cause}”")
     title = f"False accept at {r['time_s']:.2f} s, {after}"
     facts = [("peak", f"{r['peak']:.2f} (threshold {result.events.overall.threshold:.2f})")]
     neg = result.events.negatives
@@ -160,12 +197,23 @@ def _fa_card(result: SplitResult, r: pd.Series, files: tuple[str, str]) -> Card:
 
 def _curves(result: SplitResult, row: int, params: Params) -> Curves:
     recipes, ev = result.recipes, result.events
-    label = label_matrix(recipes.insert_start[row : row + 1], recipes.insert_length[row : row + 1],
-                         recipes.insert_positive[row : row + 1], params.audio.clip_samples, params.labels.ty,
-                         params.labels.ones_after_end)[0]
+    label = label_matrix(
+        recipes.insert_start[row : row + 1],
+        recipes.insert_length[row : row + 1],
+        recipes.insert_positive[row : row + 1],
+        params.audio.clip_samples,
+        params.labels.ty,
+        params.labels.ones_after_end,
+    )[0]
     dets = ev.detections[ev.detections["row"] == row]
-    return Curves(result.probabilities[row], ev.smoothed[row], label, ev.overall.threshold,
-                  dets["time_s"].to_numpy(), dets["false_accept"].to_numpy())
+    return Curves(
+        result.probabilities[row],
+        ev.smoothed[row],
+        label,
+        ev.overall.threshold,
+        dets["time_s"].to_numpy(),
+        dets["false_accept"].to_numpy(),
+    )
 
 
 def _spans(result: SplitResult, row: int) -> list[Span]:
@@ -194,8 +242,16 @@ def cards(result: SplitResult, params: Params, data: SynthData, out: Path, count
         row = int(r["row"])
         stem = f"{result.name}-{kind}-{len(made[kind]) + 1}-ex{int(r['example_id'])}"
         write_wav(out / "audio" / f"{stem}.wav", audio[k], sr)
-        mistake_figure(out / "img" / f"{stem}.png", spec[k], top, unit, _curves(result, row, params),
-                       _spans(result, row), _focus(kind, r, params), seconds)
+        mistake_figure(
+            out / "img" / f"{stem}.png",
+            spec[k],
+            top,
+            unit,
+            _curves(result, row, params),
+            _spans(result, row),
+            _focus(kind, r, params),
+            seconds,
+        )
         files = (f"audio/{stem}.wav", f"img/{stem}.png")
         made[kind].append(_miss_card(result, r, files) if kind == "miss" else _fa_card(result, r, files))
     return made["miss"], made["fa"]
@@ -208,9 +264,16 @@ def read_evaluate() -> dict:
 def check_against_evaluate(result: SplitResult, evaluate: dict) -> None:
     m, o = evaluate.get(result.name), result.events.overall
     if m and (m.get("misses"), m.get("false_accepts")) != (o.misses, o.false_accepts):
-        log.warning("%s: %d misses / %d false accepts here vs %s / %s in %s (predictions are stored as float16; "
-                    "a few outputs at the threshold can flip)", result.name, o.misses, o.false_accepts,
-                    m.get("misses"), m.get("false_accepts"), EVALUATE_METRICS)
+        log.warning(
+            "%s: %d misses / %d false accepts here vs %s / %s in %s (predictions are stored as float16; "
+            "a few outputs at the threshold can flip)",
+            result.name,
+            o.misses,
+            o.false_accepts,
+            m.get("misses"),
+            m.get("false_accepts"),
+            EVALUATE_METRICS,
+        )
 
 
 def det_image(out: Path, threshold: float) -> str | None:
@@ -223,16 +286,18 @@ def det_image(out: Path, threshold: float) -> str | None:
 
 def definitions(params: Params, rules: Rules) -> str:
     e = params.evaluate
-    return (f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_steps} steps; a detection "
-            f"is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s after the previous "
-            f"one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends (one per positive), "
-            "else a false accept. A false accept counts against a negative word when it fires inside the word or "
-            "within the match window after it. Rows are highlighted when the slice has at least "
-            f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
-            f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "
-            f"accepts/h), and a one-sided binomial/Poisson p &lt; {rules.alpha:g}; amber rows are high but not "
-            "conclusive. Audio is peak-normalised and at most 16 kHz. Written by "
-            "<code>python -m pipeline.triggerword.error_analysis</code>.")
+    return (
+        f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_steps} steps; a detection "
+        f"is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s after the previous "
+        f"one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends (one per positive), "
+        "else a false accept. A false accept counts against a negative word when it fires inside the word or "
+        "within the match window after it. Rows are highlighted when the slice has at least "
+        f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
+        f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "
+        f"accepts/h), and a one-sided binomial/Poisson p &lt; {rules.alpha:g}; amber rows are high but not "
+        "conclusive. Audio is peak-normalised and at most 16 kHz. Written by "
+        "<code>python -m pipeline.triggerword.error_analysis</code>."
+    )
 
 
 def metrics(results: list[SplitResult], rules: Rules) -> dict:
@@ -245,8 +310,11 @@ def metrics(results: list[SplitResult], rules: Rules) -> dict:
                 if p in frame:
                     frame[name] = np.isfinite(frame.pop(p).to_numpy(float))
             tables[t.key] = table_json(type(t)(t.key, t.title, frame))
-        out[r.name] = {"overall": r.events.overall.as_dict(), "tables": tables,
-                       "findings": [f.as_dict() for f in r.findings]}
+        out[r.name] = {
+            "overall": r.events.overall.as_dict(),
+            "tables": tables,
+            "findings": [f.as_dict() for f in r.findings],
+        }
     return out
 
 
@@ -255,8 +323,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--worst", type=int, default=8, help="worst misses and false accepts shown for test")
     parser.add_argument("--worst-dev", type=int, default=4, help="... and for dev")
-    parser.add_argument("--min-positives", type=int, default=Rules.min_positives,
-                        help="positives a slice needs before a finding names it")
+    parser.add_argument(
+        "--min-positives",
+        type=int,
+        default=Rules.min_positives,
+        help="positives a slice needs before a finding names it",
+    )
     args = parser.parse_args(argv)
     params = load_params(args.params)
     rules = Rules(min_positives=args.min_positives)
@@ -276,20 +348,34 @@ def main(argv: list[str] | None = None) -> None:
             views.append(SplitView(result.name, result.events.overall, result.findings, result.tables, misses, fas))
         det = det_image(out, results[0].events.overall.threshold)
         quiet = {r.name: quiet_sentence(r.events.overall, rules) for r in results}
-        (out / "index.html").write_text(page(params.collect.positive_word, evaluate, views, det, quiet,
-                                             definitions(params, rules)), encoding="utf-8")
+        (out / "index.html").write_text(
+            page(params.collect.positive_word, evaluate, views, det, quiet, definitions(params, rules)),
+            encoding="utf-8",
+        )
     write_json(TABLES, metrics(results, rules))
     head = results[0]
-    log.info("%s: %d of %d positives missed, %d false accepts; %d findings; report: %s/index.html", head.name,
-             head.events.overall.misses, head.events.overall.positives, head.events.overall.false_accepts,
-             len(head.findings), REPORT)
+    log.info(
+        "%s: %d of %d positives missed, %d false accepts; %d findings; report: %s/index.html",
+        head.name,
+        head.events.overall.misses,
+        head.events.overall.positives,
+        head.events.overall.false_accepts,
+        len(head.findings),
+        REPORT,
+    )
     for finding in head.findings:
         log.info("  %s", finding.text)
 
 
 def _confirmed(primary: SplitResult, other: SplitResult) -> SplitResult:
-    return SplitResult(primary.name, primary.recipes, primary.probabilities, primary.events, primary.tables,
-                       confirm(primary.findings, other.findings, other.name))
+    return SplitResult(
+        primary.name,
+        primary.recipes,
+        primary.probabilities,
+        primary.events,
+        primary.tables,
+        confirm(primary.findings, other.findings, other.name),
+    )
 
 
 if __name__ == "__main__":

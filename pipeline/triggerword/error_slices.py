@@ -7,6 +7,7 @@ word when it falls inside that word or within the match window after its end; to
 word when it falls inside a positive or its window (it fired early, or twice); else to the
 background.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,9 +48,16 @@ class Overall(EventCounts):
     threshold: float = 0.5
 
     def as_dict(self) -> dict:
-        return {"examples": self.examples, "hours": round(self.hours, 4), "positives": self.positives,
-                "misses": self.misses, "frr": self.frr, "false_accepts": self.false_accepts,
-                "fa_per_hour": self.fa_per_hour, "threshold": self.threshold}
+        return {
+            "examples": self.examples,
+            "hours": round(self.hours, 4),
+            "positives": self.positives,
+            "misses": self.misses,
+            "frr": self.frr,
+            "false_accepts": self.false_accepts,
+            "fa_per_hour": self.fa_per_hour,
+            "threshold": self.threshold,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,11 @@ def position_names(clip_seconds: float, tail_seconds: float = 0.0) -> list[str]:
     """Thirds of the clip by end time; the final `tail_seconds` (the match window, cut off by the
     clip's end) split off the last third when given."""
     third, tail = clip_seconds / 3, _tail(clip_seconds, tail_seconds)
-    names = [f"first third (0–{third:.1f} s)", f"middle third ({third:.1f}–{2 * third:.1f} s)",
-             f"last third ({2 * third:.1f}–{clip_seconds - tail:.1f} s)"]
+    names = [
+        f"first third (0–{third:.1f} s)",
+        f"middle third ({third:.1f}–{2 * third:.1f} s)",
+        f"last third ({2 * third:.1f}–{clip_seconds - tail:.1f} s)",
+    ]
     return names + [f"final {tail:g} s ({CUT})"] if tail else names
 
 
@@ -112,26 +123,38 @@ def _inserts_frame(recipes: Recipes, positive: bool, cat: dict, timing: Timing) 
     clip = recipes.insert_clip[rows, slots]
     start, length = recipes.insert_start[rows, slots], recipes.insert_length[rows, slots]
     end = start + length
-    return pd.DataFrame({
-        "row": rows, "slot": slots, "example_id": recipes.example_id[rows], "clip_id": cat["clip_id"][clip],
-        "word": cat["word"][clip], "speaker": cat["speaker"][clip], "source": cat["source"][clip],
-        "start_s": start / timing.clip_samples * timing.clip_seconds,
-        "end_s": end / timing.clip_samples * timing.clip_seconds,
-        "start_step": (start * timing.ty) // timing.clip_samples,
-        "end_step": end_steps(start, length, timing.clip_samples, timing.ty),
-        "snr_db": recipes.insert_snr_db[rows, slots].astype(np.float64),
-    })
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "slot": slots,
+            "example_id": recipes.example_id[rows],
+            "clip_id": cat["clip_id"][clip],
+            "word": cat["word"][clip],
+            "speaker": cat["speaker"][clip],
+            "source": cat["source"][clip],
+            "start_s": start / timing.clip_samples * timing.clip_seconds,
+            "end_s": end / timing.clip_samples * timing.clip_seconds,
+            "start_step": (start * timing.ty) // timing.clip_samples,
+            "end_step": end_steps(start, length, timing.clip_samples, timing.ty),
+            "snr_db": recipes.insert_snr_db[rows, slots].astype(np.float64),
+        }
+    )
 
 
 def _clips_frame(recipes: Recipes, cat: dict) -> pd.DataFrame:
     bg = recipes.background_clip
-    return pd.DataFrame({
-        "row": np.arange(len(recipes)), "example_id": recipes.example_id,
-        "background_source": cat["source"][bg], "background_clip_id": cat["clip_id"][bg],
-        "reverb": np.where(recipes.reverb_ir >= 0, "reverb", "dry"),
-        "inserts": recipes.insert_mask.sum(axis=1).astype(int),
-        "positives_in_clip": recipes.n_positives.astype(int), "negatives_in_clip": recipes.n_negatives.astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "row": np.arange(len(recipes)),
+            "example_id": recipes.example_id,
+            "background_source": cat["source"][bg],
+            "background_clip_id": cat["clip_id"][bg],
+            "reverb": np.where(recipes.reverb_ir >= 0, "reverb", "dry"),
+            "inserts": recipes.insert_mask.sum(axis=1).astype(int),
+            "positives_in_clip": recipes.n_positives.astype(int),
+            "negatives_in_clip": recipes.n_negatives.astype(int),
+        }
+    )
 
 
 def _window_max(smoothed: np.ndarray, rows: np.ndarray, first: np.ndarray, width: int) -> np.ndarray:
@@ -152,8 +175,9 @@ def _cause(step: int, negatives: pd.DataFrame, positives: pd.DataFrame, match_st
     return (EARLY if inside.any() else OTHER), -1
 
 
-def _match_rows(smoothed: np.ndarray, positives: pd.DataFrame, threshold: float,
-                spec: EventSpec) -> tuple[np.ndarray, list[tuple[int, int, bool]]]:
+def _match_rows(
+    smoothed: np.ndarray, positives: pd.DataFrame, threshold: float, spec: EventSpec
+) -> tuple[np.ndarray, list[tuple[int, int, bool]]]:
     """Hit flag per positives row, and (row, step, false_accept) per detection."""
     hit = np.zeros(len(positives), bool)
     by_row = positives.groupby("row").indices
@@ -167,8 +191,14 @@ def _match_rows(smoothed: np.ndarray, positives: pd.DataFrame, threshold: float,
     return hit, found
 
 
-def split_events(recipes: Recipes, catalog: pd.DataFrame, probabilities: np.ndarray, threshold: float,
-                 spec: EventSpec, timing: Timing) -> SplitEvents:
+def split_events(
+    recipes: Recipes,
+    catalog: pd.DataFrame,
+    probabilities: np.ndarray,
+    threshold: float,
+    spec: EventSpec,
+    timing: Timing,
+) -> SplitEvents:
     """Event outcomes of one split; `probabilities` rows align with `recipes` rows."""
     cat = _catalog_columns(catalog)
     smoothed = smooth(np.asarray(probabilities, np.float32), spec.smoothing_steps).astype(np.float32)
@@ -186,22 +216,39 @@ def split_events(recipes: Recipes, catalog: pd.DataFrame, probabilities: np.ndar
     clips["false_accepts"] = np.bincount(dets.loc[dets["false_accept"], "row"].to_numpy(np.int64), minlength=n)
     clips["misses"] = np.bincount(pos.loc[~pos["hit"], "row"].to_numpy(np.int64), minlength=n)
     hours = len(recipes) * timing.clip_seconds / 3600
-    overall = Overall(positives=len(pos), misses=int((~pos["hit"]).sum()),
-                      false_accepts=int(dets["false_accept"].sum()), hours=hours, examples=len(recipes),
-                      threshold=float(threshold))
+    overall = Overall(
+        positives=len(pos),
+        misses=int((~pos["hit"]).sum()),
+        false_accepts=int(dets["false_accept"].sum()),
+        hours=hours,
+        examples=len(recipes),
+        threshold=float(threshold),
+    )
     return SplitEvents(pos, dets, clips, neg, smoothed, overall)
 
 
-def _detections_frame(found: list, smoothed: np.ndarray, pos: pd.DataFrame, neg: pd.DataFrame,
-                      clips: pd.DataFrame, spec: EventSpec, timing: Timing) -> pd.DataFrame:
+def _detections_frame(
+    found: list,
+    smoothed: np.ndarray,
+    pos: pd.DataFrame,
+    neg: pd.DataFrame,
+    clips: pd.DataFrame,
+    spec: EventSpec,
+    timing: Timing,
+) -> pd.DataFrame:
     frame = pd.DataFrame(found, columns=["row", "step", "false_accept"]).astype(
-        {"row": np.int64, "step": np.int64, "false_accept": bool})
+        {"row": np.int64, "step": np.int64, "false_accept": bool}
+    )
     frame["time_s"] = timing.seconds(frame["step"])
     frame["peak"] = _window_max(smoothed, frame["row"].to_numpy(), frame["step"].to_numpy(), spec.refractory_steps)
     neg_by_row, pos_by_row = dict(list(neg.groupby("row"))), dict(list(pos.groupby("row")))
     empty_n, empty_p = neg.iloc[:0], pos.iloc[:0]
-    causes = [_cause(step, neg_by_row.get(row, empty_n), pos_by_row.get(row, empty_p), spec.match_steps)
-              if fa else ("hit", -1) for row, step, fa in found]
+    causes = [
+        _cause(step, neg_by_row.get(row, empty_n), pos_by_row.get(row, empty_p), spec.match_steps)
+        if fa
+        else ("hit", -1)
+        for row, step, fa in found
+    ]
     frame["cause"] = [c for c, _ in causes]
     frame["cause_slot"] = np.array([s for _, s in causes], np.int64)
     return frame.join(clips.drop(columns=["row"]), on="row")
@@ -245,8 +292,11 @@ def fa_counts(clips: pd.DataFrame, column: str, clip_seconds: float) -> pd.DataF
 
 
 def _order(frame: pd.DataFrame, key: str, timing: Timing) -> pd.DataFrame:
-    natural = {"snr": snr_bin_names(), "position": position_names(timing.clip_seconds, timing.tail_seconds),
-               "reverb": ["dry", "reverb"]}
+    natural = {
+        "snr": snr_bin_names(),
+        "position": position_names(timing.clip_seconds, timing.tail_seconds),
+        "reverb": ["dry", "reverb"],
+    }
     if key in natural:
         return frame.reindex([v for v in natural[key] if v in frame.index])
     if key == "inserts":
@@ -277,16 +327,20 @@ def cause_table(events: SplitEvents) -> SliceTable:
     fa = events.false_accepts
     occurrences = events.negatives.groupby("word").size()
     counts = fa.groupby("cause").size()
-    words = sorted(set(occurrences.index) | (set(counts.index) - {OTHER, EARLY}),
-                   key=lambda w: (-int(counts.get(w, 0)), -int(occurrences.get(w, 0)), w))
+    words = sorted(
+        set(occurrences.index) | (set(counts.index) - {OTHER, EARLY}),
+        key=lambda w: (-int(counts.get(w, 0)), -int(occurrences.get(w, 0)), w),
+    )
     index = words + [c for c in (EARLY, OTHER) if c in counts.index]
     frame = pd.DataFrame(index=pd.Index(index, name="slice"))
     frame["occurrences"] = [float(occurrences.get(w, np.nan)) if w not in (OTHER, EARLY) else np.nan for w in index]
     frame["false_accepts"] = [int(counts.get(w, 0)) for w in index]
     frame["share"] = frame["false_accepts"] / max(len(fa), 1)
     frame["fa_per_occurrence"] = frame["false_accepts"] / frame["occurrences"]
-    note = ("A false accept counts against a negative word when it fires inside the word or within the match "
-            "window after its end.")
+    note = (
+        "A false accept counts against a negative word when it fires inside the word or within the match "
+        "window after its end."
+    )
     return SliceTable("false_accept_cause", "What the false accepts follow", frame, note)
 
 
@@ -296,8 +350,10 @@ def reason_table(events: SplitEvents) -> SliceTable:
     frame = pd.DataFrame(index=pd.Index([BELOW, BLOCKED], name="slice"))
     frame["misses"] = [int((reasons == r).sum()) for r in frame.index]
     frame["miss_share"] = frame["misses"] / max(len(reasons), 1)
-    note = ("No new detection: the output was already above the threshold, or the crossing fell within the "
-            "refractory period of an earlier detection.")
+    note = (
+        "No new detection: the output was already above the threshold, or the crossing fell within the "
+        "refractory period of an earlier detection."
+    )
     return SliceTable("miss_reason", "Why positives were missed", frame, note)
 
 

@@ -4,6 +4,7 @@
 Writes <example_id>.wav (16-bit PCM), <example_id>.labels.npy (Ty float32) and manifest.csv
 (one row per example: its inserts' words, speakers, start/end seconds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.common.params import Params, load_params
-from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
 from pipeline.common.catalog import load_bank
 from pipeline.common.io import DataError, atomic_dir, atomic_file, run_stage
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from synth.common.splits import SPLITS
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
-from synth.common.splits import SPLITS
 
 log = logging.getLogger("datasynth.export")
 
@@ -40,12 +41,20 @@ def manifest(batch: Recipes, catalog: pd.DataFrame, sample_rate: int) -> pd.Data
         for j in np.flatnonzero(batch.insert_clip[i] >= 0):
             clip = catalog.iloc[int(batch.insert_clip[i, j])]
             start = int(batch.insert_start[i, j])
-            rows.append({"example_id": int(batch.example_id[i]), "split": SPLITS[batch.split[i]],
-                         "kind": clip["kind"], "word": clip["word"], "speaker": clip["speaker"],
-                         "clip_id": clip["clip_id"], "start_s": start / sample_rate,
-                         "end_s": (start + int(batch.insert_length[i, j])) / sample_rate,
-                         "snr_db": float(batch.insert_snr_db[i, j]),
-                         "background": catalog["clip_id"].iat[int(batch.background_clip[i])]})
+            rows.append(
+                {
+                    "example_id": int(batch.example_id[i]),
+                    "split": SPLITS[batch.split[i]],
+                    "kind": clip["kind"],
+                    "word": clip["word"],
+                    "speaker": clip["speaker"],
+                    "clip_id": clip["clip_id"],
+                    "start_s": start / sample_rate,
+                    "end_s": (start + int(batch.insert_length[i, j])) / sample_rate,
+                    "snr_db": float(batch.insert_snr_db[i, j]),
+                    "background": catalog["clip_id"].iat[int(batch.background_clip[i])],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -54,8 +63,14 @@ def export(params: Params, data: SynthData, batch: Recipes, out: Path) -> None:
 
     used = np.unique(np.concatenate([batch.background_clip, batch.insert_clip[batch.insert_mask]]))
     audio = renderer(params, load_bank(data.catalog, rows=used)).render(batch)
-    labels = label_matrix(batch.insert_start, batch.insert_length, batch.insert_positive,
-                          params.audio.clip_samples, params.labels.ty, params.labels.ones_after_end)
+    labels = label_matrix(
+        batch.insert_start,
+        batch.insert_length,
+        batch.insert_positive,
+        params.audio.clip_samples,
+        params.labels.ty,
+        params.labels.ones_after_end,
+    )
     with atomic_dir(out) as tmp:
         for i, example_id in enumerate(batch.example_id):
             sf.write(tmp / f"{example_id}.wav", audio[i], params.audio.sample_rate, subtype="PCM_16")

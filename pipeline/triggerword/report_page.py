@@ -1,7 +1,7 @@
 """HTML of the error-analysis report: one static page, inline CSS, no scripts, assets beside it."""
+
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,8 +40,10 @@ def _bar(rate: float, kind: str = "miss") -> str:
     if not np.isfinite(rate):
         return ""
     colour = "#c62828" if kind == "fa" else "#d9822b"
-    return (f'<span class="bar track"><i style="width:{100 * min(max(rate, 0.0), 1.0):.0f}%;'
-            f'background:{colour}"></i></span>')
+    return (
+        f'<span class="bar track"><i style="width:{100 * min(max(rate, 0.0), 1.0):.0f}%;'
+        f'background:{colour}"></i></span>'
+    )
 
 
 def _cell(value, kind: str) -> str:
@@ -62,10 +64,16 @@ def _cell(value, kind: str) -> str:
 
 COLUMNS = {  # frame column -> (header, format)
     "occurrences": ("occurrences", "int"),
-    "positives": ("positives", "int"), "misses": ("misses", "int"), "miss_rate": ("miss rate", "rate"),
-    "examples": ("clips", "int"), "hours": ("hours", "hours"), "false_accepts": ("false accepts", "int"),
-    "fa_per_hour": ("FA / h", "per_hour"), "share": ("share of FAs", "share"),
-    "fa_per_occurrence": ("FA per occurrence", "ratio"), "miss_share": ("share of misses", "rate"),
+    "positives": ("positives", "int"),
+    "misses": ("misses", "int"),
+    "miss_rate": ("miss rate", "rate"),
+    "examples": ("clips", "int"),
+    "hours": ("hours", "hours"),
+    "false_accepts": ("false accepts", "int"),
+    "fa_per_hour": ("FA / h", "per_hour"),
+    "share": ("share of FAs", "share"),
+    "fa_per_occurrence": ("FA per occurrence", "ratio"),
+    "miss_share": ("share of misses", "rate"),
 }
 
 
@@ -80,9 +88,12 @@ def _row_class(row: pd.Series, overall: Overall) -> str:
 def _table(frame: pd.DataFrame, overall: Overall, label: str) -> str:
     columns = [c for c in COLUMNS if c in frame]
     head = f"<th>{esc(label)}</th>" + "".join(f'<th class="n">{COLUMNS[c][0]}</th>' for c in columns)
-    body = "".join(f'<tr class="{_row_class(row, overall)}"><td class="name">{esc(name)}</td>'
-                   + "".join(_cell(row[c], COLUMNS[c][1]) for c in columns) + "</tr>"
-                   for name, row in frame.iterrows())
+    body = "".join(
+        f'<tr class="{_row_class(row, overall)}"><td class="name">{esc(name)}</td>'
+        + "".join(_cell(row[c], COLUMNS[c][1]) for c in columns)
+        + "</tr>"
+        for name, row in frame.iterrows()
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -90,8 +101,11 @@ def slice_panel(table: SliceTable, overall: Overall) -> str:
     frame = table.frame
     label = {"false_accept_cause": "cause", "miss_reason": "reason"}.get(table.key, "slice")
     shown = _table(frame.head(SHOW_ROWS), overall, label)
-    rest = (f"<details><summary>show all {len(frame)} rows</summary>{_table(frame, overall, label)}</details>"
-            if len(frame) > SHOW_ROWS else "")
+    rest = (
+        f"<details><summary>show all {len(frame)} rows</summary>{_table(frame, overall, label)}</details>"
+        if len(frame) > SHOW_ROWS
+        else ""
+    )
     note = f'<p class="muted small">{esc(table.note)}</p>' if table.note else ""
     empty = '<p class="muted small">nothing to show</p>' if frame.empty else ""
     return f'<div class="panel"><h4>{esc(table.title)}</h4>{shown if not frame.empty else empty}{rest}{note}</div>'
@@ -100,8 +114,10 @@ def slice_panel(table: SliceTable, overall: Overall) -> str:
 def findings_panel(findings: list[Finding], quiet: str) -> str:
     if not findings:
         return f'<div class="panel findings"><p>{esc(quiet)}</p></div>'
-    items = "".join(f'<li><span class="tag {f.kind}">{"MISSES" if f.kind == "miss" else "FALSE ACCEPTS"}'
-                    f"</span>{esc(f.text)}</li>" for f in findings)
+    items = "".join(
+        f'<li><span class="tag {f.kind}">{"MISSES" if f.kind == "miss" else "FALSE ACCEPTS"}</span>{esc(f.text)}</li>'
+        for f in findings
+    )
     return f'<div class="panel findings"><ol>{items}</ol></div>'
 
 
@@ -110,39 +126,56 @@ def _insert_rows(inserts: list[dict]) -> str:
     for r in inserts:
         kind = '<span class="pos">positive</span>' if r["kind"] == "positive" else '<span class="neg">negative</span>'
         outcome = r.get("outcome", "")
-        outcome_html = (f'<span class="{"hit" if outcome.startswith("hit") else "missed"}">{esc(outcome)}</span>'
-                        if outcome else "")
-        rows.append(f"<tr><td>{kind}</td><td>{esc(r['word'])}</td><td class=name>{esc(r['speaker'])}</td>"
-                    f'<td class="n">{r["start_s"]:.2f}</td><td class="n">{r["end_s"]:.2f}</td>'
-                    f'<td class="n">{r["snr_db"]:.1f}</td><td>{outcome_html}</td></tr>')
-    head = ('<tr><th>kind</th><th>word</th><th>speaker</th><th class="n">start s</th><th class="n">end s</th>'
-            '<th class="n">SNR dB</th><th>outcome</th></tr>')
+        outcome_html = (
+            f'<span class="{"hit" if outcome.startswith("hit") else "missed"}">{esc(outcome)}</span>' if outcome else ""
+        )
+        rows.append(
+            f"<tr><td>{kind}</td><td>{esc(r['word'])}</td><td class=name>{esc(r['speaker'])}</td>"
+            f'<td class="n">{r["start_s"]:.2f}</td><td class="n">{r["end_s"]:.2f}</td>'
+            f'<td class="n">{r["snr_db"]:.1f}</td><td>{outcome_html}</td></tr>'
+        )
+    head = (
+        '<tr><th>kind</th><th>word</th><th>speaker</th><th class="n">start s</th><th class="n">end s</th>'
+        '<th class="n">SNR dB</th><th>outcome</th></tr>'
+    )
     return f"<table>{head}{''.join(rows)}</table>" if rows else '<p class="muted small">no inserts</p>'
 
 
 def card_html(card: Card) -> str:
     facts = "".join(f"<span>{esc(k)} <b>{esc(v)}</b></span>" for k, v in card.facts)
-    return (f'<div class="card {card.kind}"><div class="body"><h4>{esc(card.title)}</h4>'
-            f'<div class="facts">{facts}</div><img src="{esc(card.image)}" alt="{esc(card.title)}" loading="lazy">'
-            f'<audio controls preload="none" src="{esc(card.audio)}"></audio>{_insert_rows(card.inserts)}</div></div>')
+    return (
+        f'<div class="card {card.kind}"><div class="body"><h4>{esc(card.title)}</h4>'
+        f'<div class="facts">{facts}</div><img src="{esc(card.image)}" alt="{esc(card.title)}" loading="lazy">'
+        f'<audio controls preload="none" src="{esc(card.audio)}"></audio>{_insert_rows(card.inserts)}</div></div>'
+    )
 
 
 def split_section(view: SplitView, quiet: str, with_findings: bool) -> str:
     o = view.overall
-    parts = [f'<section id="{esc(view.name)}"><h2>{esc(view.name.capitalize())} split</h2>',
-             f'<p class="muted">{o.examples:,} clips ({o.hours:.2f} h), {o.positives:,} positives: '
-             f"{o.misses:,} missed ({pct(o.frr)}), {o.false_accepts:,} false accepts "
-             f"({rate_h(o.fa_per_hour)}/h) at threshold {o.threshold:.3f}.</p>"]
+    parts = [
+        f'<section id="{esc(view.name)}"><h2>{esc(view.name.capitalize())} split</h2>',
+        f'<p class="muted">{o.examples:,} clips ({o.hours:.2f} h), {o.positives:,} positives: '
+        f"{o.misses:,} missed ({pct(o.frr)}), {o.false_accepts:,} false accepts "
+        f"({rate_h(o.fa_per_hour)}/h) at threshold {o.threshold:.3f}.</p>",
+    ]
     if with_findings:
         parts.append(f"<h3>Findings on {esc(view.name)}</h3>" + findings_panel(view.findings, quiet))
     parts.append('<div class="grid">' + "".join(slice_panel(t, o) for t in view.tables) + "</div>")
     for title, cards in (("Worst false rejects", view.misses), ("Worst false accepts", view.false_accepts)):
-        note = ("lowest smoothed output in the match window after the word" if title.endswith("rejects")
-                else "highest smoothed output")
-        body = ('<div class="cards">' + "".join(card_html(c) for c in cards) + "</div>" if cards
-                else '<p class="muted">none</p>')
-        parts.append(f'<h3 id="{esc(view.name)}-{title.split()[-1]}">{title} <span class="muted small">'
-                     f"({note})</span></h3>{body}")
+        note = (
+            "lowest smoothed output in the match window after the word"
+            if title.endswith("rejects")
+            else "highest smoothed output"
+        )
+        body = (
+            '<div class="cards">' + "".join(card_html(c) for c in cards) + "</div>"
+            if cards
+            else '<p class="muted">none</p>'
+        )
+        parts.append(
+            f'<h3 id="{esc(view.name)}-{title.split()[-1]}">{title} <span class="muted small">'
+            f"({note})</span></h3>{body}"
+        )
     return "".join(parts) + "</section>"
 
 
@@ -150,21 +183,26 @@ def headline(evaluate: dict, views: list[SplitView]) -> str:
     tiles = []
     for view in views:
         m = evaluate.get(view.name) or view.overall.as_dict()
-        tiles += [tile(pct(m["frr"]), f"{view.name}: false-reject rate"),
-                  tile(rate_h(m["fa_per_hour"]), f"{view.name}: false accepts / hour")]
+        tiles += [
+            tile(pct(m["frr"]), f"{view.name}: false-reject rate"),
+            tile(rate_h(m["fa_per_hour"]), f"{view.name}: false accepts / hour"),
+        ]
     threshold = next((evaluate[s]["threshold"] for s in ("test", "dev") if s in evaluate), views[0].overall.threshold)
     tiles.append(tile(f"{threshold:.3f}", "threshold (chosen on dev)"))
     return '<div class="tiles">' + "".join(tiles) + "</div>"
 
 
-def page(word: str, evaluate: dict, views: list[SplitView], det_image: str | None, quiet: dict[str, str],
-         definitions: str) -> str:
+def page(
+    word: str, evaluate: dict, views: list[SplitView], det_image: str | None, quiet: dict[str, str], definitions: str
+) -> str:
     main, others = views[0], views[1:]
     o = main.overall
     det = f'<img src="{esc(det_image)}" alt="DET curve" width="414">' if det_image else ""
-    nav = "".join(f'<a href="#{esc(v.name)}">{esc(v.name)} slices</a><a href="#{esc(v.name)}-rejects">'
-                  f'{esc(v.name)} false rejects</a><a href="#{esc(v.name)}-accepts">{esc(v.name)} false accepts</a>'
-                  for v in views)
+    nav = "".join(
+        f'<a href="#{esc(v.name)}">{esc(v.name)} slices</a><a href="#{esc(v.name)}-rejects">'
+        f'{esc(v.name)} false rejects</a><a href="#{esc(v.name)}-accepts">{esc(v.name)} false accepts</a>'
+        for v in views
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -177,4 +215,5 @@ def page(word: str, evaluate: dict, views: list[SplitView], det_image: str | Non
         f"{findings_panel(main.findings, quiet[main.name])}</section>"
         + split_section(main, quiet[main.name], with_findings=False)
         + "".join(split_section(v, quiet[v.name], with_findings=True) for v in others)
-        + f"<footer>{definitions}</footer></main></body></html>\n")
+        + f"<footer>{definitions}</footer></main></body></html>\n"
+    )

@@ -1,7 +1,8 @@
 """synthesise stage: catalog -> data/synth/ (recipes.parquet, clip_splits.parquet) + metrics.
 
-    python -m pipeline.triggerword.synthesise [--params params.yaml]
+python -m pipeline.triggerword.synthesise [--params params.yaml]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,13 +15,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.common.params import Params, load_params
-from pipeline.triggerword.datasets import SYNTH_DIR, clip_stats
 from pipeline.common.catalog import CATALOG_DIR, file_sha256, read_catalog
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
-from synth.triggerword.recipe_table import to_table
-from synth.triggerword.recipes import Pools, RecipeError, RecipeSpec, Recipes, draw_split
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword.datasets import SYNTH_DIR, clip_stats
 from synth.common.splits import SPLITS, assign_catalog
+from synth.triggerword.recipe_table import to_table
+from synth.triggerword.recipes import Pools, RecipeError, Recipes, RecipeSpec, draw_split
 
 log = logging.getLogger("datasynth.synthesise")
 METRICS = Path("reports/metrics/synthesise.json")
@@ -28,25 +29,38 @@ METRICS = Path("reports/metrics/synthesise.json")
 
 def recipe_spec(params: Params) -> RecipeSpec:
     s, sr = params.synthesise, params.audio.sample_rate
-    return RecipeSpec(clip_samples=params.audio.clip_samples, positives=tuple(s.positives),
-                      negatives=tuple(s.negatives), min_gap_samples=int(round(s.min_gap_seconds * sr)),
-                      background_dbfs=tuple(s.background_dbfs), snr_db=tuple(s.snr_db),
-                      reverb_probability=s.reverb_probability, reverb_irs=s.reverb_irs,
-                      end_guard_samples=int(round(s.end_guard_seconds * sr)))
+    return RecipeSpec(
+        clip_samples=params.audio.clip_samples,
+        positives=tuple(s.positives),
+        negatives=tuple(s.negatives),
+        min_gap_samples=int(round(s.min_gap_seconds * sr)),
+        background_dbfs=tuple(s.background_dbfs),
+        snr_db=tuple(s.snr_db),
+        reverb_probability=s.reverb_probability,
+        reverb_irs=s.reverb_irs,
+        end_guard_samples=int(round(s.end_guard_seconds * sr)),
+    )
 
 
 def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray) -> dict[str, Pools]:
     kind = catalog["kind"].to_numpy(object)
-    return {split: Pools(*(np.flatnonzero((kind == k) & (clip_split == split))
-                           for k in ("positive", "negative", "background")))
-            for split in SPLITS}
+    return {
+        split: Pools(
+            *(np.flatnonzero((kind == k) & (clip_split == split)) for k in ("positive", "negative", "background"))
+        )
+        for split in SPLITS
+    }
 
 
 def assign_splits(params: Params, catalog: pd.DataFrame) -> np.ndarray:
     """Each catalog row's split: speakers and background recordings never cross splits."""
     split_rng = np.random.default_rng(np.random.SeedSequence([params.seed, 0x5917]))
-    return assign_catalog(catalog["kind"].to_numpy(object), catalog["split_group"].to_numpy(object),
-                          dict(params.synthesise.split_fractions), split_rng)
+    return assign_catalog(
+        catalog["kind"].to_numpy(object),
+        catalog["split_group"].to_numpy(object),
+        dict(params.synthesise.split_fractions),
+        split_rng,
+    )
 
 
 def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, np.ndarray]:
@@ -57,16 +71,21 @@ def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, np.ndarr
     parts, first_id = [], 0
     for split in SPLITS:
         n = params.synthesise.examples[split]
-        parts.append(draw_split(split, n, pools[split], stats, spec, params.seed, params.synthesise.shard_size,
-                                first_id))
+        parts.append(
+            draw_split(split, n, pools[split], stats, spec, params.seed, params.synthesise.shard_size, first_id)
+        )
         first_id += n
     return Recipes.concat(parts), clip_split
 
 
 def recipe_table(params: Params, recipes: Recipes, catalog_sha256: str) -> pa.Table:
     """The recipes with their provenance (seed, spec, catalog hash) in the schema."""
-    metadata = {"seed": params.seed, "spec": dataclasses.asdict(recipe_spec(params)),
-                "catalog_sha256": catalog_sha256, "sample_rate": params.audio.sample_rate}
+    metadata = {
+        "seed": params.seed,
+        "spec": dataclasses.asdict(recipe_spec(params)),
+        "catalog_sha256": catalog_sha256,
+        "sample_rate": params.audio.sample_rate,
+    }
     return to_table(recipes, metadata)
 
 
@@ -82,20 +101,27 @@ def summary(recipes: Recipes, catalog: pd.DataFrame, clip_split: np.ndarray) -> 
             "mean_negatives": float(np.mean(part.n_negatives)) if len(part) else 0.0,
             "reverb_share": float(np.mean(part.reverb_ir >= 0)) if len(part) else 0.0,
             "speakers": int(catalog.loc[rows & (catalog["kind"] != "background"), "split_group"].nunique()),
-            "background_recordings": int(catalog.loc[rows & (catalog["kind"] == "background"),
-                                                     "split_group"].nunique()),
+            "background_recordings": int(
+                catalog.loc[rows & (catalog["kind"] == "background"), "split_group"].nunique()
+            ),
         }
     return metrics
 
 
-def write_outputs(root: Path, params: Params, catalog: pd.DataFrame, recipes: Recipes,
-                  clip_split: np.ndarray) -> dict:
+def write_outputs(root: Path, params: Params, catalog: pd.DataFrame, recipes: Recipes, clip_split: np.ndarray) -> dict:
     """data/synth/ (recipes.parquet, clip_splits.parquet) atomically, then the stage's metrics."""
     table = recipe_table(params, recipes, file_sha256(root / CATALOG_DIR / "catalog.parquet"))
     with atomic_dir(root / SYNTH_DIR) as out:
         pq.write_table(table, out / "recipes.parquet", compression="zstd")
-        splits = pd.DataFrame({"clip_index": catalog["clip_index"], "clip_id": catalog["clip_id"],
-                               "kind": catalog["kind"], "split_group": catalog["split_group"], "split": clip_split})
+        splits = pd.DataFrame(
+            {
+                "clip_index": catalog["clip_index"],
+                "clip_id": catalog["clip_id"],
+                "kind": catalog["kind"],
+                "split_group": catalog["split_group"],
+                "split": clip_split,
+            }
+        )
         splits.to_parquet(out / "clip_splits.parquet", index=False)
     metrics = summary(recipes, catalog, clip_split)
     write_json(root / METRICS, metrics)
@@ -113,8 +139,12 @@ def main() -> None:
     except RecipeError as exc:
         raise DataError(f"{CATALOG_DIR}/catalog.parquet: {exc}") from None
     metrics = write_outputs(Path("."), params, catalog, recipes, clip_split)
-    log.info("wrote %d recipes to %s (%s)", len(recipes), SYNTH_DIR,
-             ", ".join(f"{s}: {metrics[s]['examples']}" for s in SPLITS))
+    log.info(
+        "wrote %d recipes to %s (%s)",
+        len(recipes),
+        SYNTH_DIR,
+        ", ".join(f"{s}: {metrics[s]['examples']}" for s in SPLITS),
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """train stage: recipes rendered on the fly -> models/trained/trigger_word/ (model.pt = best dev F1, last.pt) + history.
 
-    python -m pipeline.triggerword.train [--params params.yaml]
-    torchrun --nproc_per_node N -m pipeline.triggerword.train      # DistributedDataParallel, one shard per rank
+python -m pipeline.triggerword.train [--params params.yaml]
+torchrun --nproc_per_node N -m pipeline.triggerword.train      # DistributedDataParallel, one shard per rank
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,18 +15,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.common.training import (Distributed, all_reduce_mean, autocast, frame_scores, init_distributed,
-                             resolve_device, seed_everything)
+from models.common.training import (
+    Distributed,
+    all_reduce_mean,
+    autocast,
+    frame_scores,
+    init_distributed,
+    resolve_device,
+    seed_everything,
+)
 from models.triggerword.lecture import TriggerWordModel
+from pipeline.common.catalog import load_bank
+from pipeline.common.io import atomic_file, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
 from pipeline.common.params.triggerword import TrainProfile
 from pipeline.triggerword.datasets import read_recipes, renderer
-from pipeline.common.catalog import load_bank
-from pipeline.common.io import atomic_file, run_stage, write_json, write_text
-from synth.triggerword.dataset import TriggerWordDataset, cpu_loader, device_batches, epoch_batches
 from synth.common.features import Features, FeatureSpec
-from synth.triggerword.recipes import Recipes
 from synth.common.splits import SPLITS
+from synth.triggerword.dataset import TriggerWordDataset, cpu_loader, device_batches, epoch_batches
+from synth.triggerword.recipes import Recipes
 
 log = logging.getLogger("datasynth.train")
 MODEL_DIR = Path("models/trained/trigger_word")
@@ -53,9 +61,15 @@ class Trainer:
     their clips are loaded) and feature front end (`features`, with a `spec`; the model's input width follows it).
     """
 
-    def __init__(self, params: Params, dist_info: Distributed, device: torch.device,
-                 profile: TrainProfile | None = None, splits: dict[str, np.ndarray] | None = None,
-                 features: torch.nn.Module | None = None):
+    def __init__(
+        self,
+        params: Params,
+        dist_info: Distributed,
+        device: torch.device,
+        profile: TrainProfile | None = None,
+        splits: dict[str, np.ndarray] | None = None,
+        features: torch.nn.Module | None = None,
+    ):
         self.params, self.dist, self.device = params, dist_info, device
         self.profile = profile if profile is not None else params.train.profile(device.type)
         data = read_recipes()
@@ -65,12 +79,17 @@ class Trainer:
         else:
             self.splits = splits
             bank = load_bank(data.catalog, rows=clips_used(data.recipes, np.concatenate(list(splits.values()))))
-        self.dataset = TriggerWordDataset(data.recipes, renderer(params, bank), params.audio.clip_samples,
-                                          params.labels.ty, params.labels.ones_after_end)
+        self.dataset = TriggerWordDataset(
+            data.recipes,
+            renderer(params, bank),
+            params.audio.clip_samples,
+            params.labels.ty,
+            params.labels.ones_after_end,
+        )
         self.device_renderer = renderer(params, bank, str(device)) if device.type == "cuda" else None
         self.features = (features if features is not None else Features(feature_spec(params))).to(device)
         self.model = TriggerWordModel(params.model, self.features.spec.n_features).to(device)
-        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.model) if dist_info.enabled else self.model)
+        self.ddp = torch.nn.parallel.DistributedDataParallel(self.model) if dist_info.enabled else self.model
         t = params.train
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
         total = self.profile.epochs * len(self._batches(0))
@@ -79,8 +98,15 @@ class Trainer:
 
     def _batches(self, epoch: int) -> list[np.ndarray]:
         train_rows = self.splits["train"]
-        batches = epoch_batches(len(train_rows), self.profile.examples_per_epoch, self.profile.batch_size,
-                                self.params.seed, epoch, self.dist.rank, self.dist.world_size)
+        batches = epoch_batches(
+            len(train_rows),
+            self.profile.examples_per_epoch,
+            self.profile.batch_size,
+            self.params.seed,
+            epoch,
+            self.dist.rank,
+            self.dist.world_size,
+        )
         return [train_rows[b] for b in batches]
 
     def _stream(self, batches: list[np.ndarray]):
@@ -129,12 +155,19 @@ class Trainer:
         return {"dev_loss": loss, **{f"dev_{k}": v for k, v in scores.items()}}
 
     def checkpoint(self, path: Path, epoch: int, scores: dict) -> None:
-        state = {"model": self.model.state_dict(), "model_spec": self.model.spec.model_dump(),
-                 "n_features": self.model.n_features,
-                 "features": dataclasses.asdict(self.features.spec), "labels": self.params.labels.model_dump(),
-                 "clip_samples": self.params.audio.clip_samples, "epoch": epoch, "scores": scores,
-                 "seed": self.params.seed, "evaluate": self.params.evaluate.model_dump(),
-                 "positive_word": self.params.collect.positive_word}
+        state = {
+            "model": self.model.state_dict(),
+            "model_spec": self.model.spec.model_dump(),
+            "n_features": self.model.n_features,
+            "features": dataclasses.asdict(self.features.spec),
+            "labels": self.params.labels.model_dump(),
+            "clip_samples": self.params.audio.clip_samples,
+            "epoch": epoch,
+            "scores": scores,
+            "seed": self.params.seed,
+            "evaluate": self.params.evaluate.model_dump(),
+            "positive_word": self.params.collect.positive_word,
+        }
         with atomic_file(path) as handle:
             torch.save(state, handle)
 
@@ -160,14 +193,25 @@ def train(params: Params) -> dict:
                 if best is None or row["dev_f1"] > best["dev_f1"]:  # frame F1: what detection needs
                     best = row
                     trainer.checkpoint(MODEL_DIR / "model.pt", epoch + 1, row)
-    summary = {"device": device.type, "world_size": dist_info.world_size, "profile": trainer.profile.model_dump(),
-               "seconds": round(time.perf_counter() - started, 1), "best_epoch": best["epoch"] if best else None,
-               **({k: v for k, v in best.items() if k != "epoch"} if best else {})}
+    summary = {
+        "device": device.type,
+        "world_size": dist_info.world_size,
+        "profile": trainer.profile.model_dump(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "best_epoch": best["epoch"] if best else None,
+        **({k: v for k, v in best.items() if k != "epoch"} if best else {}),
+    }
     if dist_info.is_main:
         columns = list(history[0])
-        write_text(HISTORY, "\t".join(columns) + "\n" + "".join(
-            "\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in columns) + "\n"
-            for row in history))
+        write_text(
+            HISTORY,
+            "\t".join(columns)
+            + "\n"
+            + "".join(
+                "\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in columns) + "\n"
+                for row in history
+            ),
+        )
         write_json(METRICS, summary)
     if dist_info.enabled:
         torch.distributed.destroy_process_group()
@@ -181,8 +225,13 @@ def main() -> None:
     params = load_params(args.params)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     summary = train(params)
-    log.info("trained on %s in %.0f s; best dev F1 %.3f at epoch %s", summary["device"], summary["seconds"],
-             summary.get("dev_f1", float("nan")), summary["best_epoch"])
+    log.info(
+        "trained on %s in %.0f s; best dev F1 %.3f at epoch %s",
+        summary["device"],
+        summary["seconds"],
+        summary.get("dev_f1", float("nan")),
+        summary["best_epoch"],
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 Exits 1 (after writing both outputs) when any expectation fails, naming the failed ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,11 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.common.catalog import CATALOG_DIR
+from pipeline.common.io import run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SYNTH_DIR, read_recipes
-from pipeline.common.catalog import CATALOG_DIR
 from pipeline.triggerword.expectations import SuiteResult, all_suites, run_suites
-from pipeline.common.io import run_stage, write_json, write_text
 from pipeline.triggerword.validation_frames import build_frames, observations, read_clip_splits
 from pipeline.triggerword.validation_report import failure_summary, html_report, validation_metrics
 
@@ -25,16 +26,16 @@ REPORT = Path("reports/validation/index.html")
 METRICS = Path("reports/metrics/validate.json")
 
 
-def run_validation(params: Params, catalog_dir: str | Path = CATALOG_DIR,
-                   synth_dir: str | Path = SYNTH_DIR) -> tuple[list[SuiteResult], dict]:
+def run_validation(
+    params: Params, catalog_dir: str | Path = CATALOG_DIR, synth_dir: str | Path = SYNTH_DIR
+) -> tuple[list[SuiteResult], dict]:
     """Every suite's results plus the key observed numbers; writes nothing."""
     data = read_recipes(synth_dir, catalog_dir)
     frames = build_frames(params, data, read_clip_splits(synth_dir), catalog_dir)
     return run_suites(all_suites(params), frames), observations(frames)
 
 
-def write_outputs(results: list[SuiteResult], observed: dict, report: Path = REPORT,
-                  metrics: Path = METRICS) -> None:
+def write_outputs(results: list[SuiteResult], observed: dict, report: Path = REPORT, metrics: Path = METRICS) -> None:
     import great_expectations as gx
 
     write_text(report, html_report(results, observed, gx.__version__))
@@ -50,8 +51,14 @@ def main(argv: list[str] | None = None) -> None:
     results, observed = run_validation(params)
     write_outputs(results, observed)
     failed = sum(len(r.failed) for r in results)
-    log.info("validated %d examples in %.1f s: %d suites, %d failed expectations; report: %s",
-             observed["examples"], time.perf_counter() - started, len(results), failed, REPORT)
+    log.info(
+        "validated %d examples in %.1f s: %d suites, %d failed expectations; report: %s",
+        observed["examples"],
+        time.perf_counter() - started,
+        len(results),
+        failed,
+        REPORT,
+    )
     if failed:
         print(failure_summary(results, str(REPORT)), file=sys.stderr)
         sys.exit(1)

@@ -5,6 +5,7 @@ these frames: one row per catalog clip, insert, example, labelled example, split
 and rendered example. Lookups of clips the catalog lacks give MISSING / NaN rather than raising,
 so a broken recipe shows up as an unexpected value, not as a crash.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,19 +13,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.common.params import Params
-from pipeline.triggerword.datasets import SynthData, renderer
 from pipeline.common.catalog import CATALOG_DIR, load_bank
 from pipeline.common.io import DataError
+from pipeline.common.params import Params
+from pipeline.triggerword.datasets import SynthData, renderer
+from synth.common.splits import SPLITS
 from synth.triggerword import labels as synth_labels  # module reference: tests monkeypatch label_matrix
 from synth.triggerword.recipes import Recipes
-from synth.common.splits import SPLITS
 
 LABEL_SAMPLE_LIMIT = 20_000  # labels are checked for all recipes up to this, else for a sample
 LABEL_CHUNK = 1024  # examples per label_matrix call: bounds its (n, K, Ty) temporary
 MISSING = "<missing>"  # what a lookup of a clip the catalog (or clip_splits) lacks returns
-CATALOG_COLUMNS = ["clip_index", "clip_id", "kind", "split_group", "sample_rate", "num_samples", "duration_s",
-                   "rms", "peak", "sha256", "licence"]
+CATALOG_COLUMNS = [
+    "clip_index",
+    "clip_id",
+    "kind",
+    "split_group",
+    "sample_rate",
+    "num_samples",
+    "duration_s",
+    "rms",
+    "peak",
+    "sha256",
+    "licence",
+]
 
 
 def read_clip_splits(synth_dir: str | Path) -> pd.DataFrame:
@@ -42,8 +54,9 @@ def sample_rows(n: int, count: int, seed: int, salt: int) -> np.ndarray:
     return np.sort(rng.choice(n, count, replace=False))
 
 
-def build_frames(params: Params, data: SynthData, clip_splits: pd.DataFrame,
-                 catalog_dir: str | Path = CATALOG_DIR) -> dict[str, pd.DataFrame]:
+def build_frames(
+    params: Params, data: SynthData, clip_splits: pd.DataFrame, catalog_dir: str | Path = CATALOG_DIR
+) -> dict[str, pd.DataFrame]:
     """Every frame a suite validates, by name."""
     recipes, catalog = data.recipes, data.catalog
     clip_split = clip_split_per_row(catalog, clip_splits)
@@ -87,43 +100,53 @@ def insert_frame(recipes: Recipes, catalog: pd.DataFrame) -> pd.DataFrame:
     previous_end = np.concatenate([np.full((len(recipes), 1), np.nan), end[:, :-1]], axis=1)
     clip = recipes.insert_clip[rows, slots]
     positive = recipes.insert_positive[rows, slots]
-    return pd.DataFrame({
-        "example_id": recipes.example_id[rows],
-        "slot": slots,
-        "split": _split_names(recipes)[rows],
-        "clip_index": clip,
-        "clip_id": _lookup(catalog["clip_id"], clip, MISSING),
-        "positive": positive,
-        "start": start[rows, slots],
-        "length": length[rows, slots],
-        "end": end[rows, slots],
-        "gap_samples": (start - previous_end)[rows, slots],
-        "kind": _lookup(catalog["kind"], clip, MISSING),
-        "expected_kind": np.where(positive, "positive", "negative").astype(object),
-        "clip_num_samples": _lookup(catalog["num_samples"], clip, np.nan),
-    })
+    return pd.DataFrame(
+        {
+            "example_id": recipes.example_id[rows],
+            "slot": slots,
+            "split": _split_names(recipes)[rows],
+            "clip_index": clip,
+            "clip_id": _lookup(catalog["clip_id"], clip, MISSING),
+            "positive": positive,
+            "start": start[rows, slots],
+            "length": length[rows, slots],
+            "end": end[rows, slots],
+            "gap_samples": (start - previous_end)[rows, slots],
+            "kind": _lookup(catalog["kind"], clip, MISSING),
+            "expected_kind": np.where(positive, "positive", "negative").astype(object),
+            "clip_num_samples": _lookup(catalog["num_samples"], clip, np.nan),
+        }
+    )
 
 
 def example_frame(recipes: Recipes, catalog: pd.DataFrame, clip_samples: int) -> pd.DataFrame:
     """One row per example: insert counts and the background window."""
     background = recipes.background_clip
     n_positives = recipes.n_positives
-    return pd.DataFrame({
-        "example_id": recipes.example_id,
-        "split": _split_names(recipes),
-        "n_positives": n_positives,
-        "n_negatives": recipes.n_negatives,
-        "has_positive": n_positives > 0,
-        "background_clip": background,
-        "background_kind": _lookup(catalog["kind"], background, MISSING),
-        "background_offset": recipes.background_offset,
-        "background_end": recipes.background_offset + clip_samples,
-        "background_length": _lookup(catalog["num_samples"], background, np.nan),
-    })
+    return pd.DataFrame(
+        {
+            "example_id": recipes.example_id,
+            "split": _split_names(recipes),
+            "n_positives": n_positives,
+            "n_negatives": recipes.n_negatives,
+            "has_positive": n_positives > 0,
+            "background_clip": background,
+            "background_kind": _lookup(catalog["kind"], background, MISSING),
+            "background_offset": recipes.background_offset,
+            "background_end": recipes.background_offset + clip_samples,
+            "background_length": _lookup(catalog["num_samples"], background, np.nan),
+        }
+    )
 
 
-def expected_labels(insert_start: np.ndarray, insert_length: np.ndarray, insert_positive: np.ndarray,
-                    clip_samples: int, ty: int, ones_after_end: int) -> np.ndarray:
+def expected_labels(
+    insert_start: np.ndarray,
+    insert_length: np.ndarray,
+    insert_positive: np.ndarray,
+    clip_samples: int,
+    ty: int,
+    ones_after_end: int,
+) -> np.ndarray:
     """The lecture's labels, computed independently of synth.triggerword.labels: each positive ending at
     step e = int(end_sample * Ty / clip_samples) sets y[e+1 : e+1+ones_after_end] = 1 (a slice,
     so clipped at Ty). Built from +1/-1 marks and a cumulative sum. -> bool (n, ty)."""
@@ -143,14 +166,15 @@ def label_frame(recipes: Recipes, params: Params) -> pd.DataFrame:
     deterministic sample of LABEL_SAMPLE_LIMIT when there are more)."""
     part = recipes.take(sample_rows(len(recipes), LABEL_SAMPLE_LIMIT, params.seed, salt=0x1AB))
     clip_samples, ty, after = params.audio.clip_samples, params.labels.ty, params.labels.ones_after_end
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in
-                                            ("label_steps", "label_ones", "expected_ones", "mismatched_steps",
-                                             "first_mismatch")}
+    columns: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("label_steps", "label_ones", "expected_ones", "mismatched_steps", "first_mismatch")
+    }
     for lo in range(0, len(part), LABEL_CHUNK):
         chunk = part.take(slice(lo, lo + LABEL_CHUNK))
         positive = chunk.insert_positive & chunk.insert_mask
-        got = synth_labels.label_matrix(chunk.insert_start, chunk.insert_length, chunk.insert_positive,
-                                        clip_samples, ty, after)
+        got = synth_labels.label_matrix(
+            chunk.insert_start, chunk.insert_length, chunk.insert_positive, clip_samples, ty, after
+        )
         want = expected_labels(chunk.insert_start, chunk.insert_length, positive, clip_samples, ty, after)
         columns["label_steps"].append(np.full(len(chunk), got.shape[1]))
         columns["label_ones"].append((got > 0.5).sum(axis=1))
@@ -162,21 +186,29 @@ def label_frame(recipes: Recipes, params: Params) -> pd.DataFrame:
         columns["mismatched_steps"].append(wrong.sum(axis=1))
         columns["first_mismatch"].append(np.where(wrong.any(axis=1), wrong.argmax(axis=1), -1))
     stacked = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in columns.items()}
-    return pd.DataFrame({"example_id": part.example_id, "split": _split_names(part),
-                         "positives": part.n_positives, **stacked})
+    return pd.DataFrame(
+        {"example_id": part.example_id, "split": _split_names(part), "positives": part.n_positives, **stacked}
+    )
 
 
 def split_group_frame(catalog: pd.DataFrame, clip_split: np.ndarray) -> pd.DataFrame:
     """One row per split group (speaker or background recording) with the splits it landed in."""
-    clips = pd.DataFrame({"split_group": catalog["split_group"].astype(object), "split": clip_split,
-                          "kind": catalog["kind"].astype(object)})
+    clips = pd.DataFrame(
+        {
+            "split_group": catalog["split_group"].astype(object),
+            "split": clip_split,
+            "kind": catalog["kind"].astype(object),
+        }
+    )
     groups = clips.groupby("split_group", sort=True)
-    return pd.DataFrame({
-        "clips": groups.size(),
-        "n_splits": groups["split"].nunique(),
-        "splits": groups["split"].agg(lambda s: ", ".join(sorted(set(s)))),
-        "kinds": groups["kind"].agg(lambda s: ", ".join(sorted(set(s)))),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "clips": groups.size(),
+            "n_splits": groups["split"].nunique(),
+            "splits": groups["split"].agg(lambda s: ", ".join(sorted(set(s)))),
+            "kinds": groups["kind"].agg(lambda s: ", ".join(sorted(set(s)))),
+        }
+    ).reset_index()
 
 
 def split_usage_frame(recipes: Recipes, catalog: pd.DataFrame, clip_split: np.ndarray) -> pd.DataFrame:
@@ -185,15 +217,17 @@ def split_usage_frame(recipes: Recipes, catalog: pd.DataFrame, clip_split: np.nd
     n = len(recipes)
     clip = np.concatenate([recipes.background_clip, recipes.insert_clip[rows, slots]])
     example = np.concatenate([np.arange(n), rows])
-    return pd.DataFrame({
-        "example_id": recipes.example_id[example],
-        "role": np.array(["background"] * n + ["insert"] * len(rows), dtype=object),
-        "slot": np.concatenate([np.full(n, -1), slots]),
-        "clip_index": clip,
-        "clip_id": _lookup(catalog["clip_id"], clip, MISSING),
-        "example_split": _split_names(recipes)[example],
-        "clip_split": _lookup(clip_split, clip, MISSING),
-    })
+    return pd.DataFrame(
+        {
+            "example_id": recipes.example_id[example],
+            "role": np.array(["background"] * n + ["insert"] * len(rows), dtype=object),
+            "slot": np.concatenate([np.full(n, -1), slots]),
+            "clip_index": clip,
+            "clip_id": _lookup(catalog["clip_id"], clip, MISSING),
+            "example_split": _split_names(recipes)[example],
+            "clip_split": _lookup(clip_split, clip, MISSING),
+        }
+    )
 
 
 def rendered_frame(params: Params, data: SynthData, catalog_dir: str | Path = CATALOG_DIR) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 The HTML has inline CSS only (GE's Data Docs load assets from a CDN, and the report must open
 offline): a headline, a suite overview, key observations, then one table per suite.
 """
+
 from __future__ import annotations
 
 import html
@@ -42,8 +43,15 @@ def validation_metrics(results: list[SuiteResult], observed: dict) -> dict:
         "evaluated_expectations": evaluated,
         "failed_expectations": failed,
         "failed": failed_ids(results),
-        "suites": {r.name: {"success": r.success, "rows": r.rows, "evaluated_expectations": len(r.outcomes),
-                            "failed_expectations": len(r.failed)} for r in results},
+        "suites": {
+            r.name: {
+                "success": r.success,
+                "rows": r.rows,
+                "evaluated_expectations": len(r.outcomes),
+                "failed_expectations": len(r.failed),
+            }
+            for r in results
+        },
         "observed": {**observed, "expectations": {o.id: o.value for r in results for o in r.outcomes}},
     }
 
@@ -86,30 +94,37 @@ def _outcome_row(outcome: Outcome) -> str:
     rows = "".join(f"<li class=mono>{_e(_row_text(row))}</li>" for row in outcome.unexpected)
     unexpected = f'<ul class="rows">{rows}</ul>' if rows and not outcome.success else '<span class="muted">-</span>'
     error = f'<div class="no">{_e(outcome.error)}</div>' if outcome.error else ""
-    return (f'<tr class="{"" if outcome.success else "bad"}"><td>{status}</td>'
-            f"<td>{_e(outcome.rule)}<div class=muted><code>{_e(outcome.id)}</code></div></td>"
-            f"<td><code>{_e(_signature(outcome))}</code></td><td>{_e(outcome.observed)}{error}</td>"
-            f"<td>{unexpected}</td></tr>")
+    return (
+        f'<tr class="{"" if outcome.success else "bad"}"><td>{status}</td>'
+        f"<td>{_e(outcome.rule)}<div class=muted><code>{_e(outcome.id)}</code></div></td>"
+        f"<td><code>{_e(_signature(outcome))}</code></td><td>{_e(outcome.observed)}{error}</td>"
+        f"<td>{unexpected}</td></tr>"
+    )
 
 
 def _suite_section(result: SuiteResult) -> str:
     mark = '<span class="ok">&#10003;</span>' if result.success else '<span class="no">&#10007;</span>'
     body = "".join(_outcome_row(o) for o in result.outcomes)
-    return (f'<section id="{_e(result.name)}"><h2>{mark} {_e(result.title)} <span class="muted mono">'
-            f"{_e(result.name)}</span></h2><p class=muted>{result.rows:,} rows validated; "
-            f"{len(result.failed)} of {len(result.outcomes)} expectations failed.</p>"
-            "<table><tr><th>Status</th><th>Rule</th><th>Expectation</th><th>Observed</th>"
-            f"<th>Unexpected (first few)</th></tr>{body}</table></section>")
+    return (
+        f'<section id="{_e(result.name)}"><h2>{mark} {_e(result.title)} <span class="muted mono">'
+        f"{_e(result.name)}</span></h2><p class=muted>{result.rows:,} rows validated; "
+        f"{len(result.failed)} of {len(result.outcomes)} expectations failed.</p>"
+        "<table><tr><th>Status</th><th>Rule</th><th>Expectation</th><th>Observed</th>"
+        f"<th>Unexpected (first few)</th></tr>{body}</table></section>"
+    )
 
 
 def _overview(results: list[SuiteResult]) -> str:
     rows = "".join(
         f'<tr class="{"" if r.success else "bad"}"><td><a href="#{_e(r.name)}">{_e(r.name)}</a></td>'
         f"<td>{_e(r.title)}</td><td>{r.rows:,}</td><td>{len(r.outcomes)}</td><td>{len(r.failed)}</td>"
-        f'<td>{"<span class=ok>pass</span>" if r.success else "<span class=no>FAIL</span>"}</td></tr>'
-        for r in results)
-    return ("<table><tr><th>Suite</th><th>Checks</th><th>Rows</th><th>Expectations</th><th>Failed</th>"
-            f"<th>Status</th></tr>{rows}</table>")
+        f"<td>{'<span class=ok>pass</span>' if r.success else '<span class=no>FAIL</span>'}</td></tr>"
+        for r in results
+    )
+    return (
+        "<table><tr><th>Suite</th><th>Checks</th><th>Rows</th><th>Expectations</th><th>Failed</th>"
+        f"<th>Status</th></tr>{rows}</table>"
+    )
 
 
 def _observations(observed: dict) -> str:
@@ -123,15 +138,18 @@ def _observations(observed: dict) -> str:
 def html_report(results: list[SuiteResult], observed: dict, gx_version: str = "") -> str:
     evaluated, failed = _counts(results)
     ok = failed == 0
-    headline = (f"PASSED: all {evaluated} expectations met" if ok
-                else f"FAILED: {failed} of {evaluated} expectations not met")
+    headline = (
+        f"PASSED: all {evaluated} expectations met" if ok else f"FAILED: {failed} of {evaluated} expectations not met"
+    )
     failing = ", ".join(f'<a href="#{_e(r.name)}">{_e(r.name)}</a>' for r in results if not r.success)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>datasynth validation</title>'
-        f'<style>{CSS}</style></head><body><h1>datasynth: data validation</h1>'
+        f"<style>{CSS}</style></head><body><h1>datasynth: data validation</h1>"
         f'<div class="banner {"pass" if ok else "fail"}">{_e(headline)}</div>'
         + (f"<p>Failing suites: {failing}</p>" if failing else "")
-        + _overview(results) + _observations(observed)
+        + _overview(results)
+        + _observations(observed)
         + "".join(_suite_section(r) for r in results)
         + f'<p class="muted">Great Expectations {_e(gx_version)}, ephemeral context; '
-        "written by <code>python -m pipeline.triggerword.validate</code>.</p></body></html>\n")
+        "written by <code>python -m pipeline.triggerword.validate</code>.</p></body></html>\n"
+    )

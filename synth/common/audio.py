@@ -3,6 +3,7 @@
 Everything here takes and returns float arrays in [-1, 1] (mono, 1-D) and touches no files, so
 the collect stage and the tests share one definition of "the word ends here".
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,14 @@ import numpy as np
 NOISE_EXPONENTS = {"white": 0.0, "pink": 0.5, "brown": 1.0}  # amplitude ~ f^-exponent
 
 
-def nonsilent_bounds(audio: np.ndarray, sr: int, top_db: float, floor_margin_db: float = 10.0,
-                     min_top_db: float = 20.0, max_gap_seconds: float = 0.25) -> tuple[int, int]:
+def nonsilent_bounds(
+    audio: np.ndarray,
+    sr: int,
+    top_db: float,
+    floor_margin_db: float = 10.0,
+    min_top_db: float = 20.0,
+    max_gap_seconds: float = 0.25,
+) -> tuple[int, int]:
     """[start, end) of the word in `audio`; (0, 0) if it is all zeros.
 
     Loud = within `top_db` of the loudest 20 ms frame, raised to `floor_margin_db` above the
@@ -38,8 +45,8 @@ def nonsilent_bounds(audio: np.ndarray, sr: int, top_db: float, floor_margin_db:
     if len(loud) == 0:
         return lo, hi
     start, end = lo + int(loud[0]) * fine_hop, min(hi, lo + int(loud[-1]) * fine_hop + fine)
-    head = np.flatnonzero(np.abs(audio[start:start + fine]) >= level)
-    tail = np.flatnonzero(np.abs(audio[end - fine:end]) >= level)
+    head = np.flatnonzero(np.abs(audio[start : start + fine]) >= level)
+    tail = np.flatnonzero(np.abs(audio[end - fine : end]) >= level)
     return start + (int(head[0]) if len(head) else 0), end - fine + (int(tail[-1]) + 1 if len(tail) else fine)
 
 
@@ -151,7 +158,7 @@ def windows(audio: np.ndarray, window_samples: int, max_windows: int) -> list[np
         picks = range(available)
     else:
         picks = np.unique(np.round(np.linspace(0, available - 1, max_windows)).astype(int))
-    return [np.asarray(audio[i * window_samples:(i + 1) * window_samples], np.float32) for i in picks]
+    return [np.asarray(audio[i * window_samples : (i + 1) * window_samples], np.float32) for i in picks]
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ The catalog (data/catalog/catalog.parquet) has one row per prepared source clip;
 row i lives in data/catalog/<path> as 16-bit PCM WAV at the pipeline sample rate. Row order is
 the `clip_index`, which recipes use to refer to clips.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class ClipBank:
         return self.samples[start : start + int(self.lengths[index])]
 
     @classmethod
-    def from_clips(cls, clips: list[np.ndarray]) -> "ClipBank":
+    def from_clips(cls, clips: list[np.ndarray]) -> ClipBank:
         """Pack int16 clips (or float clips in [-1, 1], quantised) into one bank."""
         pcm = [to_pcm16(c) for c in clips]
         lengths = np.array([len(c) for c in pcm], dtype=np.int64)

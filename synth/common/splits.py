@@ -1,4 +1,5 @@
 """Assign speakers and background recordings to train/dev/test so no group crosses splits."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,9 @@ def _split_counts(n: int, fractions: list[float]) -> list[int]:
     return counts.tolist()
 
 
-def assign_catalog(kinds: np.ndarray, split_groups: np.ndarray, fractions: dict[str, float],
-                   rng: np.random.Generator) -> np.ndarray:
+def assign_catalog(
+    kinds: np.ndarray, split_groups: np.ndarray, fractions: dict[str, float], rng: np.random.Generator
+) -> np.ndarray:
     """Split label per catalog row. Groups are assigned per kind in a fixed order (positive
     speakers, then speakers with only negatives, then background recordings), so every split
     gets positives, negatives and backgrounds whenever each kind has enough groups."""

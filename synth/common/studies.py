@@ -3,6 +3,7 @@
 Pure and model-agnostic: used by the day/night resolution and data-size studies (and any other
 ladder: sample rates, model widths). A table is a list of mappings with the setting and accuracy.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,9 @@ def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def smallest_sufficient(table: Sequence[Mapping], epsilon: float, key: str = "resolution",
-                        metric: str = "accuracy") -> Mapping:
+def smallest_sufficient(
+    table: Sequence[Mapping], epsilon: float, key: str = "resolution", metric: str = "accuracy"
+) -> Mapping:
     """The row with the smallest `key` whose `metric` is within `epsilon` of the best row's.
 
     The cheapest setting that is practically as good: e.g. the lowest resolution within 1 point of

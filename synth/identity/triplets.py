@@ -7,6 +7,7 @@ squared distances d_ap = |f(A)-f(P)|^2 and d_an = |f(A)-f(N)|^2 and margin alpha
   hard      d_an < d_ap                  (N is closer than P: the encoder gets these wrong)
 Triplets that already satisfy d_an >= d_ap + alpha add nothing to the loss; mining keeps them out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,9 @@ def valid_mask(d_ap: np.ndarray, d_an: np.ndarray, strategy: str, margin: float)
     raise ValueError(f"unknown mining strategy {strategy!r}: expected one of {list(STRATEGIES)}")
 
 
-def mine(embeddings: np.ndarray, labels, strategy: str, margin: float, per_anchor: int | None,
-         rng: np.random.Generator) -> Triplets:
+def mine(
+    embeddings: np.ndarray, labels, strategy: str, margin: float, per_anchor: int | None, rng: np.random.Generator
+) -> Triplets:
     """Triplets for every anchor: `per_anchor` drawn without replacement from the ones `strategy`
     accepts (all of them when None). Anchors with none contribute nothing."""
     labels = np.asarray(labels)
@@ -86,14 +88,19 @@ def mine(embeddings: np.ndarray, labels, strategy: str, margin: float, per_ancho
 def triplet_table(triplets: Triplets, item_ids, labels, strategy: str, margin: float) -> pd.DataFrame:
     """The manifest: item ids of A, P, N, their identities and the distances and loss at mining time."""
     item_ids, labels = np.asarray(item_ids, dtype=object), np.asarray(labels, dtype=object)
-    return pd.DataFrame({
-        "anchor": item_ids[triplets.anchor], "positive": item_ids[triplets.positive],
-        "negative": item_ids[triplets.negative],
-        "identity": labels[triplets.anchor], "negative_identity": labels[triplets.negative],
-        "d_ap": triplets.d_ap.astype(np.float32), "d_an": triplets.d_an.astype(np.float32),
-        "loss": triplets.losses(margin).astype(np.float32),
-        "strategy": strategy,
-    })
+    return pd.DataFrame(
+        {
+            "anchor": item_ids[triplets.anchor],
+            "positive": item_ids[triplets.positive],
+            "negative": item_ids[triplets.negative],
+            "identity": labels[triplets.anchor],
+            "negative_identity": labels[triplets.negative],
+            "d_ap": triplets.d_ap.astype(np.float32),
+            "d_an": triplets.d_an.astype(np.float32),
+            "loss": triplets.losses(margin).astype(np.float32),
+            "strategy": strategy,
+        }
+    )
 
 
 def triplets_from_table(table: pd.DataFrame, item_ids) -> Triplets:

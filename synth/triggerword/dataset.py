@@ -1,4 +1,5 @@
 """A torch Dataset that renders recipes on the fly: (waveform, labels) per example."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,14 @@ class TriggerWordDataset(torch.utils.data.Dataset):
         return len(self.recipes)
 
     def labels(self, batch: Recipes) -> np.ndarray:
-        return label_matrix(batch.insert_start, batch.insert_length, batch.insert_positive,
-                            self.clip_samples, self.ty, self.ones_after_end)
+        return label_matrix(
+            batch.insert_start,
+            batch.insert_length,
+            batch.insert_positive,
+            self.clip_samples,
+            self.ty,
+            self.ones_after_end,
+        )
 
     def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         batch = self.recipes.take(np.asarray(indices))
@@ -35,8 +42,9 @@ class TriggerWordDataset(torch.utils.data.Dataset):
         return self.__getitems__([index])[0]
 
 
-def epoch_batches(n_examples: int, per_epoch: int, batch_size: int, seed: int, epoch: int,
-                  rank: int = 0, world_size: int = 1) -> list[np.ndarray]:
+def epoch_batches(
+    n_examples: int, per_epoch: int, batch_size: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1
+) -> list[np.ndarray]:
     """This rank's index batches for one epoch: a seeded draw of `per_epoch` examples (cycling
     through all of them across epochs), split round-robin over ranks, cut into batches."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE9, epoch]))
@@ -47,8 +55,7 @@ def epoch_batches(n_examples: int, per_epoch: int, batch_size: int, seed: int, e
 
 def cpu_loader(dataset: TriggerWordDataset, batches: list[np.ndarray], num_workers: int):
     """Batches rendered by `num_workers` processes (numpy renderer), in the given order."""
-    return torch.utils.data.DataLoader(dataset, batch_sampler=[b.tolist() for b in batches],
-                                       num_workers=num_workers)
+    return torch.utils.data.DataLoader(dataset, batch_sampler=[b.tolist() for b in batches], num_workers=num_workers)
 
 
 def device_batches(dataset: TriggerWordDataset, torch_renderer, batches: list[np.ndarray]):

@@ -1,4 +1,5 @@
 """Recipes <-> Arrow table: one row per example, inserts as list columns in time order."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synth.triggerword.recipes import PAD_CLIP, Recipes
 from synth.common.splits import SPLITS
+from synth.triggerword.recipes import PAD_CLIP, Recipes
 
 SCALAR_COLUMNS = {  # column -> arrow type
     "example_id": pa.int64(),
@@ -33,10 +34,13 @@ def to_table(recipes: Recipes, metadata: dict) -> pa.Table:
     """Arrow table with `metadata` (seed, params, catalog fingerprint) stored in the schema."""
     mask = recipes.insert_mask
     offsets = pa.array(np.concatenate([[0], np.cumsum(mask.sum(axis=1))]).astype(np.int32))
-    columns = {"example_id": pa.array(recipes.example_id, pa.int64()),
-               "split": pa.DictionaryArray.from_arrays(pa.array(recipes.split, pa.int8()), pa.array(SPLITS))}
-    columns.update({name: pa.array(getattr(recipes, name), kind) for name, kind in SCALAR_COLUMNS.items()
-                    if name != "example_id"})
+    columns = {
+        "example_id": pa.array(recipes.example_id, pa.int64()),
+        "split": pa.DictionaryArray.from_arrays(pa.array(recipes.split, pa.int8()), pa.array(SPLITS)),
+    }
+    columns.update(
+        {name: pa.array(getattr(recipes, name), kind) for name, kind in SCALAR_COLUMNS.items() if name != "example_id"}
+    )
     columns["n_positives"] = pa.array(recipes.n_positives.astype(np.int8))
     columns["n_negatives"] = pa.array(recipes.n_negatives.astype(np.int8))
     for name, kind in LIST_COLUMNS.items():
@@ -68,7 +72,9 @@ def from_table(table: pa.Table, max_inserts: int | None = None) -> Recipes:
         padded[name] = arr
     split = table["split"].combine_chunks()
     split_codes = np.array([SPLITS.index(s) for s in split.dictionary.to_pylist()], np.int8)[
-        split.indices.to_numpy(zero_copy_only=False)]
-    scalars = {name: table[name].to_numpy().astype(kind.to_pandas_dtype(), copy=False)
-               for name, kind in SCALAR_COLUMNS.items()}
+        split.indices.to_numpy(zero_copy_only=False)
+    ]
+    scalars = {
+        name: table[name].to_numpy().astype(kind.to_pandas_dtype(), copy=False) for name, kind in SCALAR_COLUMNS.items()
+    }
     return Recipes(split=split_codes, **scalars, **padded)

@@ -4,6 +4,7 @@ A recipe row = one background window (clip, offset, gain) plus up to K inserted 
 start sample, SNR, gain), never overlapping, and an optional room impulse response. Audio is
 rendered from recipes on demand (synth/triggerword/render.py), so a million examples is a small table.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -88,11 +89,11 @@ class Recipes:
     def n_negatives(self) -> np.ndarray:
         return (~self.insert_positive & self.insert_mask).sum(axis=1)
 
-    def take(self, index) -> "Recipes":
+    def take(self, index) -> Recipes:
         return Recipes(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     @staticmethod
-    def concat(parts: list["Recipes"]) -> "Recipes":
+    def concat(parts: list[Recipes]) -> Recipes:
         widths = {p.insert_clip.shape[1] for p in parts}
         if len(widths) > 1:
             raise ValueError(f"cannot concatenate recipes with different insert widths {sorted(widths)}")
@@ -104,16 +105,29 @@ class RecipeError(ValueError):
 
 
 def check_pools(pools: Pools, spec: RecipeSpec, split: str) -> None:
-    needs = {"positive": (pools.positives, spec.positives[1]), "negative": (pools.negatives, spec.negatives[1]),
-             "background": (pools.backgrounds, 1)}
+    needs = {
+        "positive": (pools.positives, spec.positives[1]),
+        "negative": (pools.negatives, spec.negatives[1]),
+        "background": (pools.backgrounds, 1),
+    }
     for kind, (pool, wanted) in needs.items():
         if wanted > 0 and len(pool) == 0:
-            raise RecipeError(f"split {split!r} has no {kind} clips: collect more speakers/recordings "
-                              f"or change synthesise.split_fractions")
+            raise RecipeError(
+                f"split {split!r} has no {kind} clips: collect more speakers/recordings "
+                f"or change synthesise.split_fractions"
+            )
 
 
-def draw_recipes(n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, rng: np.random.Generator,
-                 first_id: int = 0, split: int = 0, shard: int = 0) -> Recipes:
+def draw_recipes(
+    n: int,
+    pools: Pools,
+    stats: ClipStats,
+    spec: RecipeSpec,
+    rng: np.random.Generator,
+    first_id: int = 0,
+    split: int = 0,
+    shard: int = 0,
+) -> Recipes:
     """Draw n recipes. The order of rng draws is fixed, so (seed, n, inputs) -> identical recipes."""
     k = spec.max_inserts
     n_pos = rng.integers(spec.positives[0], spec.positives[1] + 1, n)
@@ -169,8 +183,9 @@ def _pick(pool: np.ndarray, rng: np.random.Generator, shape: tuple) -> np.ndarra
     return np.asarray(pool)[draws] if len(pool) else np.full(shape, PAD_CLIP)
 
 
-def _place(clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _place(
+    clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Uniform non-overlapping placement without rejection: spread the free samples as random
     sorted gaps between the inserts (kept in their drawn order), with min_gap between any two."""
     length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
@@ -178,8 +193,10 @@ def _place(clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: Reci
     room = spec.clip_samples - spec.end_guard_samples
     free = room - length.sum(axis=1) - spec.min_gap_samples * np.maximum(count - 1, 0)
     if np.any(free < 0):
-        raise RecipeError(f"inserts need {int(room - free.min())} samples, more than the {room} of one example "
-                          f"(less its end guard): lower synthesise.positives/negatives")
+        raise RecipeError(
+            f"inserts need {int(room - free.min())} samples, more than the {room} of one example "
+            f"(less its end guard): lower synthesise.positives/negatives"
+        )
     slack = np.floor(rng.random(clip.shape) * (free[:, None] + 1)).astype(np.int64)
     slack = np.sort(np.where(active, slack, spec.clip_samples + 1), axis=1)  # padding sorts last
     before = np.cumsum(length + spec.min_gap_samples, axis=1) - (length + spec.min_gap_samples)
@@ -200,18 +217,31 @@ def shard_rng(seed: int, split: str, shard: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, SPLITS.index(split), shard]))
 
 
-def draw_split(split: str, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, seed: int,
-               shard_size: int, first_id: int) -> Recipes:
+def draw_split(
+    split: str, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, seed: int, shard_size: int, first_id: int
+) -> Recipes:
     """All recipes of one split, shard by shard (a shard is the unit of parallel work)."""
     check_pools(pools, spec, split)
-    parts = [draw_shard(split, shard, n, pools, stats, spec, seed, shard_size, first_id)
-             for shard in range(max(1, -(-n // shard_size)))]
+    parts = [
+        draw_shard(split, shard, n, pools, stats, spec, seed, shard_size, first_id)
+        for shard in range(max(1, -(-n // shard_size)))
+    ]
     return Recipes.concat(parts)
 
 
-def draw_shard(split: str, shard: int, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, seed: int,
-               shard_size: int, first_id: int) -> Recipes:
+def draw_shard(
+    split: str,
+    shard: int,
+    n: int,
+    pools: Pools,
+    stats: ClipStats,
+    spec: RecipeSpec,
+    seed: int,
+    shard_size: int,
+    first_id: int,
+) -> Recipes:
     lo = shard * shard_size
     size = max(0, min(shard_size, n - lo))
-    return draw_recipes(size, pools, stats, spec, shard_rng(seed, split, shard), first_id + lo,
-                        SPLITS.index(split), shard)
+    return draw_recipes(
+        size, pools, stats, spec, shard_rng(seed, split, shard), first_id + lo, SPLITS.index(split), shard
+    )

@@ -4,6 +4,7 @@ Per example: the background window scaled by its gain, then each insert added at
 (optionally through a room impulse response). Gains come from the recipe, so rendering makes
 no random choices; the mix gain drawn with the recipe keeps |sample| below the peak limit.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -72,14 +73,18 @@ def _check_recipe(bank, recipes: Recipes, i: int, length: int) -> None:
     """A recipe must fit the bank it is rendered from (a clip not loaded has length 0)."""
     background = recipes.background_clip[i]
     if recipes.background_offset[i] + length > bank.lengths[background]:
-        raise ValueError(f"example {recipes.example_id[i]}: background clip {background} has "
-                         f"{bank.lengths[background]} samples loaded, the recipe needs "
-                         f"{recipes.background_offset[i] + length}")
+        raise ValueError(
+            f"example {recipes.example_id[i]}: background clip {background} has "
+            f"{bank.lengths[background]} samples loaded, the recipe needs "
+            f"{recipes.background_offset[i] + length}"
+        )
     active = recipes.insert_clip[i] >= 0
     clips = recipes.insert_clip[i][active]
     if not np.array_equal(bank.lengths[clips], recipes.insert_length[i][active]):
-        raise ValueError(f"example {recipes.example_id[i]}: insert lengths {recipes.insert_length[i][active]} "
-                         f"differ from the loaded clips' {bank.lengths[clips]}")
+        raise ValueError(
+            f"example {recipes.example_id[i]}: insert lengths {recipes.insert_length[i][active]} "
+            f"differ from the loaded clips' {bank.lengths[clips]}"
+        )
 
 
 def _peak(x) -> float:

@@ -3,6 +3,7 @@
 Most tests use a tiny committed project built up to `validate` (no training); one rebuilds the fully built
 `small_project`. A local Prefect server is started once for the module and always stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers.project import copy_project, run, small_params
 from tests.helpers.flow_fixtures import background, prefect_client, prefect_env, prefect_server, run_env
+from tests.helpers.project import copy_project, run, small_params
 
 PY = sys.executable
-TINY = {"synthesise": {"examples": {"train": 120, "dev": 40, "test": 40}, "shard_size": 50},  # 5 shards
-        "validate": {"rendered_sample": 8, "positive_share": [0.3, 0.98]}}  # few examples: looser balance
+TINY = {
+    "synthesise": {"examples": {"train": 120, "dev": 40, "test": 40}, "shard_size": 50},  # 5 shards
+    "validate": {"rendered_sample": 8, "positive_share": [0.3, 0.98]},
+}  # few examples: looser balance
 FIRST = ["collect", "synthesise", "validate"]
 ALL = FIRST + ["train", "evaluate", "error_analysis", "style_gallery"]
 OUTCOME = re.compile(r"^(?P<stage>[\w@.-]+)\s+(?P<outcome>ran|cached|skipped)\s", re.M)
@@ -93,8 +96,13 @@ def test_stage_order_comes_from_dvc_dag(tiny_base):
     order = dvc.stages(tiny_base)
     listed = run(["dvc", "stage", "list", "--name-only"], cwd=tiny_base).stdout.split()
     assert sorted(order) == sorted(listed) and set(ALL) <= set(order)
-    for before, after in [("collect", "synthesise"), ("synthesise", "validate"), ("validate", "train"),
-                          ("train", "evaluate"), ("evaluate", "error_analysis")]:
+    for before, after in [
+        ("collect", "synthesise"),
+        ("synthesise", "validate"),
+        ("validate", "train"),
+        ("train", "evaluate"),
+        ("evaluate", "error_analysis"),
+    ]:
         assert order.index(before) < order.index(after), order  # every stage after what it depends on
     assert dvc.stages(tiny_base, "validate") == FIRST
 
@@ -104,7 +112,11 @@ def test_flow_parameters_map_onto_dvc_exp_overrides():
 
     assert experiment_overrides(None, None, None) == []
     assert experiment_overrides({"seed": "7"}, 2000, 3) == [
-        "seed=7", "synthesise.examples.train=2000", "train.profiles.cpu.epochs=3", "train.profiles.cuda.epochs=3"]
+        "seed=7",
+        "synthesise.examples.train=2000",
+        "train.profiles.cpu.epochs=3",
+        "train.profiles.cuda.epochs=3",
+    ]
 
 
 def test_rebuild_produces_what_dvc_repro_produces(tiny, reference):
@@ -117,8 +129,7 @@ def test_rebuild_produces_what_dvc_repro_produces(tiny, reference):
 
 
 def test_a_second_rebuild_skips_every_stage_and_shows_in_the_ui(tiny, server, prefect_home):
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, \
-        FlowRunFilterId
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId
 
     root, _ = tiny
     out = run_env([PY, "-m", "flows.rebuild", "--target", "validate"], root, prefect_env(prefect_home, server)).stdout
@@ -131,7 +142,8 @@ def test_a_second_rebuild_skips_every_stage_and_shows_in_the_ui(tiny, server, pr
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
         assert {t.name: t.state.name for t in tasks} == dict.fromkeys(FIRST, "Skipped")
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
     by_key = {a.key: a for a in artifacts}
     for stage in FIRST:
         assert by_key[f"{stage}-summary"].type == "markdown"
@@ -145,8 +157,21 @@ def test_a_second_rebuild_skips_every_stage_and_shows_in_the_ui(tiny, server, pr
 
 def test_set_params_runs_a_tracked_dvc_experiment(tiny, server, prefect_home, tmp_path):
     root = clone(tiny[0], tmp_path / "exp")
-    out = run_env([PY, "-m", "flows.rebuild", "--target", "validate", "--set", "synthesise.examples.train=80",
-                   "--name", "tiny-exp"], root, prefect_env(prefect_home, server)).stdout
+    out = run_env(
+        [
+            PY,
+            "-m",
+            "flows.rebuild",
+            "--target",
+            "validate",
+            "--set",
+            "synthesise.examples.train=80",
+            "--name",
+            "tiny-exp",
+        ],
+        root,
+        prefect_env(prefect_home, server),
+    ).stdout
     assert outcomes(out) == {"collect": "skipped", "synthesise": "ran", "validate": "ran"}, out
     shown = json.loads(run(["dvc", "exp", "show", "--json"], cwd=root).stdout)
     experiments = {exp["name"]: exp for base in shown for exp in base.get("experiments") or []}
@@ -159,14 +184,17 @@ def test_the_nightly_deployment_is_scheduled(tiny, server, prefect_home, tmp_pat
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
     env = prefect_env(prefect_home, server)
-    with background([PY, "-m", "flows.serve", "--project-dir", str(tiny[0])], tiny[0], env, tmp_path / "serve.log"), \
-            prefect_client(server, prefect_home) as client:
+    with (
+        background([PY, "-m", "flows.serve", "--project-dir", str(tiny[0])], tiny[0], env, tmp_path / "serve.log"),
+        prefect_client(server, prefect_home) as client,
+    ):
         deployment, runs = None, []
         for _ in range(120):
             try:
                 deployment = deployment or client.read_deployment_by_name("rebuild/nightly")
-                runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(
-                    any_=[deployment.id])))
+                runs = client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))
+                )
             except Exception:  # not registered yet
                 pass
             if runs:
@@ -214,6 +242,7 @@ def test_rebuilding_the_built_full_pipeline_skips_every_stage(small_project, ser
     assert set(ALL) <= set(outcomes(out))
     with prefect_client(server, prefect_home) as client:
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id(out)])))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id(out)]))
+        )
     link = next(a for a in artifacts if a.key == "error-analysis-report")
     assert (root / "reports/error_analysis/index.html").resolve().as_uri() in link.data

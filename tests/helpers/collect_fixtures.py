@@ -1,5 +1,6 @@
 """Small inputs for the collect-stage tests: tone "words", user folders and a params.yaml that
 keeps a whole collect run to a second or two (one espeak voice at most, noise backgrounds)."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,16 +10,17 @@ import numpy as np
 import soundfile as sf
 import yaml
 
-from pipeline.common.params import Params, load_params, merge
-from tests.helpers.project import REPO
 from models.triggerword.spec import LectureSpec
+from pipeline.common.params import Params, load_params, merge
 from pipeline.common.params.triggerword import FeatureParams
+from tests.helpers.project import REPO
 
 SR = 16000
 
 
-def tone_word(seconds: float = 0.5, sr: int = SR, lead: float = 0.2, tail: float = 0.3,
-              freq: float = 330.0, amp: float = 0.5) -> np.ndarray:
+def tone_word(
+    seconds: float = 0.5, sr: int = SR, lead: float = 0.2, tail: float = 0.3, freq: float = 330.0, amp: float = 0.5
+) -> np.ndarray:
     """A steady tone standing in for a spoken word, with silence before and after."""
     t = np.arange(int(round(seconds * sr))) / sr
     word = amp * np.sin(2 * np.pi * freq * t)
@@ -44,22 +46,38 @@ def user_folder(root: Path) -> Path:
 def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("recordings",), **collect) -> Path:
     """params.yaml for a tiny run: 16 kHz, 2 s examples, noise backgrounds, optional espeak."""
     section = {
-        "positive_word": "activate", "negative_words": ["lion"],
-        "min_word_seconds": 0.2, "max_word_seconds": 0.9, "speed_variants": [],
-        "tts": {"engines": ["espeak-ng"] if tts else [], "espeak_accents": ["en-us"],
-                "espeak_variants": ["f2"], "positive_takes": 1, "negative_voices_per_word": 1},
-        "speech_packages": [], "backgrounds": ["noise"], "background_window_seconds": 2.0,
-        "noise_windows_per_colour": 1, "folders": list(folders), "archives": [],
+        "positive_word": "activate",
+        "negative_words": ["lion"],
+        "min_word_seconds": 0.2,
+        "max_word_seconds": 0.9,
+        "speed_variants": [],
+        "tts": {
+            "engines": ["espeak-ng"] if tts else [],
+            "espeak_accents": ["en-us"],
+            "espeak_variants": ["f2"],
+            "positive_takes": 1,
+            "negative_voices_per_word": 1,
+        },
+        "speech_packages": [],
+        "backgrounds": ["noise"],
+        "background_window_seconds": 2.0,
+        "noise_windows_per_colour": 1,
+        "folders": list(folders),
+        "archives": [],
     }
     section.update(collect)
     project = yaml.safe_load((REPO / "params.yaml").read_text())
     # labels.ty must match what the project's model makes of a 2 s example.
     model, features = LectureSpec(**project["model"]), FeatureParams(**project["features"])
     ty = model.output_steps(features.frames(2 * SR))
-    small = {"seed": 7, "audio": {"sample_rate": SR, "clip_seconds": 2.0}, "collect": section,
-             "synthesise": {"positives": [0, 1], "negatives": [0, 1], "end_guard_seconds": 0.1},
-             "labels": {"ty": ty, "ones_after_end": min(10, ty - 1)},
-             "studies": {"audio_rate": {"rates": [8000, SR]}}}
+    small = {
+        "seed": 7,
+        "audio": {"sample_rate": SR, "clip_seconds": 2.0},
+        "collect": section,
+        "synthesise": {"positives": [0, 1], "negatives": [0, 1], "end_guard_seconds": 0.1},
+        "labels": {"ty": ty, "ones_after_end": min(10, ty - 1)},
+        "studies": {"audio_rate": {"rates": [8000, SR]}},
+    }
     path = root / "params.yaml"
     path.write_text(yaml.safe_dump(merge(project, small), sort_keys=False))
     return path

@@ -1,4 +1,5 @@
 """Helpers for the flow tests: a local Prefect server, project copies, commands with a Prefect env."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,8 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from tests.helpers.project import VENV_BIN, project_env
 
@@ -57,8 +58,13 @@ def prefect_server(home: Path, timeout: float = 90) -> Iterator[str]:
     port = free_port()
     env = {**prefect_env(home), "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"}
     log = (home / "server.log").open("w")
-    proc = subprocess.Popen([str(VENV_BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-                             str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + timeout
@@ -84,8 +90,7 @@ def healthy(url: str) -> bool:
 def background(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """A long-running command (e.g. `python -m flows.serve`), stopped on exit even if the test fails."""
     with log.open("w") as handle:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             yield proc
         finally:

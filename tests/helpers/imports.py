@@ -1,4 +1,5 @@
 """The project modules a module imports, followed transitively by reading source (ast), not by importing it."""
+
 from __future__ import annotations
 
 import ast

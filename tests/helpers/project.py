@@ -1,4 +1,5 @@
 """Helpers for tests that run the project as a user does: a copy of the repo, its env, its commands."""
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,13 @@ def small_params(overrides: dict | None = None) -> str:
 
 def copy_project(dest: Path) -> Path:
     """The repo's source files (tracked or new, not ignored: no data, no .venv) in a fresh git repo."""
-    listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                             capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for name in filter(None, listing.stdout.split("\0")):
         if (REPO / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,9 @@ int16 WAVs) and data/synth/ (recipes.parquet, clip_splits.parquet), plus params.
 Tests change `Dataset` fields (catalog rows, recipe arrays, clip splits) and call `save()` to
 inject one defect; the recipes' catalog hash is refreshed so read_recipes accepts the edit.
 """
+
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +15,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import soundfile as sf
 
-from pipeline.common.params import Params, load_params
-from tests.helpers.project import full_params
 from pipeline.common.catalog import file_sha256
+from pipeline.common.params import Params, load_params
 from pipeline.triggerword.synthesise import recipe_table, synthesise
 from synth.common.catalog import CATALOG_COLUMNS, clip_peak, clip_rms, to_pcm16
 from synth.triggerword.recipes import Recipes
+from tests.helpers.project import full_params
 
 # 1 s clips at 8 kHz with short words: every stage of the data path in milliseconds.
 TINY_PARAMS = """\
@@ -76,13 +76,30 @@ def _word(rng: np.random.Generator, seconds: float, sample_rate: int) -> np.ndar
 def _clip_row(catalog_dir: Path, pcm: np.ndarray, sample_rate: int, **fields) -> dict:
     path = Path("clips") / f"{fields['clip_id']}.wav"
     sf.write(catalog_dir / path, pcm, sample_rate, subtype="PCM_16")
-    return {"origin": "tests", "licence": "CC0-1.0", "language": "en", **fields, "path": str(path),
-            "sample_rate": sample_rate, "num_samples": len(pcm), "duration_s": len(pcm) / sample_rate,
-            "rms": clip_rms(pcm), "peak": clip_peak(pcm), "sha256": file_sha256(catalog_dir / path)}
+    return {
+        "origin": "tests",
+        "licence": "CC0-1.0",
+        "language": "en",
+        **fields,
+        "path": str(path),
+        "sample_rate": sample_rate,
+        "num_samples": len(pcm),
+        "duration_s": len(pcm) / sample_rate,
+        "rms": clip_rms(pcm),
+        "peak": clip_peak(pcm),
+        "sha256": file_sha256(catalog_dir / path),
+    }
 
 
-def make_catalog(catalog_dir: Path, params: Params, speakers: int = 6, takes: int = 1,
-                 recordings: int = 3, windows: int = 2, seed: int = 0) -> pd.DataFrame:
+def make_catalog(
+    catalog_dir: Path,
+    params: Params,
+    speakers: int = 6,
+    takes: int = 1,
+    recordings: int = 3,
+    windows: int = 2,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Each speaker says the positive word `takes` times and each negative word once; each
     background recording gives `windows` noise windows of 1.25 clip lengths."""
     rng = np.random.default_rng(seed)
@@ -95,14 +112,36 @@ def make_catalog(catalog_dir: Path, params: Params, speakers: int = 6, takes: in
         for j, word in enumerate(words):
             kind = "positive" if word == c.positive_word else "negative"
             seconds = rng.uniform(c.min_word_seconds, c.max_word_seconds)
-            rows.append(_clip_row(catalog_dir, to_pcm16(_word(rng, seconds, sr)), sr, clip_id=f"{speaker}:{word}:{j}",
-                                  kind=kind, word=word, source="tts:test", speaker=speaker, split_group=speaker))
+            rows.append(
+                _clip_row(
+                    catalog_dir,
+                    to_pcm16(_word(rng, seconds, sr)),
+                    sr,
+                    clip_id=f"{speaker}:{word}:{j}",
+                    kind=kind,
+                    word=word,
+                    source="tts:test",
+                    speaker=speaker,
+                    split_group=speaker,
+                )
+            )
     for b in range(recordings):
         for w in range(windows):
             noise = rng.standard_normal(int(1.25 * params.audio.clip_samples)) * 0.1
-            rows.append(_clip_row(catalog_dir, to_pcm16(np.clip(noise, -1, 1)), sr, clip_id=f"bg{b}:{w}",
-                                  kind="background", word="", source="noise", speaker=f"bg{b}",
-                                  split_group=f"bg{b}", language=""))
+            rows.append(
+                _clip_row(
+                    catalog_dir,
+                    to_pcm16(np.clip(noise, -1, 1)),
+                    sr,
+                    clip_id=f"bg{b}:{w}",
+                    kind="background",
+                    word="",
+                    source="noise",
+                    speaker=f"bg{b}",
+                    split_group=f"bg{b}",
+                    language="",
+                )
+            )
     frame = pd.DataFrame(rows)
     frame.insert(0, "clip_index", np.arange(len(frame)))
     return frame[list(CATALOG_COLUMNS)].astype({k: v[0] for k, v in CATALOG_COLUMNS.items()})
@@ -114,8 +153,15 @@ def make_dataset(root: Path, params_text: str = TINY_PARAMS, **catalog_args) -> 
     params = load_params(root / "params.yaml")
     catalog = make_catalog(root / "data" / "catalog", params, **catalog_args)
     recipes, clip_split = synthesise(params, catalog)
-    splits = pd.DataFrame({"clip_index": catalog["clip_index"], "clip_id": catalog["clip_id"],
-                           "kind": catalog["kind"], "split_group": catalog["split_group"], "split": clip_split})
+    splits = pd.DataFrame(
+        {
+            "clip_index": catalog["clip_index"],
+            "clip_id": catalog["clip_id"],
+            "kind": catalog["kind"],
+            "split_group": catalog["split_group"],
+            "split": clip_split,
+        }
+    )
     dataset = Dataset(root, params, catalog, recipes, splits)
     dataset.save()
     return dataset

@@ -1,4 +1,5 @@
 """Print params.yaml merged with an overlay, after checking the result: python -m pipeline.common.params OVERLAY"""
+
 import sys
 
 import yaml

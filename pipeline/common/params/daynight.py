@@ -1,4 +1,5 @@
 """params.yaml `daynight:`: photos, synthetic nights, the shallow CNN and its studies."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -29,7 +30,7 @@ def _pipelines(pipelines: dict) -> dict:
 
 
 class DayNightTrainParams(Spec):
-    resolution: Pixels            # px the model sees
+    resolution: Pixels  # px the model sees
     epochs: PositiveInt
     batch_size: PositiveInt
     learning_rate: PositiveFloat
@@ -63,7 +64,10 @@ class DayNightParams(Spec):
     @model_validator(mode="after")
     def _sizes(self):
         check(self.size >= self.min_side, "size", "must be >= daynight.min_side")
-        check(all(r <= self.size for r in self.study.resolutions), "study.resolutions",
-              f"cannot exceed daynight.size = {self.size}")
+        check(
+            all(r <= self.size for r in self.study.resolutions),
+            "study.resolutions",
+            f"cannot exceed daynight.size = {self.size}",
+        )
         check(self.train.resolution <= self.size, "train.resolution", f"cannot exceed daynight.size = {self.size}")
         return self

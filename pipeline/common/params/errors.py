@@ -1,4 +1,5 @@
 """One error type for bad parameters, and turning pydantic's errors into lines that name the key."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Field types several params sections share: [low, high] ranges, split fractions, devices."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -47,8 +48,9 @@ def _sums_to_one(mapping: dict) -> dict:
     return mapping
 
 
-SplitFractions = Annotated[dict[Literal[SPLITS], Annotated[float, Field(gt=0)]], AfterValidator(_all_splits),
-                           AfterValidator(_sums_to_one)]
+SplitFractions = Annotated[
+    dict[Literal[SPLITS], Annotated[float, Field(gt=0)]], AfterValidator(_all_splits), AfterValidator(_sums_to_one)
+]
 SplitCounts = Annotated[dict[Literal[SPLITS], Annotated[int, Field(ge=0, strict=True)]], AfterValidator(_all_splits)]
 
 

@@ -1,5 +1,6 @@
 """params.yaml `identity:`: items with identities, triplet mining, the encoder's training and evaluation
 (`identity.encoder` is models.identity.spec.EncoderSettings)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -15,9 +16,9 @@ Skip = Literal["skip", "error"]
 
 
 class FaceSourceParams(Spec):
-    root: str                   # identity folders: <root>/<person>/*.jpg (the LFW layout)
-    lfw: str                    # or an LFW archive: URL or local .tgz
-    size: Int                   # aligned face chip, pixels
+    root: str  # identity folders: <root>/<person>/*.jpg (the LFW layout)
+    lfw: str  # or an LFW archive: URL or local .tgz
+    size: Int  # aligned face chip, pixels
     on_no_face: Skip
     small_identities: Skip
 
@@ -38,8 +39,8 @@ class IdentityTrainParams(Spec):
     remine_every: Count
     epochs: PositiveInt
     steps_per_epoch: PositiveInt
-    batch_p: Annotated[Int, Field(ge=2)]   # identities per online batch
-    batch_k: Annotated[Int, Field(ge=2)]   # items per identity per online batch
+    batch_p: Annotated[Int, Field(ge=2)]  # identities per online batch
+    batch_k: Annotated[Int, Field(ge=2)]  # items per identity per online batch
     triplet_batch: PositiveInt
     lr: PositiveFloat
     device: Device
@@ -55,15 +56,15 @@ class IdentityEvalParams(Spec):
 
 class IdentityParams(Spec):
     source: Literal["speakers", "words", "faces"]
-    speakers: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]]   # identity -> folders
+    speakers: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]]  # identity -> folders
     faces: FaceSourceParams
     sample_rate: Annotated[Int, Field(ge=8000, le=48000)]
     clip_seconds: Annotated[float, Field(ge=0.25, le=10)]
     min_speech_seconds: Annotated[float, Field(ge=0)]
-    max_items: Count            # per identity (0 = all)
+    max_items: Count  # per identity (0 = all)
     min_items: Annotated[Int, Field(ge=2)]
     split_fractions: SplitFractions
-    margin: Annotated[float, Field(gt=0, le=2)]   # squared distances of unit vectors are <= 4
+    margin: Annotated[float, Field(gt=0, le=2)]  # squared distances of unit vectors are <= 4
     encoder: EncoderSettings
     mine: MineParams
     train: IdentityTrainParams
@@ -72,8 +73,11 @@ class IdentityParams(Spec):
     @model_validator(mode="after")
     def _source(self):
         check(self.source != "speakers" or len(self.speakers) >= 2, "speakers", "needs at least 2 speakers")
-        check(self.source != "faces" or bool(self.faces.root or self.faces.lfw), "faces",
-              "source is faces: set identity.faces.root (identity folders) or identity.faces.lfw (archive or URL)")
+        check(
+            self.source != "faces" or bool(self.faces.root or self.faces.lfw),
+            "faces",
+            "source is faces: set identity.faces.root (identity folders) or identity.faces.lfw (archive or URL)",
+        )
         check(self.max_items == 0 or self.max_items >= self.min_items, "max_items", "must be >= identity.min_items")
         return self
 

@@ -1,4 +1,5 @@
 """The whole params.yaml as one `Params` object, and the one function that reads it."""
+
 from __future__ import annotations
 
 import warnings
@@ -13,9 +14,18 @@ from pipeline.common.params.daynight import DayNightParams
 from pipeline.common.params.errors import ParamsError, check, describe
 from pipeline.common.params.identity import IdentityParams
 from pipeline.common.params.style import StyleParams
-from pipeline.common.params.triggerword import (AudioParams, CollectParams, EvaluateParams, FeatureParams,
-                                                LabelParams, StudiesParams, SynthParams, TrainParams,
-                                                ValidateParams, check_rates)
+from pipeline.common.params.triggerword import (
+    AudioParams,
+    CollectParams,
+    EvaluateParams,
+    FeatureParams,
+    LabelParams,
+    StudiesParams,
+    SynthParams,
+    TrainParams,
+    ValidateParams,
+    check_rates,
+)
 from synth.common.spec import Count, Spec
 
 DEFAULT_PARAMS = Path("params.yaml")
@@ -47,21 +57,35 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
             check_rates(self.studies.audio_rate, self.audio, self.features)
             frames = self.features.frames(self.audio.clip_samples)
             steps = self.model.output_steps(frames)
-            check(steps == self.labels.ty, "labels.ty", f"{self.labels.ty} but the model maps {frames} frames (audio, "
-                  f"features) to {steps} output steps (model.conv_kernel/conv_stride): set labels.ty: {steps}")
+            check(
+                steps == self.labels.ty,
+                "labels.ty",
+                f"{self.labels.ty} but the model maps {frames} frames (audio, "
+                f"features) to {steps} output steps (model.conv_kernel/conv_stride): set labels.ty: {steps}",
+            )
             return self
 
         def _inserts_fit(self) -> None:
             audio, collect, synth = self.audio, self.collect, self.synthesise
-            check(collect.background_window_seconds >= audio.clip_seconds, "collect.background_window_seconds",
-                  f"{collect.background_window_seconds} s windows cannot hold a {audio.clip_seconds} s example")
+            check(
+                collect.background_window_seconds >= audio.clip_seconds,
+                "collect.background_window_seconds",
+                f"{collect.background_window_seconds} s windows cannot hold a {audio.clip_seconds} s example",
+            )
             # Worst case: every insert is as long as the longest word allowed, plus the gaps between them.
-            need = (synth.max_inserts * collect.max_word_seconds + (synth.max_inserts - 1) * synth.min_gap_seconds
-                    + synth.end_guard_seconds)
-            check(need <= audio.clip_seconds, "synthesise.positives",
-                  f"{synth.positives[1]} positives + {synth.negatives[1]} negatives of up to {collect.max_word_seconds} s "
-                  f"(collect.max_word_seconds), with gaps and the end guard, need {need:.2f} s, more than "
-                  f"audio.clip_seconds = {audio.clip_seconds}")
+            need = (
+                synth.max_inserts * collect.max_word_seconds
+                + (synth.max_inserts - 1) * synth.min_gap_seconds
+                + synth.end_guard_seconds
+            )
+            check(
+                need <= audio.clip_seconds,
+                "synthesise.positives",
+                f"{synth.positives[1]} positives + {synth.negatives[1]} negatives of up to "
+                f"{collect.max_word_seconds} s "
+                f"(collect.max_word_seconds), with gaps and the end guard, need {need:.2f} s, more than "
+                f"audio.clip_seconds = {audio.clip_seconds}",
+            )
 
 
 def build(cls: type[S], raw: object, source: str | Path = DEFAULT_PARAMS) -> S:

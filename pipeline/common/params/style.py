@@ -1,4 +1,5 @@
 """params.yaml `style:`: the style-transfer operator's settings plus `augment:` for daynight_stylize."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -11,8 +12,8 @@ from synth.common.style_spec import StyleConfig
 
 
 class AugmentParams(Spec):
-    share: Annotated[float, Field(gt=0, le=1)]   # of the day/night training images, per label
-    styles: Annotated[tuple[str, ...], Field(min_length=1), Unique]   # names of daynight_stylize's style images
+    share: Annotated[float, Field(gt=0, le=1)]  # of the day/night training images, per label
+    styles: Annotated[tuple[str, ...], Field(min_length=1), Unique]  # names of daynight_stylize's style images
     steps: PositiveInt
     size: Annotated[Int, Field(ge=16)]
 

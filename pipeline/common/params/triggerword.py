@@ -1,5 +1,6 @@
 """params.yaml sections of the trigger-word case: audio, collect, synthesise, features, labels, train,
 evaluate, validate and the sample-rate study (`model:` is models.triggerword.spec.LectureSpec)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -65,8 +66,11 @@ class CollectParams(Spec):
         word = self.positive_word.strip().lower()
         check(bool(word), "positive_word", "must not be empty")
         for negative in self.negative_words:
-            check(word not in negative.lower(), "negative_words",
-                  f"{negative!r} contains the positive word {word!r}; it would teach the model to ignore it")
+            check(
+                word not in negative.lower(),
+                "negative_words",
+                f"{negative!r} contains the positive word {word!r}; it would teach the model to ignore it",
+            )
         check(self.min_word_seconds < self.max_word_seconds, "min_word_seconds", "must be below max_word_seconds")
         return self
 
@@ -138,7 +142,7 @@ class TrainParams(Spec):
     weight_decay: NonNegative
     positive_weight: PositiveFloat
     num_workers: Count
-    profiles: dict[Literal["cpu", "cuda"], TrainProfile]   # picked by the device actually used
+    profiles: dict[Literal["cpu", "cuda"], TrainProfile]  # picked by the device actually used
 
     @model_validator(mode="after")
     def _cpu_profile(self):
@@ -165,7 +169,7 @@ class ValidateParams(Spec):
 
 
 class AudioRateStudyParams(Spec):
-    rates: Annotated[tuple[PositiveInt, ...], Unique]   # Hz; one audio_rate@<rate> stage per rung
+    rates: Annotated[tuple[PositiveInt, ...], Unique]  # Hz; one audio_rate@<rate> stage per rung
     epsilon: Annotated[float, Field(ge=0, lt=1)]
     epochs: PositiveInt
     train_clips: PositiveInt
@@ -186,11 +190,22 @@ def check_rates(study: AudioRateStudyParams, audio: AudioParams, features: Featu
     from synth.triggerword.sample_rates import rate_features  # pure, torch-free
 
     for rate in study.rates:
-        check(rate <= audio.sample_rate, "studies.audio_rate.rates", f"{rate} Hz is above audio.sample_rate = "
-              f"{audio.sample_rate}: the data holds nothing above {audio.sample_rate // 2} Hz, so the rung would "
-              f"only upsample; use rates <= {audio.sample_rate}")
+        check(
+            rate <= audio.sample_rate,
+            "studies.audio_rate.rates",
+            f"{rate} Hz is above audio.sample_rate = "
+            f"{audio.sample_rate}: the data holds nothing above {audio.sample_rate // 2} Hz, so the rung would "
+            f"only upsample; use rates <= {audio.sample_rate}",
+        )
         try:
-            rate_features(rate, audio.sample_rate, audio.clip_samples, features.n_fft, features.hop_length,
-                          features.kind, features.n_mels)
+            rate_features(
+                rate,
+                audio.sample_rate,
+                audio.clip_samples,
+                features.n_fft,
+                features.hop_length,
+                features.kind,
+                features.n_mels,
+            )
         except ValueError as exc:
             raise ParamIssue("studies.audio_rate.rates", str(exc)) from None

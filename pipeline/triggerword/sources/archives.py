@@ -10,6 +10,7 @@ once into data/cache/archives/; a given sha256 is checked for downloads and loca
 The positive word's folder gives positives, every other word negatives (words containing the
 positive word are excluded), _background_noise_ backgrounds. Clips are strict.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pipeline.common.audio_files import read_audio
 from pipeline.common.io import DataError, atomic_file
 from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, contains_word
-from pipeline.common.audio_files import read_audio
 
 CACHE_DIR = Path("data/cache/archives")
 BACKGROUND_FOLDER = "_background_noise_"
@@ -32,10 +33,10 @@ SPEC_KEYS = {"url", "sha256", "licence", "name", "language"}
 
 @dataclass(frozen=True)
 class ArchiveSpec:
-    url: str                       # http(s)://, file:// or a local path
+    url: str  # http(s)://, file:// or a local path
     sha256: str = ""
     licence: str = "see the archive's own licence"
-    name: str = ""                 # id prefix; default: the file name without .tar.gz
+    name: str = ""  # id prefix; default: the file name without .tar.gz
     language: str = "und"
 
     @property
@@ -50,8 +51,10 @@ def parse_spec(entry: str | dict[str, Any]) -> ArchiveSpec:
         return ArchiveSpec(url=entry)
     if isinstance(entry, dict) and "url" in entry and not set(entry) - SPEC_KEYS:
         return ArchiveSpec(**{k: str(v) for k, v in entry.items()})
-    raise DataError(f"params.yaml collect.archives: {entry!r} is neither a URL/path nor a mapping "
-                    f"with 'url' and optional {sorted(SPEC_KEYS - {'url'})}")
+    raise DataError(
+        f"params.yaml collect.archives: {entry!r} is neither a URL/path nor a mapping "
+        f"with 'url' and optional {sorted(SPEC_KEYS - {'url'})}"
+    )
 
 
 def fetch(spec: ArchiveSpec, cache_dir: Path = CACHE_DIR) -> Path:
@@ -66,8 +69,9 @@ def fetch(spec: ArchiveSpec, cache_dir: Path = CACHE_DIR) -> Path:
         if not path.is_file() or (spec.sha256 and _sha256(path) != spec.sha256.lower()):
             _download(spec.url, path)
     if spec.sha256 and (digest := _sha256(path)) != spec.sha256.lower():
-        raise DataError(f"{path}: sha256 is {digest}, but params.yaml collect.archives expects {spec.sha256} "
-                        f"(from {spec.url})")
+        raise DataError(
+            f"{path}: sha256 is {digest}, but params.yaml collect.archives expects {spec.sha256} (from {spec.url})"
+        )
     return path
 
 
@@ -103,8 +107,9 @@ def archive_clips(entry: str | dict[str, Any], positive_word: str, cache_dir: Pa
         raise DataError(f"{path}: not a readable tar archive ({exc}) (from {spec.url})") from None
 
 
-def _member_clip(tar: tarfile.TarFile, member: tarfile.TarInfo, spec: ArchiveSpec, source: str,
-                 positive: str) -> RawClip | Skipped | None:
+def _member_clip(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, spec: ArchiveSpec, source: str, positive: str
+) -> RawClip | Skipped | None:
     parts = PurePosixPath(member.name.removeprefix("./")).parts
     if not member.isfile() or len(parts) < 2 or not parts[-1].lower().endswith(".wav"):
         return None
@@ -122,9 +127,20 @@ def _member_clip(tar: tarfile.TarFile, member: tarfile.TarInfo, spec: ArchiveSpe
     audio, sr = read_audio(handle.read() if handle else b"", origin)
     stem = PurePosixPath(file_name).stem
     if kind == "background":
-        speaker = f"{source}/{BACKGROUND_FOLDER}/{stem}"     # the recording
+        speaker = f"{source}/{BACKGROUND_FOLDER}/{stem}"  # the recording
     else:
         speaker = f"{spec.label}:{stem.split('_nohash_', 1)[0]}"
-    return RawClip(kind=kind, word=word, source=source, name=f"{folder}/{stem}", speaker=speaker,
-                   split_group=speaker, language="" if kind == "background" else spec.language,
-                   origin=origin, licence=spec.licence, audio=audio, sample_rate=sr, strict=True)
+    return RawClip(
+        kind=kind,
+        word=word,
+        source=source,
+        name=f"{folder}/{stem}",
+        speaker=speaker,
+        split_group=speaker,
+        language="" if kind == "background" else spec.language,
+        origin=origin,
+        licence=spec.licence,
+        audio=audio,
+        sample_rate=sr,
+        strict=True,
+    )

@@ -2,16 +2,17 @@
 generated white/pink/brown noise. Each yields whole recordings; preparation cuts them into
 windows whose split_group is the recording, so one recording never spans two splits.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import zipfile
 from pathlib import Path
 
-from pipeline.common.params.triggerword import CollectParams
-from pipeline.common.io import DataError
-from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, require_path
 from pipeline.common.audio_files import read_audio, source_rng
+from pipeline.common.io import DataError
+from pipeline.common.params.triggerword import CollectParams
+from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, require_path
 
 UFOAI_PK3 = Path("/usr/share/games/ufoai/base/0snd.pk3")
 UFOAI_COPYRIGHT = Path("/usr/share/doc/ufoai-sound/copyright")
@@ -22,8 +23,9 @@ NOISE_LICENCE = "CC0-1.0 (generated)"
 APT = {"ufoai-ambience": "ufoai-sound", "asterisk-moh": "asterisk-moh-opsound-wav"}
 
 
-def background_clips(name: str, collect: CollectParams, sample_rate: int, seed: int,
-                     limit: int | None = None) -> SourceIter:
+def background_clips(
+    name: str, collect: CollectParams, sample_rate: int, seed: int, limit: int | None = None
+) -> SourceIter:
     """Recordings from one source named in collect.backgrounds."""
     if name == "ufoai-ambience":
         return ufoai_ambience(limit=limit)
@@ -31,19 +33,32 @@ def background_clips(name: str, collect: CollectParams, sample_rate: int, seed: 
         return asterisk_moh(limit=limit)
     if name == "noise":
         return noise(collect, sample_rate, seed)
-    raise DataError(f"params.yaml collect.backgrounds: unknown background source {name!r}; "
-                    f"known: {sorted([*APT, 'noise'])}")
+    raise DataError(
+        f"params.yaml collect.backgrounds: unknown background source {name!r}; known: {sorted([*APT, 'noise'])}"
+    )
 
 
 def _background(source: str, name: str, origin: str, licence: str, audio, sr: int) -> RawClip:
     recording = f"{source}:{name}"
-    return RawClip(kind="background", word="", source=source, name=name, speaker=recording,
-                   split_group=recording, language="", origin=origin, licence=licence,
-                   audio=audio, sample_rate=sr, strict=False)
+    return RawClip(
+        kind="background",
+        word="",
+        source=source,
+        name=name,
+        speaker=recording,
+        split_group=recording,
+        language="",
+        origin=origin,
+        licence=licence,
+        audio=audio,
+        sample_rate=sr,
+        strict=False,
+    )
 
 
-def ufoai_ambience(pk3: Path = UFOAI_PK3, copyright_file: Path = UFOAI_COPYRIGHT,
-                   limit: int | None = None) -> SourceIter:
+def ufoai_ambience(
+    pk3: Path = UFOAI_PK3, copyright_file: Path = UFOAI_COPYRIGHT, limit: int | None = None
+) -> SourceIter:
     """sound/ambience/*.ogg from the game's sound archive (a zip), decoded in memory."""
     require_path(pk3, "ufoai-ambience", "collect.backgrounds", APT["ufoai-ambience"])
     licences = dep5_licences(copyright_file)
@@ -56,8 +71,9 @@ def ufoai_ambience(pk3: Path = UFOAI_PK3, copyright_file: Path = UFOAI_COPYRIGHT
             except DataError as exc:
                 yield Skipped("ufoai-ambience", origin, "unreadable", str(exc), warn=True)
                 continue
-            yield _background("ufoai-ambience", Path(member).stem, origin,
-                              licence_for(f"base/{member}", licences), audio, sr)
+            yield _background(
+                "ufoai-ambience", Path(member).stem, origin, licence_for(f"base/{member}", licences), audio, sr
+            )
 
 
 def asterisk_moh(root: Path = MOH_DIR, limit: int | None = None) -> SourceIter:

@@ -6,16 +6,17 @@ phrases longer than collect.max_word_seconds are skipped at preparation).
 Any word containing the positive word ("activated") is excluded: it would teach the model to
 ignore the trigger.
 """
+
 from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
+from pipeline.common.audio_files import AUDIO_SUFFIXES, read_audio
 from pipeline.common.io import DataError
 from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, contains_word, require_path, word_from_stem
-from pipeline.common.audio_files import AUDIO_SUFFIXES, read_audio
 
 KTUBERLING_DIR = Path("/usr/share/ktuberling/sounds")
 ASTERISK_EN_DIR = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
@@ -29,8 +30,7 @@ def speech_package_clips(name: str, positive_word: str, limit: int | None = None
         return ktuberling(positive_word, limit=limit)
     if name == "asterisk-en":
         return asterisk_en(positive_word, limit=limit)
-    raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; "
-                    f"known: {sorted(APT)}")
+    raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; known: {sorted(APT)}")
 
 
 def ktuberling(positive_word: str, root: Path = KTUBERLING_DIR, limit: int | None = None) -> SourceIter:
@@ -42,17 +42,28 @@ def ktuberling(positive_word: str, root: Path = KTUBERLING_DIR, limit: int | Non
         for path in sorted(p for p in lang_dir.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
             word = word_from_stem(names.get(path.name, path.stem))
             entries.append((path, word, lang_dir.name))
-    yield from _negatives("ktuberling", root, entries, positive_word, limit,
-                          speaker=lambda lang: f"ktuberling:{lang}", licence="GPL-2+")
+    yield from _negatives(
+        "ktuberling", root, entries, positive_word, limit, speaker=lambda lang: f"ktuberling:{lang}", licence="GPL-2+"
+    )
 
 
 def asterisk_en(positive_word: str, root: Path = ASTERISK_EN_DIR, limit: int | None = None) -> SourceIter:
     """Allison Smith's English prompts (all sub-folders except the intentional silence/)."""
     require_path(root, "asterisk-en", "collect.speech_packages", APT["asterisk-en"])
-    entries = [(path, word_from_stem(path.stem), "en-us") for path in sorted(root.rglob("*.wav"))
-               if path.relative_to(root).parts[0] != "silence"]
-    yield from _negatives("asterisk-en", root, entries, positive_word, limit,
-                          speaker=lambda lang: f"asterisk:{root.name}", licence="CC-BY-SA-3.0")
+    entries = [
+        (path, word_from_stem(path.stem), "en-us")
+        for path in sorted(root.rglob("*.wav"))
+        if path.relative_to(root).parts[0] != "silence"
+    ]
+    yield from _negatives(
+        "asterisk-en",
+        root,
+        entries,
+        positive_word,
+        limit,
+        speaker=lambda lang: f"asterisk:{root.name}",
+        licence="CC-BY-SA-3.0",
+    )
 
 
 def _soundtheme_names(theme: Path) -> dict[str, str]:
@@ -64,8 +75,15 @@ def _soundtheme_names(theme: Path) -> dict[str, str]:
     return {Path(s.get("file", "")).name: s.get("name", "") for s in tree.iter("sound") if s.get("name")}
 
 
-def _negatives(source: str, root: Path, entries: list[tuple[Path, str, str]], positive_word: str, limit: int | None,
-               speaker: Callable[[str], str], licence: str) -> Iterator[RawClip | Skipped]:
+def _negatives(
+    source: str,
+    root: Path,
+    entries: list[tuple[Path, str, str]],
+    positive_word: str,
+    limit: int | None,
+    speaker: Callable[[str], str],
+    licence: str,
+) -> Iterator[RawClip | Skipped]:
     """Negatives except excluded words and byte-identical copies (ktuberling's four Serbian
     folders share one set of recordings, which would otherwise leak across splits)."""
     kept, seen = 0, set()
@@ -87,6 +105,17 @@ def _negatives(source: str, root: Path, entries: list[tuple[Path, str, str]], po
             continue
         kept += 1
         name = path.relative_to(root).with_suffix("").as_posix()
-        yield RawClip(kind="negative", word=word, source=source, name=name, speaker=speaker(language),
-                      split_group=speaker(language), language=language, origin=str(path),
-                      licence=licence, audio=audio, sample_rate=sr, strict=False)
+        yield RawClip(
+            kind="negative",
+            word=word,
+            source=source,
+            name=name,
+            speaker=speaker(language),
+            split_group=speaker(language),
+            language=language,
+            origin=str(path),
+            licence=licence,
+            audio=audio,
+            sample_rate=sr,
+            strict=False,
+        )

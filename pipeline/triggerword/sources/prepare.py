@@ -1,17 +1,18 @@
 """RawClip -> prepared clips at the pipeline rate: checked, mono, resampled; words trimmed and
 peak-normalised, backgrounds cut into windows. Every rejection names the clip's origin."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pipeline.common.params.triggerword import AudioParams, CollectParams
 from pipeline.common.io import DataError
+from pipeline.common.params.triggerword import AudioParams, CollectParams
 from pipeline.triggerword.sources.base import RawClip, slug
 
-SILENT_PEAK = 1e-4            # below this a recording holds no usable signal (~ -80 dBFS)
-BACKGROUND_PEAK_DBFS = -1.0   # backgrounds use the full 16-bit range; the renderer sets their level
+SILENT_PEAK = 1e-4  # below this a recording holds no usable signal (~ -80 dBFS)
+BACKGROUND_PEAK_DBFS = -1.0  # backgrounds use the full 16-bit range; the renderer sets their level
 
 
 class ClipRejected(DataError):
@@ -25,7 +26,7 @@ class ClipRejected(DataError):
 @dataclass(frozen=True)
 class PreparedClip:
     clip_id: str
-    clip: RawClip    # audio: float32 mono at the pipeline rate, sample_rate updated
+    clip: RawClip  # audio: float32 mono at the pipeline rate, sample_rate updated
 
 
 def clip_id(clip: RawClip, window: int | None = None) -> str:
@@ -67,11 +68,19 @@ def _word(clip: RawClip, audio: np.ndarray, sr: int, collect: CollectParams) -> 
     word = trim_silence(audio, sr, collect.trim_top_db)
     seconds = len(word) / sr
     if seconds < collect.min_word_seconds:
-        raise ClipRejected(clip, "too short", f"only {seconds:.3f} s of sound after trimming silence "
-                           f"(< collect.min_word_seconds = {collect.min_word_seconds})")
+        raise ClipRejected(
+            clip,
+            "too short",
+            f"only {seconds:.3f} s of sound after trimming silence "
+            f"(< collect.min_word_seconds = {collect.min_word_seconds})",
+        )
     if seconds > collect.max_word_seconds:
-        raise ClipRejected(clip, "too long (phrase)", f"{seconds:.2f} s after trimming silence: a phrase, "
-                           f"not a word (> collect.max_word_seconds = {collect.max_word_seconds})")
+        raise ClipRejected(
+            clip,
+            "too long (phrase)",
+            f"{seconds:.2f} s after trimming silence: a phrase, "
+            f"not a word (> collect.max_word_seconds = {collect.max_word_seconds})",
+        )
     word = fade_edges(peak_normalise(word, collect.word_peak_dbfs), sr)
     return PreparedClip(clip_id(clip), replace(clip, audio=word, sample_rate=sr))
 
@@ -88,9 +97,17 @@ def _speed_variants(word: PreparedClip, sr: int, collect: CollectParams) -> list
         audio = change_speed(word.clip.audio, factor)
         if collect.min_word_seconds <= len(audio) / sr <= collect.max_word_seconds:
             suffix = f"x{round(factor * 100):03d}"
-            out.append(PreparedClip(f"{word.clip_id}-{suffix}", replace(
-                word.clip, audio=audio, name=f"{word.clip.name}-{suffix}",
-                origin=f"{word.clip.origin} (speed x{factor:g})")))
+            out.append(
+                PreparedClip(
+                    f"{word.clip_id}-{suffix}",
+                    replace(
+                        word.clip,
+                        audio=audio,
+                        name=f"{word.clip.name}-{suffix}",
+                        origin=f"{word.clip.origin} (speed x{factor:g})",
+                    ),
+                )
+            )
     return out
 
 
@@ -104,7 +121,7 @@ def _background_windows(clip: RawClip, audio: np.ndarray, sr: int, collect: Coll
     audio = peak_normalise(audio, BACKGROUND_PEAK_DBFS)
     out = []
     for i, window in enumerate(windows(audio, n, collect.max_background_windows_per_file)):
-        if float(np.max(np.abs(window))) >= SILENT_PEAK:   # a silent stretch is no background
+        if float(np.max(np.abs(window))) >= SILENT_PEAK:  # a silent stretch is no background
             out.append(PreparedClip(clip_id(clip, i), replace(clip, audio=window, sample_rate=sr)))
     if not out:
         raise ClipRejected(clip, "silent", "every background window is silent")

@@ -4,23 +4,23 @@ Every voice says the positive word `positive_takes` times and each negative word
 `negative_voices_per_word` voices drawn by a seeded generator; each take gets its own speed and
 pitch. speaker = split_group = "engine:voice", so one voice never spans two splits.
 """
-from __future__ import annotations
 
-from collections import Counter
+from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
-from pipeline.common.params.triggerword import CollectParams, TTSParams
-from pipeline.common.io import DataError
-from pipeline.triggerword.sources.base import RawClip, require_binary
 from pipeline.common.audio_files import read_audio, source_rng
+from pipeline.common.io import DataError
+from pipeline.common.params.triggerword import CollectParams, TTSParams
+from pipeline.triggerword.sources.base import RawClip, require_binary
 
 APT_PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival"}
 LICENCES = {
@@ -31,21 +31,24 @@ LICENCES = {
     "ked_diphone": "MIT-style festvox licence, (c) 1997 CSTR, University of Edinburgh (festvox-kdlpc16k)",
     "cmu_us_slt_arctic_hts": "EST-2003 (BSD-style), (c) 2003 Carnegie Mellon University (festvox-us-slt-hts)",
 }
-FESTIVAL_PACKAGES = {"kal_diphone": "festvox-kallpc16k", "ked_diphone": "festvox-kdlpc16k",
-                     "cmu_us_slt_arctic_hts": "festvox-us-slt-hts"}
+FESTIVAL_PACKAGES = {
+    "kal_diphone": "festvox-kallpc16k",
+    "ked_diphone": "festvox-kdlpc16k",
+    "cmu_us_slt_arctic_hts": "festvox-us-slt-hts",
+}
 FESTIVAL_VOICE_DIR = Path("/usr/share/festival/voices")
-VOICE_LANGUAGES = {"awb": "en-gb-scotland"}   # the other flite/festival voices are American
-ESPEAK_SPEED_WPM = 175                         # espeak-ng's defaults for -s and -p
+VOICE_LANGUAGES = {"awb": "en-gb-scotland"}  # the other flite/festival voices are American
+ESPEAK_SPEED_WPM = 175  # espeak-ng's defaults for -s and -p
 ESPEAK_PITCH = 50
 # `-v en-gb+f2` silently drops the variant; `en` is the same British voice and keeps it.
 ESPEAK_ALIASES = {"en-gb": "en"}
-CHUNK = 64   # takes rendered ahead of the consumer: bounds memory, keeps both cores busy
+CHUNK = 64  # takes rendered ahead of the consumer: bounds memory, keeps both cores busy
 
 
 @dataclass(frozen=True)
 class Voice:
     engine: str
-    name: str       # as in params: en-us+f2, kal16, kal_diphone
+    name: str  # as in params: en-us+f2, kal16, kal_diphone
     language: str
 
     @property
@@ -59,8 +62,8 @@ class Take:
     kind: str
     word: str
     index: int
-    speed: float    # > 1: faster
-    pitch: float    # > 1: higher
+    speed: float  # > 1: faster
+    pitch: float  # > 1: higher
 
 
 def tts_clips(collect: CollectParams, seed: int) -> Iterator[RawClip]:
@@ -72,7 +75,7 @@ def tts_clips(collect: CollectParams, seed: int) -> Iterator[RawClip]:
         festival_wavs = render_festival([t for t in takes if t.voice.engine == "festival"], workdir)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for start in range(0, len(takes), CHUNK):
-                chunk = takes[start:start + CHUNK]
+                chunk = takes[start : start + CHUNK]
                 yield from pool.map(lambda t: _render_one(t, workdir, festival_wavs), chunk)
 
 
@@ -94,16 +97,20 @@ def plan_takes(voices: list[Voice], collect: CollectParams, rng: np.random.Gener
         pitch = 1.0 + float(rng.uniform(-tts.pitch_jitter, tts.pitch_jitter))
         return Take(voice, kind, word.lower(), index, round(speed, 4), round(pitch, 4))
 
-    takes = [jitter(v, "positive", collect.positive_word, i) for v in voices
-             for i in range(tts.positive_takes * tts.engine_take_multiplier.get(v.engine, 1))]
+    takes = [
+        jitter(v, "positive", collect.positive_word, i)
+        for v in voices
+        for i in range(tts.positive_takes * tts.engine_take_multiplier.get(v.engine, 1))
+    ]
     # Each engine is equally likely to say a negative word, however many voices it has.
     per_engine = Counter(v.engine for v in voices)
     weights = np.array([1.0 / per_engine[v.engine] for v in voices])
     for word in collect.negative_words:
         if not voices:
             break
-        picks = rng.choice(len(voices), size=min(tts.negative_voices_per_word, len(voices)), replace=False,
-                           p=weights / weights.sum())
+        picks = rng.choice(
+            len(voices), size=min(tts.negative_voices_per_word, len(voices)), replace=False, p=weights / weights.sum()
+        )
         takes += [jitter(voices[i], "negative", word, 0) for i in sorted(picks)]
     return takes
 
@@ -112,22 +119,30 @@ def _espeak_voices(tts: TTSParams) -> list[Voice]:
     languages, variants = _espeak_inventory()
     for accent in tts.espeak_accents:
         if accent not in languages:
-            raise DataError(f"espeak-ng: no voice for accent {accent!r} (collect.tts.espeak_accents); "
-                            f"installed: {', '.join(sorted(languages))} (mbrola 'mb-*' voices are not supported)")
+            raise DataError(
+                f"espeak-ng: no voice for accent {accent!r} (collect.tts.espeak_accents); "
+                f"installed: {', '.join(sorted(languages))} (mbrola 'mb-*' voices are not supported)"
+            )
     if tts.espeak_variants == "all":
-        chosen: list[str | None] = [None, *variants]   # the accent's own voice, then every variant
+        chosen: list[str | None] = [None, *variants]  # the accent's own voice, then every variant
     else:
         unknown = [v for v in tts.espeak_variants if v not in variants]
         if unknown:
-            raise DataError(f"espeak-ng: unknown variant(s) {unknown} in collect.tts.espeak_variants "
-                            f"(espeak-ng ignores them silently); installed: {', '.join(variants)}")
+            raise DataError(
+                f"espeak-ng: unknown variant(s) {unknown} in collect.tts.espeak_variants "
+                f"(espeak-ng ignores them silently); installed: {', '.join(variants)}"
+            )
         chosen = list(tts.espeak_variants)
-    return [Voice("espeak-ng", accent if v is None else f"{accent}+{v}", accent)
-            for accent in tts.espeak_accents for v in chosen]
+    return [
+        Voice("espeak-ng", accent if v is None else f"{accent}+{v}", accent)
+        for accent in tts.espeak_accents
+        for v in chosen
+    ]
 
 
 def _espeak_inventory() -> tuple[set[str], list[str]]:
     """(language codes of the non-mbrola voices, variant file names) as espeak-ng lists them."""
+
     def table(arg: str) -> list[list[str]]:
         out = subprocess.run(["espeak-ng", arg], capture_output=True, text=True, check=True).stdout
         return [line.split() for line in out.splitlines()[1:] if line.strip()]
@@ -150,9 +165,11 @@ def _festival_voices(tts: TTSParams) -> list[Voice]:
     for name in tts.festival_voices:
         if not any(FESTIVAL_VOICE_DIR.glob(f"*/{name}")):
             package = FESTIVAL_PACKAGES.get(name, "the package that provides it")
-            raise DataError(f"festival: voice {name!r} is not installed under {FESTIVAL_VOICE_DIR} "
-                            f"(collect.tts.festival_voices); install it (sudo apt-get install {package}) "
-                            f"or remove it from collect.tts.festival_voices")
+            raise DataError(
+                f"festival: voice {name!r} is not installed under {FESTIVAL_VOICE_DIR} "
+                f"(collect.tts.festival_voices); install it (sudo apt-get install {package}) "
+                f"or remove it from collect.tts.festival_voices"
+            )
     return [Voice("festival", name, VOICE_LANGUAGES.get(name, "en-us")) for name in tts.festival_voices]
 
 
@@ -177,11 +194,20 @@ def _render_one(take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path,
         audio = change_speed(audio, take.pitch)
         origin += f" | tape speed x{take.pitch:.4f}"
     wav.unlink(missing_ok=True)
-    return RawClip(kind=take.kind, word=take.word, source=f"tts:{voice.engine}",
-                   name=f"{voice.name}-{take.word}-{take.index}", speaker=voice.speaker,
-                   split_group=voice.speaker, language=voice.language, origin=origin,
-                   licence=LICENCES.get(voice.engine, LICENCES.get(voice.name, "")),
-                   audio=audio, sample_rate=sr, strict=False)
+    return RawClip(
+        kind=take.kind,
+        word=take.word,
+        source=f"tts:{voice.engine}",
+        name=f"{voice.name}-{take.word}-{take.index}",
+        speaker=voice.speaker,
+        split_group=voice.speaker,
+        language=voice.language,
+        origin=origin,
+        licence=LICENCES.get(voice.engine, LICENCES.get(voice.name, "")),
+        audio=audio,
+        sample_rate=sr,
+        strict=False,
+    )
 
 
 def _wav_path(take: Take, workdir: Path) -> Path:
@@ -192,8 +218,15 @@ def _espeak(take: Take, workdir: Path) -> tuple[Path, str]:
     """espeak-ng's own speed (-s, words per minute) and pitch (-p, 0..99) controls."""
     accent, _, variant = take.voice.name.partition("+")
     name = ESPEAK_ALIASES.get(accent, accent) + (f"+{variant}" if variant else "")
-    args = ["espeak-ng", "-v", name, "-s", str(round(ESPEAK_SPEED_WPM * take.speed)),
-            "-p", str(int(np.clip(round(ESPEAK_PITCH * take.pitch), 0, 99)))]
+    args = [
+        "espeak-ng",
+        "-v",
+        name,
+        "-s",
+        str(round(ESPEAK_SPEED_WPM * take.speed)),
+        "-p",
+        str(int(np.clip(round(ESPEAK_PITCH * take.pitch), 0, 99))),
+    ]
     wav = _wav_path(take, workdir)
     origin = " ".join([*args, take.word])
     _run([*args, "-w", str(wav), take.word], origin)
@@ -202,8 +235,15 @@ def _espeak(take: Take, workdir: Path) -> tuple[Path, str]:
 
 def _flite(take: Take, workdir: Path) -> tuple[Path, str]:
     """Speed via flite's duration model, pre-compensated for the later tape-speed pitch change."""
-    args = ["flite", "-voice", take.voice.name, "--setf", f"duration_stretch={take.pitch / take.speed:.4f}",
-            "-t", take.word]
+    args = [
+        "flite",
+        "-voice",
+        take.voice.name,
+        "--setf",
+        f"duration_stretch={take.pitch / take.speed:.4f}",
+        "-t",
+        take.word,
+    ]
     wav = _wav_path(take, workdir)
     origin = " ".join(args)
     _run([*args, "-o", str(wav)], origin)
@@ -228,7 +268,7 @@ def render_festival(takes: list[Take], workdir: Path) -> dict[Take, tuple[Path, 
         text = take.word.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f"(Parameter.set 'Duration_Stretch {stretch:.4f})")
         lines.append(f'(utt.save.wave (SynthText "{text}") "{wav}" \'riff)')
-        out[take] = (wav, f"festival (voice_{current}) Duration_Stretch={stretch:.4f} (SynthText \"{text}\")")
+        out[take] = (wav, f'festival (voice_{current}) Duration_Stretch={stretch:.4f} (SynthText "{text}")')
     script = workdir / "festival-batch.scm"
     script.write_text("\n".join(lines) + "\n")
     voices = sorted({t.voice.name for t in takes})

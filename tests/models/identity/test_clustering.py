@@ -1,4 +1,5 @@
 """Choosing k and scoring clusterings on well-separated blobs, where the answers are known."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,14 +49,14 @@ def test_kmeans_at_the_true_k_recovers_the_identities(blobs):
 def test_bic_prefers_the_true_clustering_to_a_merged_one(blobs):
     emb, truth = blobs
     centres = np.stack([emb[truth == c].mean(0) for c in range(TRUE_K)])
-    merged = np.minimum(truth, 2)                           # blobs 2 and 3 share a centre
+    merged = np.minimum(truth, 2)  # blobs 2 and 3 share a centre
     merged_centres = np.stack([emb[merged == c].mean(0) for c in range(3)])
     assert bic_score(emb, truth, centres) > bic_score(emb, merged, merged_centres)
 
 
 def test_elbow_k_by_hand():
     assert elbow_k({1: 100.0, 2: 20.0, 3: 10.0, 4: 8.0, 5: 7.0}) == 2
-    assert elbow_k({2: 5.0, 3: 5.0, 4: 5.0}) == 2           # flat: no knee, the smallest k
+    assert elbow_k({2: 5.0, 3: 5.0, 4: 5.0}) == 2  # flat: no knee, the smallest k
 
 
 def test_cluster_scores_ignore_label_names_and_catch_random_labels():

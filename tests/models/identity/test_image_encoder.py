@@ -1,4 +1,5 @@
 """ImageEncoder: shapes, unit norm, pretrained MobileNetV2 weights, gradients; chips_to_tensor."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,6 @@ import torch
 import synth.common.imagenet
 from models.identity.image_encoder import ImageEncoder, chips_to_tensor
 from synth.common.imagenet import WeightsNotFound, mobilenet_weights_path
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # small batches: one thread beats two on a shared CPU
 

@@ -1,4 +1,5 @@
 """Training an identity encoder on a tiny synthetic set lowers the triplet loss and raises TAR."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 import torch
 
 from models.identity import verification
-from models.identity.encoder import EncoderSpec, build_encoder
-from models.identity.training import TripletTrainConfig, embed, train_encoder
+from models.identity.encoder import build_encoder
+from models.identity.training import embed, train_encoder
 from synth.identity.triplets import mine
 from tests.helpers.specs import encoder_spec, triplet_config
 
@@ -22,7 +23,7 @@ def voices(identities: int = 4, per_identity: int = 8, seconds: float = 0.4, see
     t = np.arange(int(SR * seconds)) / SR
     rows, labels = [], []
     for who in range(identities):
-        formant = 500.0 * 1.5 ** who
+        formant = 500.0 * 1.5**who
         for _ in range(per_identity):
             f0 = rng.uniform(100, 260)
             harmonics = np.arange(1, int(3800 / f0))
@@ -49,8 +50,18 @@ def test_training_lowers_loss_and_raises_tar(mining):
     device = torch.device("cpu")
     before = tar_at(embed(encoder, data, "audio", device), labels)
     manifest = mine(embed(encoder, data, "audio", device), labels, "random", 0.2, 6, np.random.default_rng(0))
-    config = triplet_config(mining=mining, strategy="semihard", epochs=5, steps_per_epoch=4, batch_p=4,
-                                batch_k=4, triplet_batch=24, lr=0.01, margin=0.2, remine_every=0)
+    config = triplet_config(
+        mining=mining,
+        strategy="semihard",
+        epochs=5,
+        steps_per_epoch=4,
+        batch_p=4,
+        batch_k=4,
+        triplet_batch=24,
+        lr=0.01,
+        margin=0.2,
+        remine_every=0,
+    )
     history = train_encoder(encoder, data, labels, "audio", config, device, manifest if mining == "manifest" else None)
     after = tar_at(embed(encoder, data, "audio", device), labels)
     assert history[-1]["loss"] < history[0]["loss"]

@@ -1,12 +1,25 @@
 """Verification and identification metrics on hand-made cases whose answers are known."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.identity.verification import (Identification, Match, best_threshold, eer, far_resolution,
-                                 identification_ranks, kfold_threshold_accuracy, knn_identify,
-                                 make_pairs, rank_k_accuracy, roc, squared_distances, tar_at_far)
+from models.identity.verification import (
+    Identification,
+    Match,
+    best_threshold,
+    eer,
+    far_resolution,
+    identification_ranks,
+    kfold_threshold_accuracy,
+    knn_identify,
+    make_pairs,
+    rank_k_accuracy,
+    roc,
+    squared_distances,
+    tar_at_far,
+)
 
 
 def separable(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -17,6 +30,7 @@ def separable(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- distances
+
 
 def test_squared_distances_match_brute_force_and_are_non_negative():
     rng = np.random.default_rng(0)
@@ -37,8 +51,9 @@ def test_squared_distances_rejects_mismatched_dims():
 
 # --------------------------------------------------------------------------------- pairs
 
+
 def test_make_pairs_counts_sorting_and_determinism():
-    labels = ["a"] * 3 + ["b"] * 2 + ["c"] * 4          # 3 + 1 + 6 = 10 positives, 26 negatives
+    labels = ["a"] * 3 + ["b"] * 2 + ["c"] * 4  # 3 + 1 + 6 = 10 positives, 26 negatives
     i, j, same = make_pairs(labels, np.random.default_rng(0), negatives=15)
     assert same.sum() == 10 and (~same).sum() == 15
     assert (i < j).all()
@@ -52,13 +67,13 @@ def test_make_pairs_counts_sorting_and_determinism():
 def test_make_pairs_default_takes_all_negatives_when_few_exist():
     labels = ["a"] * 3 + ["b"] * 2 + ["c"] * 4
     i, j, same = make_pairs(labels, np.random.default_rng(1))
-    assert same.sum() == 10 and (~same).sum() == 26      # max(100, 2000) capped by what exists
+    assert same.sum() == 10 and (~same).sum() == 26  # max(100, 2000) capped by what exists
 
 
 def test_make_pairs_samples_negatives_and_caps_positives_on_a_large_set():
-    labels = np.repeat(np.arange(50), 20)                  # 9500 positives, 490000 negatives
+    labels = np.repeat(np.arange(50), 20)  # 9500 positives, 490000 negatives
     i, j, same = make_pairs(labels, np.random.default_rng(2), max_positives=300)
-    assert same.sum() == 300 and (~same).sum() == 3000   # default: 10 x positives
+    assert same.sum() == 300 and (~same).sum() == 3000  # default: 10 x positives
     assert (labels[i[~same]] != labels[j[~same]]).all()
     assert len(set(zip(i.tolist(), j.tolist()))) == len(i)
 
@@ -71,6 +86,7 @@ def test_make_pairs_errors():
 
 
 # ---------------------------------------------------------------------------- ROC metrics
+
 
 def test_separable_distances_are_perfect():
     d, same = separable()
@@ -104,11 +120,11 @@ def test_tar_at_far_by_hand():
     #             pos  pos  neg  pos  neg  neg  pos  neg
     d = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     same = np.array([1, 1, 0, 1, 0, 0, 1, 0], bool)
-    assert tar_at_far(d, same, 0.25) == (0.75, 0.4)      # accepts 0.1-0.4: 3 of 4 pos, 1 of 4 neg
+    assert tar_at_far(d, same, 0.25) == (0.75, 0.4)  # accepts 0.1-0.4: 3 of 4 pos, 1 of 4 neg
     assert tar_at_far(d, same, 0.0) == (0.5, 0.2)
     assert tar_at_far(d, same, 1.0) == (1.0, 0.8)
     assert far_resolution(same) == 0.25
-    tar, threshold = tar_at_far(d[2:], same[2:], 0.1)    # the closest pair is a negative
+    tar, threshold = tar_at_far(d[2:], same[2:], 0.1)  # the closest pair is a negative
     assert tar == 0.0 and threshold == -np.inf
 
 
@@ -125,11 +141,12 @@ def test_metric_errors():
 
 # ------------------------------------------------------------------------------- threshold
 
+
 def test_best_threshold_is_a_midpoint_maximising_accuracy():
     d = np.array([0.1, 0.2, 0.3, 0.9, 0.4, 1.0])
-    same = np.array([1, 1, 1, 1, 0, 0], bool)              # 0.9 is a positive among the negatives
+    same = np.array([1, 1, 1, 1, 0, 0], bool)  # 0.9 is a positive among the negatives
     assert best_threshold(d, same) == pytest.approx(0.35)  # 5 of 6, the first best cut
-    assert best_threshold([0.5, 0.5, 0.5], [True, False, True]) > 0.5   # ties: accept all (2 of 3)
+    assert best_threshold([0.5, 0.5, 0.5], [True, False, True]) > 0.5  # ties: accept all (2 of 3)
 
 
 def test_kfold_accuracy_on_separable_data():
@@ -170,7 +187,7 @@ def test_identification_errors():
 
 
 def test_knn_identify_with_an_unknown_query():
-    queries = np.array([[1.0, 0.05], [0.0, -1.0]])         # near ann; far from everyone
+    queries = np.array([[1.0, 0.05], [0.0, -1.0]])  # near ann; far from everyone
     first, second = knn_identify(queries, GALLERY, GALLERY_LABELS, k=2, threshold=0.5)
     assert isinstance(first, Identification) and first.known and first.identity == "ann"
     assert [m.identity for m in first.matches] == ["ann", "bob"]

@@ -1,4 +1,5 @@
 """Event-level scoring on hand-made output curves."""
+
 import numpy as np
 
 from models.triggerword.events import EventSpec, count_events, detect, match, operating_point, smooth, sweep

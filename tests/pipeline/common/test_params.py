@@ -1,4 +1,5 @@
 """params.yaml is read into one typed Params object; it is the only place a default lives."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -27,16 +28,19 @@ def test_the_shipped_params_load():
     assert len(params.collect.negative_words) >= 40
 
 
-@pytest.mark.parametrize("edit, fragment", [
-    (lambda p: p["synthesise"].update(positives=[0, 6]), "synthesise.positives"),
-    (lambda p: p["synthesise"].update(split_fractions={"train": 0.9, "dev": 0.2, "test": 0.1}), "sum to 1"),
-    (lambda p: p["audio"].update(sample_rate=100), "audio.sample_rate"),
-    (lambda p: p["collect"].update(negative_words=["activated"]), "collect.negative_words"),
-    (lambda p: p["collect"]["tts"].update(engines=["say"]), "collect.tts.engines"),
-    (lambda p: p["synthesise"].update(snr_db=[20, 0]), "synthesise.snr_db"),
-    (lambda p: p["labels"].update(ones_after_end=0), "labels.ones_after_end"),
-    (lambda p: p["synthesise"].update(shards=3), "unknown key"),
-])
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (lambda p: p["synthesise"].update(positives=[0, 6]), "synthesise.positives"),
+        (lambda p: p["synthesise"].update(split_fractions={"train": 0.9, "dev": 0.2, "test": 0.1}), "sum to 1"),
+        (lambda p: p["audio"].update(sample_rate=100), "audio.sample_rate"),
+        (lambda p: p["collect"].update(negative_words=["activated"]), "collect.negative_words"),
+        (lambda p: p["collect"]["tts"].update(engines=["say"]), "collect.tts.engines"),
+        (lambda p: p["synthesise"].update(snr_db=[20, 0]), "synthesise.snr_db"),
+        (lambda p: p["labels"].update(ones_after_end=0), "labels.ones_after_end"),
+        (lambda p: p["synthesise"].update(shards=3), "unknown key"),
+    ],
+)
 def test_out_of_range_params_are_named(tmp_path, edit, fragment):
     with pytest.raises(ParamsError, match=fragment):
         load_params(write(tmp_path, edit))
@@ -55,9 +59,17 @@ def test_a_missing_file_is_a_params_error(tmp_path):
 
 def leaf_keys(mapping: dict, prefix: str = "") -> list[str]:
     """Dotted keys of every value that is not itself a section (free-form mappings stay whole)."""
-    free_form = {"collect.tts.engine_take_multiplier", "synthesise.examples", "synthesise.split_fractions",
-                 "daynight.split_fractions", "daynight.sources", "daynight.pipelines", "identity.speakers",
-                 "identity.split_fractions", "train.profiles"}
+    free_form = {
+        "collect.tts.engine_take_multiplier",
+        "synthesise.examples",
+        "synthesise.split_fractions",
+        "daynight.split_fractions",
+        "daynight.sources",
+        "daynight.pipelines",
+        "identity.speakers",
+        "identity.split_fractions",
+        "train.profiles",
+    }
     keys = []
     for key, value in mapping.items():
         name = f"{prefix}{key}"
@@ -73,7 +85,9 @@ def test_every_missing_key_is_one_error_naming_it(tmp_path):
     keys = leaf_keys(raw)
     assert len(keys) > 120
     for key in keys:
-        def drop(p, parts=key.split(".")):
+
+        def drop(p, key=key):
+            parts = key.split(".")
             for part in parts[:-1]:
                 p = p[part]
             del p[parts[-1]]
@@ -81,8 +95,9 @@ def test_every_missing_key_is_one_error_naming_it(tmp_path):
         path = write(tmp_path, drop)
         with pytest.raises(ParamsError) as error:
             load_params(path)
-        assert str(error.value).splitlines() == [f"{path}: {key}: missing: every key must be set in params.yaml "
-                                                 "(defaults live there and nowhere else)"], key
+        assert str(error.value).splitlines() == [
+            f"{path}: {key}: missing: every key must be set in params.yaml (defaults live there and nowhere else)"
+        ], key
 
 
 def test_a_mistyped_value_names_its_key(tmp_path):
@@ -119,8 +134,14 @@ def test_core_specs_take_their_values_from_params():
 
 
 def test_the_overlay_printer_checks_and_merges():
-    out = subprocess.run([sys.executable, "-m", "pipeline.common.params", "configs/cpu-small.yaml"], cwd=REPO,
-                         capture_output=True, text=True, env=project_env(), check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.common.params", "configs/cpu-small.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=project_env(),
+        check=True,
+    ).stdout
     merged = yaml.safe_load(out)
     assert merged["audio"]["sample_rate"] == 16000 and "daynight" in merged
 
@@ -129,9 +150,16 @@ def test_a_stage_with_a_bad_key_exits_with_one_line(tmp_path):
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     del raw["synthesise"]["snr_db"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
-    result = subprocess.run([sys.executable, "-m", "pipeline.triggerword.synthesise"], cwd=tmp_path,
-                            capture_output=True, text=True, env={**project_env(), "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.triggerword.synthesise"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**project_env(), "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 1
-    assert result.stderr.strip() == ("synthesise: error: params.yaml: synthesise.snr_db: missing: every key must be "
-                                     "set in params.yaml (defaults live there and nowhere else)")
+    assert result.stderr.strip() == (
+        "synthesise: error: params.yaml: synthesise.snr_db: missing: every key must be "
+        "set in params.yaml (defaults live there and nowhere else)"
+    )
     assert not (tmp_path / "data").exists()

@@ -2,6 +2,7 @@
 
 Fixtures are small generated images, not the Debian packages (those run in `small_project`).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,15 +15,14 @@ import pytest
 import yaml
 
 from models.daynight.cnn import TrainConfig, predict, to_tensor, train
+from pipeline.common.io import DataError
 from pipeline.common.params import Params, ParamsError, build, merge
 from pipeline.common.params.daynight import DayNightParams
 from pipeline.daynight.collect import make_rows, read_photo
 from pipeline.daynight.sources import Photo, folder_photos, licence_for
-from pipeline.common.io import DataError
-from synth.daynight.images import augment, split_sources
 from synth.common.studies import PowerLaw, fit_power_law, smallest_sufficient, wilson_interval
+from synth.daynight.images import augment, split_sources
 from tests.helpers.project import REPO
-
 
 
 def daynight_params(**overrides) -> DayNightParams:
@@ -40,8 +40,10 @@ def photo(i: int, size: int = 64) -> np.ndarray:
 
 
 def photos(n: int, night: int = 1) -> list[tuple[Photo, np.ndarray]]:
-    return [(Photo(Path(f"/x/p{i}.jpg"), f"pkg/p{i}", "pkg", "CC0", "night" if i < night else "day", False), photo(i))
-            for i in range(n)]
+    return [
+        (Photo(Path(f"/x/p{i}.jpg"), f"pkg/p{i}", "pkg", "CC0", "night" if i < night else "day", False), photo(i))
+        for i in range(n)
+    ]
 
 
 def test_variants_never_cross_splits(tmp_path):
@@ -78,10 +80,14 @@ def test_augmentation_is_byte_identical_from_a_seed(tmp_path):
 
 
 def test_smallest_sufficient_resolution():
-    table = [{"resolution": 16, "accuracy": 0.80}, {"resolution": 32, "accuracy": 0.93},
-             {"resolution": 64, "accuracy": 0.95}, {"resolution": 128, "accuracy": 0.95}]
+    table = [
+        {"resolution": 16, "accuracy": 0.80},
+        {"resolution": 32, "accuracy": 0.93},
+        {"resolution": 64, "accuracy": 0.95},
+        {"resolution": 128, "accuracy": 0.95},
+    ]
     assert smallest_sufficient(table, 0.02)["resolution"] == 32
-    assert smallest_sufficient(table, 0.0)["resolution"] == 64   # a tie goes to the cheaper rung
+    assert smallest_sufficient(table, 0.0)["resolution"] == 64  # a tie goes to the cheaper rung
     assert smallest_sufficient(table, 0.2)["resolution"] == 16
     assert smallest_sufficient(table, 0.019)["resolution"] == 64
     with pytest.raises(ValueError):
@@ -97,9 +103,9 @@ def test_wilson_interval_known_values():
 
 def test_power_law_fit_recovers_parameters():
     sizes = [50, 100, 200, 400, 800]
-    law = fit_power_law(sizes, [2.0 * n ** -0.5 for n in sizes])
+    law = fit_power_law(sizes, [2.0 * n**-0.5 for n in sizes])
     assert law.a == pytest.approx(2.0, rel=1e-6) and law.b == pytest.approx(0.5, rel=1e-6)
-    assert law.examples_for(0.9) == pytest.approx(400.0, rel=1e-6)   # 2 / sqrt(400) = 0.1
+    assert law.examples_for(0.9) == pytest.approx(400.0, rel=1e-6)  # 2 / sqrt(400) = 0.1
     assert PowerLaw(1.0, -0.1).examples_for(0.9) == float("inf")
 
 
@@ -157,7 +163,13 @@ def test_tiny_training_run_beats_chance():
     y = torch_labels([0] * 40 + [1] * 40)
     idx = rng.permutation(80)
     tr, te = idx[:56], idx[56:]
-    result = train(x[tr], y[tr], x[te], y[te], TrainConfig(epochs=15, batch_size=16, learning_rate=3e-3, width=8, blocks=2, seed=0, device="cpu"))
+    result = train(
+        x[tr],
+        y[tr],
+        x[te],
+        y[te],
+        TrainConfig(epochs=15, batch_size=16, learning_rate=3e-3, width=8, blocks=2, seed=0, device="cpu"),
+    )
     accuracy = ((predict(result.model, x[te]) >= 0.5) == y[te].numpy().astype(bool)).mean()
     assert accuracy >= 0.8 and len(result.history) == 15
 
@@ -170,8 +182,14 @@ def torch_labels(values: list[int]):
 
 def test_pipeline_writes_the_manifest_contract_and_report(small_project):
     frame = pd.read_parquet(small_project / "data/daynight/images.parquet")
-    for column, kind in (("image_id", str), ("path", str), ("label", str), ("split", str), ("source", str),
-                         ("recipe", str)):
+    for column, kind in (
+        ("image_id", str),
+        ("path", str),
+        ("label", str),
+        ("split", str),
+        ("source", str),
+        ("recipe", str),
+    ):
         assert column in frame and all(isinstance(v, kind) for v in frame[column])
     assert frame["image_id"].is_unique and frame["synthetic"].dtype == bool
     assert set(frame["label"]) <= {"day", "night"} and set(frame["split"]) <= {"train", "dev", "test", "real_night"}

@@ -1,4 +1,5 @@
 """Style augmentation of the day/night training set (pipeline/daynight/stylize.py, daynight_train_styled)."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ import yaml
 from pipeline.common.params import ParamsError, load_params
 from pipeline.daynight.stylize import COLUMNS, augment_style_config, check_styles, select, stylize_rows
 from pipeline.daynight.train_styled import compare, delta_block
-from synth.common.style_transfer import StyleConfig, extractor_for
 from synth.common.imagenet import WeightsNotFound
 from synth.common.studies import wilson_interval
+from synth.common.style_transfer import extractor_for
 from tests.helpers.project import REPO
 from tests.helpers.specs import style_config
 
@@ -28,12 +29,30 @@ def manifest(n_photos: int = 6) -> pd.DataFrame:
             for v in range(2):
                 split = splits[p % len(splits)]
                 image_id = f"pkg_photo{p}--{label}{v}"
-                rows.append({"image_id": image_id, "path": f"images/{split}/{image_id}.jpg", "label": label,
-                             "split": split, "source": "pkg", "synthetic": v > 0, "recipe": "",
-                             "photo_id": f"pkg/photo{p}", "licence": "CC0", "original_path": "/x.jpg",
-                             "brightness": 0.5})
-    rows.append({**rows[0], "image_id": "real_night_0", "path": "images/real_night/real_night_0.jpg",
-                 "label": "night", "split": "real_night"})
+                rows.append(
+                    {
+                        "image_id": image_id,
+                        "path": f"images/{split}/{image_id}.jpg",
+                        "label": label,
+                        "split": split,
+                        "source": "pkg",
+                        "synthetic": v > 0,
+                        "recipe": "",
+                        "photo_id": f"pkg/photo{p}",
+                        "licence": "CC0",
+                        "original_path": "/x.jpg",
+                        "brightness": 0.5,
+                    }
+                )
+    rows.append(
+        {
+            **rows[0],
+            "image_id": "real_night_0",
+            "path": "images/real_night/real_night_0.jpg",
+            "label": "night",
+            "split": "real_night",
+        }
+    )
     return pd.DataFrame(rows)
 
 

@@ -1,5 +1,6 @@
 """The identity stages on faces: identity folders of real photos -> aligned chips -> mined triplets
 -> a small CNN trained -> metrics vs dlib's pretrained encoder -> report; and the CLI's face errors."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ from tests.helpers.project import run, small_params
 
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc")
 PHOTOS = {"messi": OPENCV_DOC / "examples/data/messi5.jpg", "portrait": OPENCV_DOC / "opencv4/html/face_swapped.jpg"}
-STAGES = ["collect", "mine", "train", "evaluate", "report"]   # pipeline/identity/<stage>.py
+STAGES = ["collect", "mine", "train", "evaluate", "report"]  # pipeline/identity/<stage>.py
 
 
 def variants(image: np.ndarray):
@@ -43,12 +44,18 @@ def face_project(tmp_path_factory) -> Path:
             (people / name).mkdir(parents=True, exist_ok=True)
             Image.fromarray(view).save(people / name / f"{i:02d}.jpg", quality=92)
     params = yaml.safe_load(small_params())
-    params["identity"] = merge(params["identity"], {
-        "source": "faces", "faces": {"root": str(people), "size": 150, "on_no_face": "skip", "small_identities": "error"},
-        "split_fractions": {"train": 0.5, "dev": 0.25, "test": 0.25}, "max_items": 0,
-        "encoder": {"image_backbone": "small_cnn", "image_size": 64, "dim": 32},
-        "train": {"epochs": 2, "steps_per_epoch": 3, "batch_p": 2, "batch_k": 3, "triplet_batch": 8},
-        "evaluate": {"folds": 2, "negatives": 40, "k_max": 4, "worst": 2}})
+    params["identity"] = merge(
+        params["identity"],
+        {
+            "source": "faces",
+            "faces": {"root": str(people), "size": 150, "on_no_face": "skip", "small_identities": "error"},
+            "split_fractions": {"train": 0.5, "dev": 0.25, "test": 0.25},
+            "max_items": 0,
+            "encoder": {"image_backbone": "small_cnn", "image_size": 64, "dim": 32},
+            "train": {"epochs": 2, "steps_per_epoch": 3, "batch_p": 2, "batch_k": 3, "triplet_batch": 8},
+            "evaluate": {"folds": 2, "negatives": 40, "k_max": 4, "worst": 2},
+        },
+    )
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for stage in STAGES:
         run(["python", "-m", f"pipeline.identity.{stage}"], cwd=root)
@@ -81,6 +88,8 @@ def test_cli_face_errors_name_the_file(face_project, tmp_path):
     Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
     failed = run(cli + ["verify", str(blank), "--as", "messi"], cwd=face_project, check=False)
     assert failed.returncode == 1 and "wall.png: no face found" in failed.stderr
-    known = run(cli + ["verify", str(face_project / "people/messi/00.jpg"), "--as", "messi", "--threshold", "4"],
-                cwd=face_project)
+    known = run(
+        cli + ["verify", str(face_project / "people/messi/00.jpg"), "--as", "messi", "--threshold", "4"],
+        cwd=face_project,
+    )
     assert "ACCEPT" in known.stdout

@@ -1,9 +1,9 @@
 """Identity stages: sources and splits on small folders, clear errors, and the stages + CLI end to end
 (on the small project that `dvc repro` built with configs/cpu-small.yaml)."""
+
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +12,12 @@ import pytest
 import soundfile as sf
 import yaml
 
-from pipeline.identity.collect import assign_splits, check_counts, drop_unsplittable
-from pipeline.common.params.identity import IdentityParams
-from tests.helpers.project import REPO
-from tests.helpers.specs import project_params
-from pipeline.identity.sources import fixed_length, speaker_items
 from pipeline.common.io import DataError
-from tests.helpers.project import run
+from pipeline.common.params.identity import IdentityParams
+from pipeline.identity.collect import assign_splits, check_counts, drop_unsplittable
+from pipeline.identity.sources import fixed_length, speaker_items
+from tests.helpers.project import REPO, run
+from tests.helpers.specs import project_params
 
 SR = 8000
 
@@ -81,8 +80,13 @@ def test_splits_keep_an_utterance_in_one_split_for_every_speaker():
 
 
 def test_unsplittable_identity_is_an_error_for_speakers_and_dropped_for_words():
-    items = pd.DataFrame({"identity": ["a", "a", "a", "b", "b"], "utterance": list("xyzxy"),
-                          "split": ["train", "train", "test", "train", "dev"]})
+    items = pd.DataFrame(
+        {
+            "identity": ["a", "a", "a", "b", "b"],
+            "utterance": list("xyzxy"),
+            "split": ["train", "train", "test", "train", "dev"],
+        }
+    )
     with pytest.raises(DataError, match=r"\['b'\] lack 2 train items or a test item"):
         drop_unsplittable(items, "speakers")
     assert set(drop_unsplittable(items, "words").identity) == {"a"}
@@ -122,8 +126,10 @@ def test_cli_enrol_verify_identify_cluster(small_project, tmp_path):
     assert unknown.returncode == 1 and "'Nobody' is not enrolled" in unknown.stderr
     run(cli + ["enrol", "Juliette", *june[:2]], cwd=small_project)
     who = run(cli + ["identify", june[2], "--top-k", "3"], cwd=small_project)
-    assert who.stdout.count("\n") >= 3 and "Juliette" in who.stdout + run(
-        cli + ["identify", june[0]], cwd=small_project).stdout
+    assert (
+        who.stdout.count("\n") >= 3
+        and "Juliette" in who.stdout + run(cli + ["identify", june[0]], cwd=small_project).stdout
+    )
     folder = tmp_path / "mixed"
     folder.mkdir()
     for i, path in enumerate(allison[:3] + june[:3]):
@@ -138,13 +144,16 @@ def test_cli_enrol_verify_identify_cluster(small_project, tmp_path):
     assert failed.returncode == 1 and "broken.wav" in failed.stderr and "Traceback" not in failed.stderr
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"source": "voices"}, "identity.source"),
-    ({"min_items": 1}, "identity.min_items"),
-    ({"margin": 0.0}, "identity.margin"),
-    ({"source": "faces"}, "identity.faces"),
-    ({"split_fractions": {"train": 0.9, "dev": 0.1}}, "identity.split_fractions"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"source": "voices"}, "identity.source"),
+        ({"min_items": 1}, "identity.min_items"),
+        ({"margin": 0.0}, "identity.margin"),
+        ({"source": "faces"}, "identity.faces"),
+        ({"split_fractions": {"train": 0.9, "dev": 0.1}}, "identity.split_fractions"),
+    ],
+)
 def test_bad_identity_params_name_the_param(change, message):
     from pipeline.common.params import Params, ParamsError, build
 

@@ -1,4 +1,5 @@
 """The human resolution study: drawing, storage, validation, report maths, and the page in Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,17 @@ def make_manifest(root: Path, n: int = 6) -> Path:
         level = 215 if label == "day" else 35
         noise = np.random.default_rng(k).integers(-20, 20, (64, 80, 3))
         Image.fromarray(np.clip(level + noise, 0, 255).astype(np.uint8)).save(folder / f"images/{k}.png")
-        rows.append({"image_id": f"img{k}", "path": f"images/{k}.png", "label": label,
-                     "split": "test" if k < n - 1 else "real_night", "source": "gen", "synthetic": True,
-                     "recipe": ""})
+        rows.append(
+            {
+                "image_id": f"img{k}",
+                "path": f"images/{k}.png",
+                "label": label,
+                "split": "test" if k < n - 1 else "real_night",
+                "source": "gen",
+                "synthetic": True,
+                "recipe": "",
+            }
+        )
     rows.append({**rows[0], "image_id": "train0", "split": "train"})  # not in the default splits
     pd.DataFrame(rows).to_parquet(folder / "images.parquet")
     return folder / "images.parquet"
@@ -117,14 +126,17 @@ def test_a_rater_finishes_without_repeats(study: Study) -> None:
     assert study.next_item("bob")["done"] is True
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"rater": "ann", "item": "nope", "answer": "day"}, "unknown item"),
-    ({"rater": "ann", "answer": "day"}, "missing item"),
-    ({"rater": "", "item": "x", "answer": "day"}, "missing rater"),
-    ({"rater": "ann", "item": "TOKEN", "answer": "dusk"}, "answer must be"),
-    ({"rater": "eve", "item": "TOKEN", "answer": "day"}, "another rater"),
-    ({"rater": "ann", "item": "TOKEN", "answer": "day", "client_seconds": -1}, "client_seconds"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"rater": "ann", "item": "nope", "answer": "day"}, "unknown item"),
+        ({"rater": "ann", "answer": "day"}, "missing item"),
+        ({"rater": "", "item": "x", "answer": "day"}, "missing rater"),
+        ({"rater": "ann", "item": "TOKEN", "answer": "dusk"}, "answer must be"),
+        ({"rater": "eve", "item": "TOKEN", "answer": "day"}, "another rater"),
+        ({"rater": "ann", "item": "TOKEN", "answer": "day", "client_seconds": -1}, "client_seconds"),
+    ],
+)
 def test_bad_answers_are_refused(study: Study, body: dict, message: str) -> None:
     token = study.next_item("ann")["item"]
     body = {key: token if value == "TOKEN" else value for key, value in body.items()}
@@ -138,8 +150,11 @@ def test_http_errors_are_400_with_a_message(study: Study) -> None:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         token = json.load(urllib.request.urlopen(f"{base}/api/next?rater=ann"))["item"]
-        for body in ({"rater": "ann", "item": token, "answer": "maybe"}, {"item": token, "answer": "day"},
-                     {"rater": "ann", "item": "unknown", "answer": "day"}):
+        for body in (
+            {"rater": "ann", "item": token, "answer": "maybe"},
+            {"item": token, "answer": "day"},
+            {"rater": "ann", "item": "unknown", "answer": "day"},
+        ):
             request = urllib.request.Request(f"{base}/api/answer", json.dumps(body).encode(), method="POST")
             with pytest.raises(urllib.error.HTTPError) as error:
                 urllib.request.urlopen(request)
@@ -147,8 +162,9 @@ def test_http_errors_are_400_with_a_message(study: Study) -> None:
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(f"{base}/api/next?rater=")
         assert error.value.code == 400
-        ok = urllib.request.Request(f"{base}/api/answer", json.dumps({"rater": "ann", "item": token,
-                                                                      "answer": "day"}).encode(), method="POST")
+        ok = urllib.request.Request(
+            f"{base}/api/answer", json.dumps({"rater": "ann", "item": token, "answer": "day"}).encode(), method="POST"
+        )
         assert json.load(urllib.request.urlopen(ok)) == {"ok": True}
     finally:
         server.shutdown()
@@ -161,9 +177,17 @@ def synthetic_answers(accuracy: dict[int, float], n: int = 200, raters: int = 2)
     for resolution, acc in accuracy.items():
         right = round(acc * n)
         for k in range(n):
-            rows.append({"rater": f"r{k % raters}", "image_id": f"i{k // raters}", "resolution": resolution,
-                         "answer": "day", "correct": int(k < right), "server_seconds": 1.0 + resolution / 256,
-                         "client_seconds": 1.0})
+            rows.append(
+                {
+                    "rater": f"r{k % raters}",
+                    "image_id": f"i{k // raters}",
+                    "resolution": resolution,
+                    "answer": "day",
+                    "correct": int(k < right),
+                    "server_seconds": 1.0 + resolution / 256,
+                    "client_seconds": 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -190,6 +214,7 @@ def test_report_recommends_the_smallest_resolution_at_full_accuracy() -> None:
 def test_fleiss_kappa() -> None:
     def item(answers: list[str], image: str) -> list[dict]:
         return [{"image_id": image, "resolution": 16, "answer": a} for a in answers]
+
     perfect = pd.DataFrame(item(["day"] * 3, "a") + item(["night"] * 3, "b"))
     assert fleiss_kappa(perfect) == pytest.approx(1.0)
     split = pd.DataFrame(item(["day", "night"], "a") + item(["day", "night"], "b"))
@@ -201,11 +226,18 @@ def test_report_files_and_cli(study: Study, tmp_path: Path) -> None:
     answer_all(study, "ann", 9)
     answer_all(study, "bob", 9, right=False)
     metrics, page = tmp_path / "m/human_study.json", tmp_path / "h/index.html"
-    label_cli.main(["--report", "--db", str(study.store.path), "--metrics", str(metrics), "--html", str(page),
-                    "--min-n", "1"])
+    label_cli.main(
+        ["--report", "--db", str(study.store.path), "--metrics", str(metrics), "--html", str(page), "--min-n", "1"]
+    )
     data = json.loads(metrics.read_text())
-    assert set(data) >= {"per_resolution", "recommended_resolution", "full_resolution_accuracy", "raters",
-                         "agreement", "answers"}
+    assert set(data) >= {
+        "per_resolution",
+        "recommended_resolution",
+        "full_resolution_accuracy",
+        "raters",
+        "agreement",
+        "answers",
+    }
     assert data["answers"] == 18 and data["raters"] == 2
     assert sum(row["n"] for row in data["per_resolution"]) == 18
     assert "<svg" in page.read_text() and "Fleiss" in page.read_text()
@@ -231,8 +263,16 @@ BRIGHTNESS_JS = """() => {
   for (let k = 0; k < data.length; k += 4) sum += (data[k] + data[k + 1] + data[k + 2]) / 3;
   return sum / (data.length / 4);
 }"""
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (setup.sh installs it)")
@@ -245,7 +285,8 @@ def test_a_rater_labels_ten_images_in_chromium(study: Study, tmp_path: Path) -> 
     try:
         with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
             browser = playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+                profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
             page = browser.new_page()
             page.goto(base)
             page.fill("#rater", "Ada")
@@ -258,8 +299,7 @@ def test_a_rater_labels_ten_images_in_chromium(study: Study, tmp_path: Path) -> 
                     page.keyboard.press(answer[0].upper())  # the D / N keys
                 else:
                     page.click(f"#{answer}")
-                page.wait_for_function("src => document.getElementById('item').getAttribute('src') !== src",
-                                       arg=src)
+                page.wait_for_function("src => document.getElementById('item').getAttribute('src') !== src", arg=src)
             page.reload()  # the name is remembered: straight back to a picture
             page.wait_for_selector("body[data-state=ready]")
             assert "Ada" in page.inner_text("#who")

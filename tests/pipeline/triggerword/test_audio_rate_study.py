@@ -1,4 +1,5 @@
 """The trigger-word sample-rate ladder: rate -> feature settings, the front end, the summary, end to end."""
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,11 @@ import yaml
 
 from models.triggerword.events import EventSpec, clips_correct
 from models.triggerword.lecture import TriggerWordModel, macs
-from tests.helpers.specs import feature_spec, lecture
 from pipeline.common.params import ParamsError, load_params
 from synth.common.features import ResampledFeatures
 from synth.triggerword.sample_rates import rate_features, resampled_length
 from tests.helpers.project import REPO
+from tests.helpers.specs import feature_spec, lecture
 
 DEFAULT = dict(base_rate=44100, clip_samples=441_000, n_fft=200, hop_length=80)  # params.yaml: Tx 5511
 
@@ -46,14 +47,17 @@ def test_logmel_keeps_its_mel_count_and_the_freq_mask_keeps_its_share():
     assert rate_features(16000, **DEFAULT).freq_mask == round(12 * 37 / 101)
 
 
-@pytest.mark.parametrize("rate, kwargs, fragment", [
-    (48000, {}, r"above the data's 44100 Hz \(audio.sample_rate\)"),
-    (2000, {}, "too low for features.n_fft"),
-    (8000, {"kind": "logmel", "n_mels": 40}, "features.n_mels = 40 is more than the 19 FFT bands"),
-    (8000, {"kind": "mfcc"}, "features.kind"),
-    (0, {}, "not a positive integer"),
-    (16000.0, {}, "not a positive integer"),
-])
+@pytest.mark.parametrize(
+    "rate, kwargs, fragment",
+    [
+        (48000, {}, r"above the data's 44100 Hz \(audio.sample_rate\)"),
+        (2000, {}, "too low for features.n_fft"),
+        (8000, {"kind": "logmel", "n_mels": 40}, "features.n_mels = 40 is more than the 19 FFT bands"),
+        (8000, {"kind": "mfcc"}, "features.kind"),
+        (0, {}, "not a positive integer"),
+        (16000.0, {}, "not a positive integer"),
+    ],
+)
 def test_unusable_rates_are_clear_errors(rate, kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         rate_features(rate, **DEFAULT, **kwargs)
@@ -86,8 +90,10 @@ def test_the_front_end_gives_one_shape_in_time_and_the_model_the_same_output_ste
 
 def test_bands_keep_their_hz_and_low_rates_lose_the_high_band():
     t = torch.arange(32_000) / 16000
-    features = {rate: ResampledFeatures(rate_features(rate, 16000, 32_000, 200, 80), 16000, "spectrogram", 40, False).eval()
-                for rate in (8000, 16000)}
+    features = {
+        rate: ResampledFeatures(rate_features(rate, 16000, 32_000, 200, 80), 16000, "spectrogram", 40, False).eval()
+        for rate in (8000, 16000)
+    }
     tone = torch.sin(2 * np.pi * 2000 * t)[None]  # 2 kHz: band 25 of 80 Hz at both rates
     for rate, front in features.items():
         assert front(tone).mean(-1).argmax().item() == 25, rate
@@ -104,10 +110,10 @@ def test_macs_grow_with_the_bands():
 def test_a_clip_is_right_only_with_every_positive_and_no_false_accept():
     spec = EventSpec(smoothing_steps=1, refractory_steps=20, match_steps=10)
     probs = np.zeros((4, 200), np.float32)
-    probs[0, 52:60] = 0.9                        # hit
+    probs[0, 52:60] = 0.9  # hit
     probs[1, 52:60] = 0.9
-    probs[1, 150:155] = 0.9                      # hit + false accept
-    probs[3, 100:105] = 0.9                      # no positive, but fires
+    probs[1, 150:155] = 0.9  # hit + false accept
+    probs[3, 100:105] = 0.9  # no positive, but fires
     ends = [np.array([50]), np.array([50]), np.array([], np.int64), np.array([], np.int64)]
     assert clips_correct(probs, ends, 0.5, spec).tolist() == [True, False, True, False]
 
@@ -120,16 +126,22 @@ def _params_file(tmp_path, edit) -> Path:
     return path
 
 
-@pytest.mark.parametrize("edit, fragment", [
-    (lambda p: p["studies"]["audio_rate"].update(rates=[8000, 48000]), r"studies.audio_rate.rates: 48000 Hz is above "
-                                                                       r"audio.sample_rate = 44100"),
-    (lambda p: p["studies"]["audio_rate"].update(rates=[1000]), "studies.audio_rate.rates: 1000 Hz is too low"),
-    (lambda p: p["studies"]["audio_rate"].update(rates=[8000, 8000]), "studies.audio_rate.rates.*repeats"),
-    (lambda p: p["studies"]["audio_rate"].update(epochs=0), "studies.audio_rate.epochs"),
-    (lambda p: p["studies"]["audio_rate"].update(epsilon=1.5), "studies.audio_rate.epsilon"),
-    (lambda p: p["studies"]["audio_rate"].update(steps=3), "unknown key"),
-    (lambda p: p["audio"].update(sample_rate=16000), "studies.audio_rate.rates: 22050 Hz is above"),
-])
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (
+            lambda p: p["studies"]["audio_rate"].update(rates=[8000, 48000]),
+            r"studies.audio_rate.rates: 48000 Hz is above "
+            r"audio.sample_rate = 44100",
+        ),
+        (lambda p: p["studies"]["audio_rate"].update(rates=[1000]), "studies.audio_rate.rates: 1000 Hz is too low"),
+        (lambda p: p["studies"]["audio_rate"].update(rates=[8000, 8000]), "studies.audio_rate.rates.*repeats"),
+        (lambda p: p["studies"]["audio_rate"].update(epochs=0), "studies.audio_rate.epochs"),
+        (lambda p: p["studies"]["audio_rate"].update(epsilon=1.5), "studies.audio_rate.epsilon"),
+        (lambda p: p["studies"]["audio_rate"].update(steps=3), "unknown key"),
+        (lambda p: p["audio"].update(sample_rate=16000), "studies.audio_rate.rates: 22050 Hz is above"),
+    ],
+)
 def test_bad_study_params_name_the_param(tmp_path, edit, fragment):
     with pytest.raises(ParamsError, match=fragment):
         load_params(_params_file(tmp_path, edit))
@@ -147,11 +159,25 @@ def test_summary_recommends_the_lowest_rate_within_epsilon(tmp_path, monkeypatch
     params = load_params(REPO / "params.yaml")
     for rate, correct in ((8000, 120), (16000, 141), (22050, 144), (44100, 145)):
         s = rate_features(rate, **DEFAULT)
-        row = {"sample_rate": rate, "accuracy": correct / 160, "correct": correct, "clips": 160, "ci_low": 0.0,
-               "ci_high": 1.0, "threshold": 0.5, "misses": 1, "false_accepts": 1, "positives": 200,
-               "never_fires_accuracy": 0.2, "learned": True, "train_seconds": rate / 1000, "seconds": 1.0,
-               "macs": macs(lecture(), s.n_features, 5511), "feature_values": s.feature_values,
-               "n_features": s.n_features}
+        row = {
+            "sample_rate": rate,
+            "accuracy": correct / 160,
+            "correct": correct,
+            "clips": 160,
+            "ci_low": 0.0,
+            "ci_high": 1.0,
+            "threshold": 0.5,
+            "misses": 1,
+            "false_accepts": 1,
+            "positives": 200,
+            "never_fires_accuracy": 0.2,
+            "learned": True,
+            "train_seconds": rate / 1000,
+            "seconds": 1.0,
+            "macs": macs(lecture(), s.n_features, 5511),
+            "feature_values": s.feature_values,
+            "n_features": s.n_features,
+        }
         (tmp_path / "reports/audio_rate/rate").mkdir(parents=True, exist_ok=True)
         (tmp_path / f"reports/audio_rate/rate/{rate}.json").write_text(json.dumps(row))
     out = study.summary(params)

@@ -1,5 +1,6 @@
 """Bad input fails the collect stage with one clear error naming the file or binary, and leaves
 no half-written catalog: a failed run creates none and keeps the previous one."""
+
 import os
 import subprocess
 import sys
@@ -10,11 +11,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from tests.helpers.collect_fixtures import SR, needs, tiny_params, tone_word, user_folder, write_params, write_wav
-from pipeline.triggerword.collect import collect
 from pipeline.common.io import DataError
+from pipeline.triggerword.collect import collect
 from pipeline.triggerword.sources.tts import list_voices
 from synth.common.catalog import CATALOG_COLUMNS
+from tests.helpers.collect_fixtures import SR, needs, tiny_params, tone_word, user_folder, write_params, write_wav
 
 BAD_FILES = {
     "corrupt.wav": lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(40))),
@@ -40,17 +41,26 @@ def test_a_bad_user_file_is_one_error_naming_it(tmp_path, name):
 
 @pytest.mark.skipif(bool(needs("espeak-ng")), reason=str(needs("espeak-ng")))
 def test_a_missing_engine_binary_says_how_to_install_or_disable_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))      # nothing on PATH
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH
     params = tiny_params(tmp_path, tts=True)
-    with pytest.raises(DataError, match=r"espeak-ng: not found on PATH.*apt-get install espeak-ng"
-                                         r".*collect\.tts\.engines"):
+    with pytest.raises(
+        DataError,
+        match=r"espeak-ng: not found on PATH.*apt-get install espeak-ng"
+        r".*collect\.tts\.engines",
+    ):
         list_voices(params.collect.tts)
 
 
 def run_stage(cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATASYNTH_LOG": "WARNING"}
-    return subprocess.run([sys.executable, "-m", "pipeline.triggerword.collect"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.triggerword.collect"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_stage_exits_1_and_keeps_the_old_catalog(tmp_path):
@@ -67,7 +77,7 @@ def test_the_stage_exits_1_and_keeps_the_old_catalog(tmp_path):
     old.write_bytes(b"previous run")
     assert run_stage(tmp_path).returncode == 1
     assert old.read_bytes() == b"previous run"
-    assert [p.name for p in (tmp_path / "data").iterdir()] == ["catalog"]   # no temp dirs left
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["catalog"]  # no temp dirs left
 
 
 def test_a_good_run_is_complete_and_byte_identical_when_repeated(tmp_path):
@@ -79,13 +89,13 @@ def test_a_good_run_is_complete_and_byte_identical_when_repeated(tmp_path):
         result = run_stage(tmp_path)
         assert result.returncode == 0, result.stderr
         catalog_dir = tmp_path / "data" / "catalog"
-        runs.append({p.relative_to(catalog_dir): p.read_bytes() for p in sorted(catalog_dir.rglob("*"))
-                     if p.is_file()})
+        runs.append({p.relative_to(catalog_dir): p.read_bytes() for p in sorted(catalog_dir.rglob("*")) if p.is_file()})
     assert runs[0] == runs[1]
     table = pd.read_parquet(tmp_path / "data" / "catalog" / "catalog.parquet")
     assert list(table.columns) == list(CATALOG_COLUMNS)
-    assert [str(t) for t in table.dtypes] == [d if d != "string" else str(table[c].dtype)
-                                              for c, (d, _) in CATALOG_COLUMNS.items()]
+    assert [str(t) for t in table.dtypes] == [
+        d if d != "string" else str(table[c].dtype) for c, (d, _) in CATALOG_COLUMNS.items()
+    ]
     assert table["clip_index"].tolist() == list(range(len(table)))
     assert table["kind"].tolist() == sorted(table["kind"], key=["positive", "negative", "background"].index)
     assert set(table["speaker"][table["kind"] == "positive"]) >= {"alice", "bob"}
@@ -93,11 +103,14 @@ def test_a_good_run_is_complete_and_byte_identical_when_repeated(tmp_path):
     assert "## noise" in (tmp_path / "data" / "catalog" / "NOTICE.md").read_text()
 
 
-@pytest.mark.parametrize("collect_edit, fragment", [
-    ({"archives": [{"path": "x.tar.gz"}]}, "collect.archives"),
-    ({"speech_packages": ["librivox"]}, "collect.speech_packages"),
-    ({"backgrounds": ["rain"]}, "collect.backgrounds"),
-])
+@pytest.mark.parametrize(
+    "collect_edit, fragment",
+    [
+        ({"archives": [{"path": "x.tar.gz"}]}, "collect.archives"),
+        ({"speech_packages": ["librivox"]}, "collect.speech_packages"),
+        ({"backgrounds": ["rain"]}, "collect.backgrounds"),
+    ],
+)
 def test_unknown_sources_are_params_errors(tmp_path, collect_edit, fragment):
     from pipeline.common.params import ParamsError, load_params
 

@@ -1,5 +1,6 @@
 """The error_analysis stage on a tiny fixture whose mistakes are built in: voice0's positives are all
 missed, every 'kitchen' negative and one empty stretch of background trigger a false accept."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,10 @@ import pytest
 import soundfile as sf
 
 from models.triggerword.events import count_events
-from pipeline.triggerword import error_analysis
-from pipeline.common.params import Params, load_params
-from tests.helpers.project import full_params
-from pipeline.triggerword.datasets import clip_stats
 from pipeline.common.catalog import file_sha256
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword import error_analysis
+from pipeline.triggerword.datasets import clip_stats
 from pipeline.triggerword.error_findings import Rules, fa_p_value, miss_p_value
 from pipeline.triggerword.error_slices import OTHER, Timing, position_of
 from pipeline.triggerword.evaluate import event_spec, positive_ends
@@ -26,6 +26,7 @@ from pipeline.triggerword.synthesise import recipe_spec, recipe_table
 from synth.common.catalog import CATALOG_COLUMNS, clip_peak, clip_rms, to_pcm16
 from synth.triggerword.labels import end_steps
 from synth.triggerword.recipes import Pools, Recipes, draw_split
+from tests.helpers.project import full_params
 
 # 3 s clips at 8 kHz; inserts at least 0.45 s apart, more than the 0.4 s match window, so a spike
 # after one insert can never be matched to another and the built-in outcomes are exact.
@@ -35,7 +36,8 @@ audio: {sample_rate: 8000, clip_seconds: 3.0}
 collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_seconds: 0.05,
   max_word_seconds: 0.3}
 synthesise: {examples: {train: 0, dev: 16, test: 40}, positives: [0, 2], negatives: [0, 2],
-  min_gap_seconds: 0.45, end_guard_seconds: 0.0, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1], reverb_probability: 0.3}
+  min_gap_seconds: 0.45, end_guard_seconds: 0.0, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
+  reverb_probability: 0.3}
 labels: {ty: 71, ones_after_end: 3}   # the default model maps 3 s at 8 kHz to 71 steps
 evaluate: {smoothing_steps: 5, refractory_seconds: 0.3, match_seconds: 0.4}
 studies: {audio_rate: {rates: [8000]}}
@@ -49,9 +51,19 @@ DELAY = 3  # ... so a word ending within 3 steps of the clip's end cannot be det
 def _clip(catalog_dir: Path, pcm: np.ndarray, sr: int, **fields) -> dict:
     path = Path("clips") / f"{fields['clip_id'].replace(':', '_')}.wav"
     sf.write(catalog_dir / path, pcm, sr, subtype="PCM_16")
-    return {"origin": "tests", "licence": "CC0-1.0", "language": "en", **fields, "path": str(path),
-            "sample_rate": sr, "num_samples": len(pcm), "duration_s": len(pcm) / sr, "rms": clip_rms(pcm),
-            "peak": clip_peak(pcm), "sha256": file_sha256(catalog_dir / path)}
+    return {
+        "origin": "tests",
+        "licence": "CC0-1.0",
+        "language": "en",
+        **fields,
+        "path": str(path),
+        "sample_rate": sr,
+        "num_samples": len(pcm),
+        "duration_s": len(pcm) / sr,
+        "rms": clip_rms(pcm),
+        "peak": clip_peak(pcm),
+        "sha256": file_sha256(catalog_dir / path),
+    }
 
 
 def make_catalog(catalog_dir: Path, params: Params) -> pd.DataFrame:
@@ -63,14 +75,36 @@ def make_catalog(catalog_dir: Path, params: Params) -> pd.DataFrame:
         for j, word in enumerate(["activate", "activate", "kitchen", "lion"]):
             t = np.arange(int(rng.uniform(0.1, 0.3) * sr)) / sr
             tone = np.sin(2 * np.pi * rng.uniform(300, 1500) * t) * np.hanning(len(t)) * 0.89
-            rows.append(_clip(catalog_dir, to_pcm16(tone), sr, clip_id=f"voice{v}:{word}:{j}", word=word,
-                              kind="positive" if word == "activate" else "negative", source="tts:test",
-                              speaker=f"tts:voice{v}", split_group=f"tts:voice{v}"))
+            rows.append(
+                _clip(
+                    catalog_dir,
+                    to_pcm16(tone),
+                    sr,
+                    clip_id=f"voice{v}:{word}:{j}",
+                    word=word,
+                    kind="positive" if word == "activate" else "negative",
+                    source="tts:test",
+                    speaker=f"tts:voice{v}",
+                    split_group=f"tts:voice{v}",
+                )
+            )
     for b, source in enumerate(["noise", "noise", "ambience", "ambience"]):
         for w in range(2):
             noise = np.clip(rng.standard_normal(int(1.25 * params.audio.clip_samples)) * 0.1, -1, 1)
-            rows.append(_clip(catalog_dir, to_pcm16(noise), sr, clip_id=f"bg{b}:{w}", kind="background", word="",
-                              source=source, speaker=f"bg{b}", split_group=f"bg{b}", language=""))
+            rows.append(
+                _clip(
+                    catalog_dir,
+                    to_pcm16(noise),
+                    sr,
+                    clip_id=f"bg{b}:{w}",
+                    kind="background",
+                    word="",
+                    source=source,
+                    speaker=f"bg{b}",
+                    split_group=f"bg{b}",
+                    language="",
+                )
+            )
     frame = pd.DataFrame(rows)
     frame.insert(0, "clip_index", np.arange(len(frame)))
     return frame[list(CATALOG_COLUMNS)].astype({k: v[0] for k, v in CATALOG_COLUMNS.items()})
@@ -79,8 +113,12 @@ def make_catalog(catalog_dir: Path, params: Params) -> pd.DataFrame:
 def pools(catalog: pd.DataFrame, voices: list[int], recordings: list[int]) -> Pools:
     speaker_ok = catalog["speaker"].isin([f"tts:voice{v}" for v in voices])
     bg_ok = catalog["speaker"].isin([f"bg{b}" for b in recordings])
-    return Pools(*(np.flatnonzero((catalog["kind"] == kind) & ok).astype(np.int64)
-                   for kind, ok in (("positive", speaker_ok), ("negative", speaker_ok), ("background", bg_ok))))
+    return Pools(
+        *(
+            np.flatnonzero((catalog["kind"] == kind) & ok).astype(np.int64)
+            for kind, ok in (("positive", speaker_ok), ("negative", speaker_ok), ("background", bg_ok))
+        )
+    )
 
 
 def spike(probs: np.ndarray, row: int, end_step: int) -> None:
@@ -128,19 +166,28 @@ def report(tmp_path_factory):
     test = draw_split("test", 40, pools(catalog, [0, 1, 2], [0, 2]), stats, spec, params.seed, 1000, 16)
     recipes = Recipes.concat([dev, test])
     (root / "data/synth").mkdir(parents=True)
-    pq.write_table(recipe_table(params, recipes, file_sha256(root / "data/catalog/catalog.parquet")),
-                   root / "data/synth/recipes.parquet")
+    pq.write_table(
+        recipe_table(params, recipes, file_sha256(root / "data/catalog/catalog.parquet")),
+        root / "data/synth/recipes.parquet",
+    )
     (root / "data/predictions").mkdir(parents=True)
     built = {}
     for name, part in (("dev", dev), ("test", test)):
         probs, built[name] = fake_predictions(part, catalog, params)
-        np.savez_compressed(root / f"data/predictions/{name}.npz", example_id=part.example_id,
-                            probabilities=probs.astype(np.float16), threshold=np.float32(0.5))
+        np.savez_compressed(
+            root / f"data/predictions/{name}.npz",
+            example_id=part.example_id,
+            probabilities=probs.astype(np.float16),
+            threshold=np.float32(0.5),
+        )
         built[name]["probs"] = probs
     (root / "reports/metrics").mkdir(parents=True)
     (root / "reports/evaluate").mkdir(parents=True)
-    (root / "reports/metrics/evaluate.json").write_text(json.dumps(
-        {s: {"threshold": 0.5, "frr": 0.25, "fa_per_hour": 12.0, "misses": 1, "false_accepts": 1} for s in built}))
+    (root / "reports/metrics/evaluate.json").write_text(
+        json.dumps(
+            {s: {"threshold": 0.5, "frr": 0.25, "fa_per_hour": 12.0, "misses": 1, "false_accepts": 1} for s in built}
+        )
+    )
     det = pd.DataFrame({"threshold": [0.25, 0.5, 0.75], "frr": [0.1, 0.25, 0.5], "fa_per_hour": [30.0, 12.0, 0.0]})
     for name in built:
         det.to_csv(root / f"reports/evaluate/det_{name}.csv", index=False)
@@ -151,8 +198,15 @@ def report(tmp_path_factory):
     finally:
         os.chdir(cwd)
     metrics = json.loads((root / "reports/error_analysis_tables.json").read_text())
-    return {"root": root, "params": params, "catalog": catalog, "test": test, "built": built, "metrics": metrics,
-            "html": (root / "reports/error_analysis/index.html").read_text()}
+    return {
+        "root": root,
+        "params": params,
+        "catalog": catalog,
+        "test": test,
+        "built": built,
+        "metrics": metrics,
+        "html": (root / "reports/error_analysis/index.html").read_text(),
+    }
 
 
 def test_report_and_assets_exist_and_are_referenced(report):
@@ -215,7 +269,10 @@ def test_totals_match_the_evaluate_stage_event_logic(report):
     counts = count_events(probs, ends, 0.5, event_spec(params), len(test) * params.audio.clip_seconds / 3600)
     overall = report["metrics"]["test"]["overall"]
     assert (overall["misses"], overall["false_accepts"], overall["positives"]) == (
-        counts.misses, counts.false_accepts, counts.positives)
+        counts.misses,
+        counts.false_accepts,
+        counts.positives,
+    )
 
 
 def test_missing_predictions_name_the_stage_to_run(report, monkeypatch):
@@ -237,5 +294,10 @@ def test_a_slice_is_named_only_with_enough_positives_and_a_clear_significant_gap
 def test_positions_split_off_the_final_match_window():
     timing = Timing(clip_samples=80000, clip_seconds=10.0, ty=1375, tail_seconds=0.6)
     names = position_of(np.array([1.0, 5.0, 9.0, 9.5, 10.0]), timing)
-    assert [n.split(" (")[0] for n in names] == ["first third", "middle third", "last third", "final 0.6 s",
-                                                 "final 0.6 s"]
+    assert [n.split(" (")[0] for n in names] == [
+        "first third",
+        "middle third",
+        "last third",
+        "final 0.6 s",
+        "final 0.6 s",
+    ]

@@ -1,4 +1,5 @@
 """The DVC pipeline end to end on the small CPU config: reproducible, incremental, and it learns."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,17 @@ def metrics(root, name):
 
 def test_every_stage_wrote_its_outputs(small_project):
     root = small_project
-    for path in ("data/catalog/catalog.parquet", "data/catalog/NOTICE.md", "data/synth/recipes.parquet",
-                 "reports/validation/index.html", "models/trained/trigger_word/model.pt", "reports/train/history.tsv",
-                 "reports/evaluate/det_test.csv", "data/predictions/test.npz",
-                 "reports/error_analysis/index.html"):
+    for path in (
+        "data/catalog/catalog.parquet",
+        "data/catalog/NOTICE.md",
+        "data/synth/recipes.parquet",
+        "reports/validation/index.html",
+        "models/trained/trigger_word/model.pt",
+        "reports/train/history.tsv",
+        "reports/evaluate/det_test.csv",
+        "data/predictions/test.npz",
+        "reports/error_analysis/index.html",
+    ):
         assert (root / path).exists(), path
     assert metrics(root, "validate")["success"] is True
 
@@ -75,8 +83,9 @@ def test_detect_finds_the_word_in_an_exported_clip_at_the_right_times(small_proj
     found = total = 0
     for example_id, rows in manifest.groupby("example_id"):
         ends = rows.loc[rows["kind"] == "positive", "end_s"].to_numpy()
-        out = run(["datasynth", "detect", str(tmp_path / f"export/{example_id}.wav"), "--threshold", "0.5"],
-                  cwd=root).stdout
+        out = run(
+            ["datasynth", "detect", str(tmp_path / f"export/{example_id}.wav"), "--threshold", "0.5"], cwd=root
+        ).stdout
         times = np.array([float(t) for t in re.findall(r"heard at ([\d.]+) s", out)])
         manifest_all.append((example_id, ends, times))
         found += sum(bool(np.any((times >= e - 0.05) & (times <= e + 0.7))) for e in ends)
@@ -115,5 +124,5 @@ def test_error_analysis_report_has_players_images_and_findings(small_project):
     audio = sorted(report.glob("audio/*.wav"))
     images = sorted(report.glob("img/*.png"))
     assert audio and images
-    assert f'audio/{audio[0].name}' in html and f'img/{images[0].name}' in html
-    assert not re.search(r'<(script|link)[^>]+https?://', html)
+    assert f"audio/{audio[0].name}" in html and f"img/{images[0].name}" in html
+    assert not re.search(r"<(script|link)[^>]+https?://", html)

@@ -1,22 +1,22 @@
 """The collect sources: TTS, the user's folders, Speech Commands-style archives, Debian packages."""
+
 import hashlib
 import io
 import tarfile
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from tests.helpers.collect_fixtures import SR, needs, tiny_params, tone_word, user_folder, write_wav
 from pipeline.common.io import DataError
 from pipeline.triggerword.sources.archives import archive_clips
-from pipeline.triggerword.sources.backgrounds import (UFOAI_PK3, dep5_licences, licence_for, noise, ufoai_ambience)
+from pipeline.triggerword.sources.backgrounds import UFOAI_PK3, dep5_licences, licence_for, noise, ufoai_ambience
 from pipeline.triggerword.sources.base import RawClip, Skipped
 from pipeline.triggerword.sources.folders import folder_clips
 from pipeline.triggerword.sources.packages import ASTERISK_EN_DIR, EXCLUDED, KTUBERLING_DIR, asterisk_en, ktuberling
 from pipeline.triggerword.sources.prepare import prepare
 from pipeline.triggerword.sources.tts import list_voices, tts_clips
 from synth.common.audio import nonsilent_bounds
+from tests.helpers.collect_fixtures import SR, needs, tiny_params, tone_word, user_folder, write_wav
 
 
 def clips_of(items):
@@ -27,11 +27,13 @@ def clips_of(items):
 def test_espeak_gives_a_trimmed_normalised_positive_and_is_deterministic(tmp_path):
     params = tiny_params(tmp_path, tts=True)
     raw = list(tts_clips(params.collect, params.seed))
-    assert [(c.kind, c.word, c.speaker) for c in raw] == [("positive", "activate", "espeak-ng:en-us+f2"),
-                                                           ("negative", "lion", "espeak-ng:en-us+f2")]
+    assert [(c.kind, c.word, c.speaker) for c in raw] == [
+        ("positive", "activate", "espeak-ng:en-us+f2"),
+        ("negative", "lion", "espeak-ng:en-us+f2"),
+    ]
     word = prepare(raw[0], params.audio, params.collect)[0].clip
     start, end = nonsilent_bounds(word.audio, SR, params.collect.trim_top_db)
-    assert start <= 0.002 * SR and end >= len(word.audio) - 0.002 * SR   # nothing left to trim
+    assert start <= 0.002 * SR and end >= len(word.audio) - 0.002 * SR  # nothing left to trim
     assert 0.3 < len(word.audio) / SR < 0.9 and word.sample_rate == SR
     assert np.isclose(np.max(np.abs(word.audio)), 10 ** (params.collect.word_peak_dbfs / 20), atol=1e-3)
     again = list(tts_clips(params.collect, params.seed))
@@ -44,7 +46,7 @@ def test_espeak_variants_apply_to_en_gb_and_unknown_variants_are_named(tmp_path)
     tts = params.collect.tts.replace(espeak_accents=("en-gb",), espeak_variants=("f2", "m3"))
     collect = params.collect.replace(tts=tts, negative_words=())
     a, b = tts_clips(collect, 0)
-    assert not np.array_equal(a.audio, b.audio)     # `-v en-gb+f2` alone would ignore the variant
+    assert not np.array_equal(a.audio, b.audio)  # `-v en-gb+f2` alone would ignore the variant
     with pytest.raises(DataError, match="no-such-variant"):
         list_voices(tts.replace(espeak_variants=("no-such-variant",)))
     everything = list_voices(tts.replace(espeak_variants="all"))
@@ -54,8 +56,12 @@ def test_espeak_variants_apply_to_en_gb_and_unknown_variants_are_named(tmp_path)
 @pytest.mark.skipif(bool(needs("flite") or needs("festival")), reason="flite or festival is not installed")
 def test_flite_and_festival_voices_render(tmp_path):
     params = tiny_params(tmp_path, tts=True)
-    tts = params.collect.tts.replace(engines=("flite", "festival"), flite_voices=("slt",),
-                  festival_voices=("kal_diphone",), engine_take_multiplier={"festival": 2})
+    tts = params.collect.tts.replace(
+        engines=("flite", "festival"),
+        flite_voices=("slt",),
+        festival_voices=("kal_diphone",),
+        engine_take_multiplier={"festival": 2},
+    )
     raw = list(tts_clips(params.collect.replace(tts=tts, negative_words=()), 0))
     assert [c.speaker for c in raw] == ["flite:slt"] + ["festival:kal_diphone"] * 2  # multiplier: 2 takes
     for clip in raw:
@@ -66,12 +72,14 @@ def test_folder_source_speakers_from_sub_folders_or_stems(tmp_path):
     params = tiny_params(tmp_path)
     raw = list(folder_clips(user_folder(tmp_path / "recordings"), "activate"))
     assert [(c.kind, c.word, c.speaker, c.strict) for c in raw[:3]] == [
-        ("positive", "activate", "alice", True), ("positive", "activate", "bob", True),
-        ("negative", "lion", "carol", True)]
+        ("positive", "activate", "alice", True),
+        ("positive", "activate", "bob", True),
+        ("negative", "lion", "carol", True),
+    ]
     background = raw[3]
     assert background.kind == "background" and background.split_group.endswith("backgrounds/room.wav")
     windows = prepare(background, params.audio, params.collect)
-    assert len(windows) == 1 and len(windows[0].clip.audio) == 2 * SR   # 3 s -> one 2 s window
+    assert len(windows) == 1 and len(windows[0].clip.audio) == 2 * SR  # 3 s -> one 2 s window
     assert abs(len(prepare(raw[1], params.audio, params.collect)[0].clip.audio) / SR - 0.6) < 0.01
 
 
@@ -84,9 +92,13 @@ def test_folder_negatives_containing_the_positive_word_are_an_error(tmp_path):
 def speech_commands_tar(path):
     """A tiny Speech Commands layout: two words, an excluded word, background noise, a README."""
     rng = np.random.default_rng(0)
-    members = {"activate/ab12_nohash_0.wav": tone_word(0.5), "activate/cd34_nohash_1.wav": tone_word(0.6),
-               "lion/ab12_nohash_0.wav": tone_word(0.4), "activated/ef56_nohash_0.wav": tone_word(0.5),
-               "_background_noise_/white_noise.wav": (0.1 * rng.standard_normal(5 * SR)).astype(np.float32)}
+    members = {
+        "activate/ab12_nohash_0.wav": tone_word(0.5),
+        "activate/cd34_nohash_1.wav": tone_word(0.6),
+        "lion/ab12_nohash_0.wav": tone_word(0.4),
+        "activated/ef56_nohash_0.wav": tone_word(0.5),
+        "_background_noise_/white_noise.wav": (0.1 * rng.standard_normal(5 * SR)).astype(np.float32),
+    }
     with tarfile.open(path, "w:gz") as tar:
         for name, audio in [*members.items(), ("README.md", None)]:
             data = b"readme" if audio is None else _wav_bytes(audio)
@@ -98,6 +110,7 @@ def speech_commands_tar(path):
 
 def _wav_bytes(audio):
     import soundfile as sf
+
     buffer = io.BytesIO()
     sf.write(buffer, audio, SR, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
@@ -114,7 +127,8 @@ def test_archive_loader_from_file_url_and_path(tmp_path, as_url):
         ("background", "", "archive:speech_commands_tiny/_background_noise_/white_noise"),
         ("negative", "lion", "speech_commands_tiny:ab12"),
         ("positive", "activate", "speech_commands_tiny:ab12"),
-        ("positive", "activate", "speech_commands_tiny:cd34")]
+        ("positive", "activate", "speech_commands_tiny:cd34"),
+    ]
     assert [s.reason for s in items if isinstance(s, Skipped)] == ["contains the positive word"]
     assert all(c.strict and c.licence == "CC-BY-4.0" for c in raw)
     assert (tmp_path / "cache").exists() == as_url
@@ -141,9 +155,11 @@ def test_ktuberling_words_come_from_the_sound_theme():
 
 def test_dep5_licences_pick_the_last_matching_stanza(tmp_path):
     copyright_file = tmp_path / "copyright"
-    copyright_file.write_text("Format: x\n\nFiles: *\nCopyright: team\nLicense: GPL-2+\n\n"
-                              "Files:\n base/sound/ambience/fire.ogg\n base/music/*\nCopyright: a\n"
-                              "License: CC-BY-3.0\n text of the licence\n")
+    copyright_file.write_text(
+        "Format: x\n\nFiles: *\nCopyright: team\nLicense: GPL-2+\n\n"
+        "Files:\n base/sound/ambience/fire.ogg\n base/music/*\nCopyright: a\n"
+        "License: CC-BY-3.0\n text of the licence\n"
+    )
     stanzas = dep5_licences(copyright_file)
     assert licence_for("base/sound/ambience/fire.ogg", stanzas) == "CC-BY-3.0"
     assert licence_for("base/sound/ambience/hum.ogg", stanzas) == "GPL-2+"

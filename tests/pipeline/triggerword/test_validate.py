@@ -1,5 +1,6 @@
 """The validate stage: a clean tiny dataset passes, and each injected defect fails the specific
 expectation meant to catch it (pipeline/triggerword/expectations.py ids)."""
+
 from __future__ import annotations
 
 import json
@@ -76,7 +77,9 @@ def test_overlapping_insertion_fails_stage_with_summary(dataset, monkeypatch, ca
 
 def test_mislabelled_positive_is_caught(dataset, monkeypatch):
     real = synth.triggerword.labels.label_matrix
-    monkeypatch.setattr(synth.triggerword.labels, "label_matrix", lambda *a: np.roll(real(*a), 1, axis=1))  # one step late
+    monkeypatch.setattr(
+        synth.triggerword.labels, "label_matrix", lambda *a: np.roll(real(*a), 1, axis=1)
+    )  # one step late
     results = run(dataset)
     assert failed(results) == {"labels.ones_where_positives_end"}
     with_positive = dataset.recipes.example_id[dataset.recipes.n_positives > 0]

@@ -1,10 +1,21 @@
 """synth/common/audio.py: trimming keeps the word's true end, resampling lengths, noise colours, windows."""
+
 import numpy as np
 import pytest
 from scipy.signal import welch
 
-from synth.common.audio import (change_speed, coloured_noise, fade_edges, loop_to_length, nonsilent_bounds,
-                         peak_normalise, resample, to_mono, trim_silence, windows)
+from synth.common.audio import (
+    change_speed,
+    coloured_noise,
+    fade_edges,
+    loop_to_length,
+    nonsilent_bounds,
+    peak_normalise,
+    resample,
+    to_mono,
+    trim_silence,
+    windows,
+)
 
 SR = 44100
 
@@ -66,7 +77,7 @@ def test_noise_colours_have_their_spectral_slope(colour, slope):
     band = (freqs >= 50) & (freqs <= 5000)
     fitted = np.polyfit(np.log10(freqs[band]), np.log10(power[band]), 1)[0]
     assert abs(fitted - slope) < 0.2
-    assert abs(np.sqrt(np.mean(noise ** 2)) - 1.0) < 1e-3
+    assert abs(np.sqrt(np.mean(noise**2)) - 1.0) < 1e-3
     assert np.array_equal(noise, coloured_noise(colour, 4 * SR, np.random.default_rng(1)))
 
 

@@ -1,4 +1,5 @@
 """Splits are disjoint by speaker and by background recording."""
+
 import numpy as np
 
 from synth.common.splits import assign_catalog, assign_groups

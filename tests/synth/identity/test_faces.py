@@ -3,6 +3,7 @@
 Real faces come from Debian's opencv-doc package (messi5.jpg: a footballer, face ~40 px; face_swapped.jpg:
 a frontal portrait of another man); the tests skip when it is not installed.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,7 +21,7 @@ from synth.identity.faces import DlibFaceEncoder, FaceAligner, FaceError, FaceNo
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc")
 MESSI = OPENCV_DOC / "examples/data/messi5.jpg"
 PORTRAIT = OPENCV_DOC / "opencv4/html/face_swapped.jpg"
-SAME_MAX = 0.3       # unit vectors: dlib's raw 0.6 threshold is ~0.42 after normalisation (raw norms ~1.4)
+SAME_MAX = 0.3  # unit vectors: dlib's raw 0.6 threshold is ~0.42 after normalisation (raw norms ~1.4)
 DIFFERENT_MIN = 0.4
 
 
@@ -52,8 +53,12 @@ def photos() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def chips(photos) -> dict[str, np.ndarray]:
     aligner = FaceAligner()
-    variants = {"messi": photos["messi"], "messi_flipped": flipped(photos["messi"]),
-                "messi_brighter": brighter(photos["messi"]), "portrait": photos["portrait"]}
+    variants = {
+        "messi": photos["messi"],
+        "messi_flipped": flipped(photos["messi"]),
+        "messi_brighter": brighter(photos["messi"]),
+        "portrait": photos["portrait"],
+    }
     return {name: aligner.align(image, name) for name, image in variants.items()}
 
 
@@ -75,6 +80,7 @@ def no_face(path: Path) -> Path:
 
 
 # --- reading and aligning --------------------------------------------------------------------------
+
 
 def test_read_rgb_converts_grey_to_rgb(tmp_path):
     path = tmp_path / "grey.png"
@@ -113,7 +119,7 @@ def test_align_picks_the_largest_face(photos, chips):
     small, large = photos["messi"], photos["portrait"]  # face ~40 px vs ~110 px
     canvas = np.zeros((max(small.shape[0], large.shape[0]), small.shape[1] + large.shape[1], 3), np.uint8)
     canvas[: small.shape[0], : small.shape[1]] = small
-    canvas[: large.shape[0], small.shape[1]:] = large
+    canvas[: large.shape[0], small.shape[1] :] = large
     chip = FaceAligner().align(canvas, "both")
     vectors = DlibFaceEncoder().encode(np.stack([chip, chips["portrait"], chips["messi"]]))
     assert np.linalg.norm(vectors[0] - vectors[1]) < np.linalg.norm(vectors[0] - vectors[2])
@@ -136,6 +142,7 @@ def test_align_rejects_a_non_rgb_array():
 
 # --- dlib's encoder --------------------------------------------------------------------------------
 
+
 def test_dlib_encoder_unit_vectors_same_face_closer(chips):
     names = ["messi", "messi_flipped", "messi_brighter", "portrait"]
     vectors = DlibFaceEncoder(batch_size=3).encode(np.stack([chips[n] for n in names]))  # two batches
@@ -157,11 +164,17 @@ def test_dlib_encoder_empty_and_bad_shapes(chips):
 
 # --- identity folders ------------------------------------------------------------------------------
 
+
 def test_load_identity_folders_table_and_chips(layout):
     items, chips = load_identity_folders(layout, FaceAligner())
     assert list(items.columns) == ["item_id", "identity", "source"]
-    assert items.item_id.tolist() == ["person_a/1.jpg", "person_a/2.jpg", "person_a/3.png",
-                                      "person_b/1.jpg", "person_b/2.jpg"]
+    assert items.item_id.tolist() == [
+        "person_a/1.jpg",
+        "person_a/2.jpg",
+        "person_a/3.png",
+        "person_b/1.jpg",
+        "person_b/2.jpg",
+    ]
     assert items.identity.tolist() == ["person_a"] * 3 + ["person_b"] * 2
     assert all(Path(s).is_absolute() and Path(s).is_file() for s in items.source)
     assert chips.shape == (5, 150, 150, 3) and chips.dtype == np.uint8
@@ -216,6 +229,7 @@ def test_missing_or_empty_root(tmp_path):
 
 
 # --- fetching LFW ----------------------------------------------------------------------------------
+
 
 def make_tgz(layout: Path, path: Path, top: str = "lfw") -> Path:
     with tarfile.open(path, "w:gz") as tar:

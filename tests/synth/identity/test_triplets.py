@@ -1,4 +1,5 @@
 """Offline miners against brute force; the triplet loss on hand-made cases; online batch-hard mining."""
+
 from __future__ import annotations
 
 import itertools
@@ -28,8 +29,11 @@ def brute_force(emb, labels, strategy, margin):
         if a == p or labels[a] != labels[p] or labels[a] == labels[n]:
             continue
         ap, an = d(a, p), d(a, n)
-        if (strategy == "random" or (strategy == "semihard" and ap < an < ap + margin)
-                or (strategy == "hard" and an < ap)):
+        if (
+            strategy == "random"
+            or (strategy == "semihard" and ap < an < ap + margin)
+            or (strategy == "hard" and an < ap)
+        ):
             found.add((a, p, n))
     return found
 
@@ -39,7 +43,8 @@ def test_miner_finds_exactly_the_brute_force_triplets(strategy):
     emb, labels = random_embeddings()
     got = mine(emb, labels, strategy, MARGIN, per_anchor=None, rng=np.random.default_rng(0))
     assert set(zip(got.anchor.tolist(), got.positive.tolist(), got.negative.tolist())) == brute_force(
-        emb, labels, strategy, MARGIN)
+        emb, labels, strategy, MARGIN
+    )
     assert len(got) == len(brute_force(emb, labels, strategy, MARGIN))  # no duplicates
 
 
@@ -105,8 +110,9 @@ def test_online_batch_hard_matches_brute_force():
     from tests.helpers.specs import triplet_config
 
     emb, labels = random_embeddings(n=16, identities=4, seed=3)
-    a, p, n = _online_miner(triplet_config(mining="batch_hard"))(torch.tensor(emb, dtype=torch.float32),
-                                                                     torch.tensor(labels))
+    a, p, n = _online_miner(triplet_config(mining="batch_hard"))(
+        torch.tensor(emb, dtype=torch.float32), torch.tensor(labels)
+    )
     d = pairwise_squared_distances(emb)
     for anchor, pos, neg in zip(a.tolist(), p.tolist(), n.tolist()):
         same = (labels == labels[anchor]) & (np.arange(16) != anchor)
@@ -120,6 +126,7 @@ def test_online_semihard_triplets_are_semihard():
 
     emb, labels = random_embeddings(n=24, identities=4, seed=4)
     a, p, n = _online_miner(triplet_config(mining="semihard", margin=MARGIN))(
-        torch.tensor(emb, dtype=torch.float32), torch.tensor(labels))
+        torch.tensor(emb, dtype=torch.float32), torch.tensor(labels)
+    )
     got = set(zip(a.tolist(), p.tolist(), n.tolist()))
     assert got and got <= brute_force(emb, labels, "semihard", MARGIN + 1e-5)

@@ -1,4 +1,5 @@
 """Labels follow the recipe: ones for `ones_after_end` steps right after each positive ends."""
+
 import numpy as np
 
 from synth.triggerword.labels import end_steps, label_matrix

@@ -1,4 +1,5 @@
 """Recipe drawing: counts, non-overlap, peak bound, determinism, shard independence."""
+
 import dataclasses
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from synth.common.catalog import ClipBank
 from synth.triggerword.recipe_table import from_table, to_table
-from synth.triggerword.recipes import ClipStats, Pools, RecipeError, RecipeSpec, Recipes, draw_shard, draw_split
+from synth.triggerword.recipes import ClipStats, Pools, RecipeError, Recipes, RecipeSpec, draw_shard, draw_split
 
 SR = 8000
 N = 10 * SR

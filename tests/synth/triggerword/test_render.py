@@ -1,4 +1,5 @@
 """Renderer: matches a hand mix, respects the peak bound, numpy == torch."""
+
 import dataclasses
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 from synth.common.catalog import PCM_SCALE
 from synth.triggerword.recipes import db_to_gain
 from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
-from tests.synth.triggerword.test_recipes import BANK, N, SPEC, SR, draw
+from tests.synth.triggerword.test_recipes import BANK, SPEC, SR, N, draw
 
 IRS = impulse_responses(8, (0.1, 0.3), SR, 1)
 
