@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.io import DataError, atomic_dir, write_json
-from pipeline.common.params import ParamsError, load_params
+from pipeline.common.params import load_params
 from pipeline.common.params.daynight import DayNightParams
 from pipeline.daynight.sources import Photo, folder_photos, package_photos
 from synth.daynight.images import (
@@ -137,8 +137,6 @@ def summary(frame: pd.DataFrame, skipped: dict) -> dict:
 
 def main() -> None:
     params = load_params()
-    if not params.daynight.pipelines:
-        raise ParamsError("params.yaml: daynight.pipelines: missing (needs day and night albumentations pipelines)")
     loaded, skipped = load_photos(params.daynight)
     with atomic_dir(OUT_DIR) as out:
         frame = pd.DataFrame(make_rows(loaded, params.daynight, params.seed, out))

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import yaml
 
-from models.triggerword.spec import LectureSpec
-from pipeline.common.params import Params, load_params, merge
-from pipeline.common.params.triggerword import FeatureParams
-from tests.helpers.project import REPO
+from pipeline.common.params import Params, load_params
+from tests.helpers.project import full_params
+from tests.helpers.specs import project_params
 
 SR = 16000
 
@@ -66,10 +64,9 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
         "archives": [],
     }
     section.update(collect)
-    project = yaml.safe_load((REPO / "params.yaml").read_text())
     # labels.ty must match what the project's model makes of a 2 s example.
-    model, features = LectureSpec(**project["model"]), FeatureParams(**project["features"])
-    ty = model.output_steps(features.frames(2 * SR))
+    project = project_params()
+    ty = project.model.output_steps(project.features.frames(2 * SR))
     small = {
         "seed": 7,
         "audio": {"sample_rate": SR, "clip_seconds": 2.0},
@@ -79,7 +76,7 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
         "studies": {"audio_rate": {"rates": [8000, SR]}},
     }
     path = root / "params.yaml"
-    path.write_text(yaml.safe_dump(merge(project, small), sort_keys=False))
+    path.write_text(full_params(small))
     return path
 
 

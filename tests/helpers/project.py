@@ -35,11 +35,11 @@ def full_params(partial: str | dict) -> str:
 
 
 def small_params(overrides: dict | None = None) -> str:
+    """params.yaml with configs/cpu-small.yaml and then `overrides` merged over it."""
     from pipeline.common.params import merge
 
-    base = yaml.safe_load((REPO / "params.yaml").read_text())
-    small = merge(base, yaml.safe_load((REPO / "configs/cpu-small.yaml").read_text()))
-    return yaml.safe_dump(merge(small, overrides or {}), sort_keys=False)
+    small = yaml.safe_load((REPO / "configs/cpu-small.yaml").read_text())
+    return full_params(merge(small, overrides or {}))
 
 
 def copy_project(dest: Path) -> Path:

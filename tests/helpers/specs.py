@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 
 from models.identity.spec import EncoderSpec
 from models.identity.training import TripletTrainConfig
 from models.triggerword.spec import LectureSpec
 from pipeline.common.params import Params, load_params
+from pipeline.identity.data import encoder_spec as identity_encoder_spec
+from pipeline.identity.train import train_config as identity_train_config
+from pipeline.triggerword.train import feature_spec as train_feature_spec
 from synth.common.features import FeatureSpec
 from synth.common.style_spec import StyleConfig
 from tests.helpers.project import REPO
@@ -24,39 +28,14 @@ def lecture(**changes) -> LectureSpec:
 
 
 def feature_spec(sample_rate: int, **changes) -> FeatureSpec:
-    """params.yaml's `features:` at `sample_rate`, SpecAugment off unless asked for."""
-    f = project_params().features
-    values = {
-        "n_fft": f.n_fft,
-        "hop_length": f.hop_length,
-        "kind": f.kind,
-        "n_mels": f.n_mels,
-        "spec_augment": False,
-        **changes,
-    }
-    return FeatureSpec(sample_rate=sample_rate, **values)
+    """The train stage's front end from params.yaml at `sample_rate`, SpecAugment off unless asked for."""
+    changes = {"sample_rate": sample_rate, "spec_augment": False, **changes}
+    return dataclasses.replace(train_feature_spec(project_params()), **changes)
 
 
 def triplet_config(**changes) -> TripletTrainConfig:
-    """What identity_train builds from params.yaml's `identity:`, with some fields changed."""
-    p = project_params().identity
-    t = p.train
-    values = {
-        "mining": t.mining,
-        "strategy": p.mine.strategy,
-        "per_anchor": p.mine.per_anchor,
-        "remine_every": t.remine_every,
-        "epochs": t.epochs,
-        "steps_per_epoch": t.steps_per_epoch,
-        "batch_p": t.batch_p,
-        "batch_k": t.batch_k,
-        "triplet_batch": t.triplet_batch,
-        "lr": t.lr,
-        "margin": p.margin,
-        "seed": 0,
-        **changes,
-    }
-    return TripletTrainConfig(**values)
+    """What identity_train builds from params.yaml's `identity:` (seed 0), with some fields changed."""
+    return dataclasses.replace(identity_train_config(project_params().identity, seed=0), **changes)
 
 
 def style_config(**changes) -> StyleConfig:
@@ -65,13 +44,5 @@ def style_config(**changes) -> StyleConfig:
 
 
 def encoder_spec(**changes) -> EncoderSpec:
-    """An audio encoder with params.yaml's `identity.encoder:` settings, some fields changed."""
-    p = project_params().identity
-    values = {
-        **p.encoder.model_dump(),
-        "modality": "audio",
-        "sample_rate": p.sample_rate,
-        "pretrained": False,
-        **changes,
-    }
-    return EncoderSpec(**values)
+    """The encoder identity_train builds from params.yaml's `identity:` (not pretrained), some fields changed."""
+    return identity_encoder_spec(project_params().identity, pretrained=False).replace(**changes)
