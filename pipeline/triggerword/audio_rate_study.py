@@ -95,7 +95,7 @@ def rate_rung(params: Params, rate: int) -> dict:
     probs, labels, dev_loss = trainer.predict(rows["dev"])
     dev = recipes.take(rows["dev"])
     ends = positive_ends(dev, params.audio.clip_samples, params.labels.ty)
-    spec = event_spec(params)
+    spec = event_spec(params, params.labels.ty)
     threshold, correct = best_threshold(probs, ends, np.linspace(0.025, 0.975, params.evaluate.thresholds), spec)
     counts = count_events(probs, ends, threshold, spec, len(dev) * params.audio.clip_seconds / 3600)
     low, high = wilson_interval(int(correct.sum()), len(correct))

@@ -37,8 +37,11 @@ class SynthData:
     catalog: pd.DataFrame
 
 
-def read_recipes(synth_dir: str | Path = SYNTH_DIR, catalog_dir: str | Path = CATALOG_DIR) -> SynthData:
-    path = Path(synth_dir) / "recipes.parquet"
+def read_recipes(
+    synth_dir: str | Path = SYNTH_DIR, catalog_dir: str | Path = CATALOG_DIR, name: str = "recipes.parquet"
+) -> SynthData:
+    """data/synth/recipes.parquet (train, dev, test) or, with name="stream.parquet", the test stream."""
+    path = Path(synth_dir) / name
     if not path.exists():
         raise DataError(f"{path}: not found; run the synthesise stage first (dvc repro synthesise)")
     table = pq.read_table(path)

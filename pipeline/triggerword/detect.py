@@ -76,7 +76,7 @@ def find_trigger(detector: Detector, audio: np.ndarray, threshold: float) -> lis
     probs, step_samples = stream_probabilities(detector, audio)
     e = detector.meta["evaluate"]
     steps_per_second = detector.sample_rate / step_samples
-    smoothed = smooth(probs, e["smoothing_steps"])
+    smoothed = smooth(probs, max(1, int(round(e["smoothing_seconds"] * steps_per_second))))
     hits = detect(smoothed, threshold, int(round(e["refractory_seconds"] * steps_per_second)))
     return [float(s * step_samples / detector.sample_rate) for s in hits]
 

@@ -69,24 +69,26 @@ class SplitResult:
     events: SplitEvents
     tables: list
     findings: list[Finding]
+    ones_after_end: int  # label steps after a positive's end, in the model's steps
 
 
-def timing(params: Params) -> Timing:
-    return Timing(params.audio.clip_samples, params.audio.clip_seconds, params.labels.ty, params.evaluate.match_seconds)
+def timing(params: Params, ty: int) -> Timing:
+    return Timing(params.audio.clip_samples, params.audio.clip_seconds, ty, params.evaluate.match_seconds)
 
 
-def read_predictions(path: Path, recipes: Recipes, ty: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """(recipe rows, probabilities (n, ty) float32, threshold) of one predictions file."""
+def read_predictions(path: Path, recipes: Recipes) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """(recipe rows, probabilities (n, steps) float32, threshold, label steps after an end) of one predictions file."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: not found; run the evaluate stage first (dvc repro evaluate)")
     with np.load(path) as npz:
-        missing = {"example_id", "probabilities", "threshold"} - set(npz.files)
+        missing = {"example_id", "probabilities", "threshold", "ones_after_end"} - set(npz.files)
         if missing:
             raise DataError(f"{path}: missing arrays {sorted(missing)}; re-run evaluate")
         ids, probs, threshold = npz["example_id"], npz["probabilities"].astype(np.float32), float(npz["threshold"])
-    if probs.ndim != 2 or probs.shape != (len(ids), ty):
+        ones = int(npz["ones_after_end"])
+    if probs.ndim != 2 or len(probs) != len(ids) or probs.shape[1] < 2:
         raise DataError(
-            f"{path}: probabilities have shape {probs.shape}, expected ({len(ids)}, {ty}) (labels.ty); re-run evaluate"
+            f"{path}: probabilities have shape {probs.shape}, expected ({len(ids)}, steps); re-run evaluate"
         )
     rows = pd.Index(recipes.example_id).get_indexer(ids)
     if np.any(rows < 0):
@@ -94,22 +96,22 @@ def read_predictions(path: Path, recipes: Recipes, ty: int) -> tuple[np.ndarray,
             f"{path}: {int(np.sum(rows < 0))} example ids are not in the recipes (e.g. "
             f"{int(ids[rows < 0][0])}); re-run evaluate"
         )
-    return rows, probs, threshold
+    return rows, probs, threshold, ones
 
 
 def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> SplitResult | None:
     path = PREDICTIONS / f"{name}.npz"
     if name != SPLITS[0] and not path.exists():
         return None
-    rows, probs, threshold = read_predictions(path, data.recipes, params.labels.ty)
-    recipes = data.recipes.take(rows)
-    events = split_events(recipes, data.catalog, probs, threshold, event_spec(params), timing(params))
+    rows, probs, threshold, ones = read_predictions(path, data.recipes)
+    recipes, ty = data.recipes.take(rows), probs.shape[1]
+    events = split_events(recipes, data.catalog, probs, threshold, event_spec(params, ty), timing(params, ty))
     tables = [
         flag(t, events.overall, rules)
-        for t in slice_tables(events, timing(params)) + [cause_table(events), reason_table(events)]
+        for t in slice_tables(events, timing(params, ty)) + [cause_table(events), reason_table(events)]
     ]
     tables.sort(key=lambda t: TABLE_ORDER.index(t.key))
-    return SplitResult(name, recipes, probs, events, tables, findings(tables, events.overall, rules))
+    return SplitResult(name, recipes, probs, events, tables, findings(tables, events.overall, rules), ones)
 
 
 def worst(result: SplitResult, count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -202,8 +204,8 @@ def _curves(result: SplitResult, row: int, params: Params) -> Curves:
         recipes.insert_length[row : row + 1],
         recipes.insert_positive[row : row + 1],
         params.audio.clip_samples,
-        params.labels.ty,
-        params.labels.ones_after_end,
+        result.probabilities.shape[1],
+        result.ones_after_end,
     )[0]
     dets = ev.detections[ev.detections["row"] == row]
     return Curves(
@@ -287,10 +289,11 @@ def det_image(out: Path, threshold: float) -> str | None:
 def definitions(params: Params, rules: Rules) -> str:
     e = params.evaluate
     return (
-        f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_steps} steps; a detection "
-        f"is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s after the previous "
-        f"one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends (one per positive), "
-        "else a false accept. A false accept counts against a negative word when it fires inside the word or "
+        f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_seconds:g} s (at least one "
+        f"step); a detection is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s "
+        f"after the previous one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends "
+        "(one per positive), else a false accept. A false accept counts against a negative word when it fires "
+        "inside the word or "
         "within the match window after it. Rows are highlighted when the slice has at least "
         f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
         f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "

@@ -1,9 +1,12 @@
-"""evaluate stage: trained model x dev/test recipes -> event metrics, DET curves, predictions.
+"""evaluate stage: trained model x dev/test recipes and the test stream -> event metrics, DET curves, predictions.
 
     python -m pipeline.triggerword.evaluate [--params params.yaml]
 
-The operating threshold is chosen on dev (lowest miss rate at <= evaluate.target_fa_per_hour)
-and applied unchanged to test, whose voices and backgrounds the model never heard.
+The operating threshold is chosen on dev (lowest miss rate at <= evaluate.target_fa_per_hour) and
+applied unchanged to test, whose voices (every voice of synthesise.holdout_engines among them) and
+backgrounds the model never heard. Test false accepts are counted over the test clips plus the
+negatives-only stream (synthesise.stream), so FA/h resolves below 1 per hour. Either model family
+is scored the same way: per-step probabilities, events, the same matching rules.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from models.common.training import frame_scores, resolve_device
-from models.triggerword.events import EventSpec, count_events, operating_point, sweep
-from models.triggerword.inference import load_detector
+from models.triggerword.events import EventSpec, count_events, operating_point, sweep, threshold_grid
+from models.triggerword.inference import Detector, load_detector
 from pipeline.common.catalog import load_bank
 from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from pipeline.triggerword.train_head import EMBED_DIR, read_part
 from synth.common.splits import SPLITS
 from synth.triggerword.labels import end_steps, label_matrix
 from synth.triggerword.recipes import Recipes
@@ -33,11 +37,12 @@ PLOTS = Path("reports/evaluate")
 METRICS = Path("reports/metrics/evaluate.json")
 
 
-def event_spec(params: Params) -> EventSpec:
-    steps_per_second = params.labels.ty / params.audio.clip_seconds
+def event_spec(params: Params, ty: int | None = None) -> EventSpec:
+    """Event rules in output steps of a model with `ty` steps per clip (default: the lecture's labels.ty)."""
+    steps_per_second = (ty or params.labels.ty) / params.audio.clip_seconds
     e = params.evaluate
     return EventSpec(
-        e.smoothing_steps,
+        max(1, int(round(e.smoothing_seconds * steps_per_second))),
         int(round(e.refractory_seconds * steps_per_second)),
         int(round(e.match_seconds * steps_per_second)),
     )
@@ -53,34 +58,109 @@ def split_rows(data: SynthData, split: str, limit: int) -> np.ndarray:
     return np.flatnonzero(data.recipes.split == SPLITS.index(split))[:limit]
 
 
-def predict(params: Params, data: SynthData, rows: np.ndarray, detector, render) -> np.ndarray:
+def rendered_probabilities(params: Params, data: SynthData, rows: np.ndarray, detector: Detector) -> np.ndarray:
+    """Render recipe `rows` batch by batch and score the waveforms."""
     from rich.progress import track
 
-    batch = 32
-    chunks = [rows[i : i + batch] for i in range(0, len(rows), batch)]
-    return np.concatenate(
-        [
-            detector.probabilities(render.render(data.recipes.take(c)))
-            for c in track(chunks, description="predicting", transient=True)
-        ]
-    )
+    r = data.recipes
+    used = np.unique(np.concatenate([r.background_clip[rows], r.insert_clip[rows][r.insert_mask[rows]]]))
+    render = renderer(params, load_bank(data.catalog, rows=used))
+    chunks = [rows[i : i + 32] for i in range(0, len(rows), 32)]
+    probs = [detector.probabilities(render.render(r.take(c))) for c in track(chunks, "predicting", transient=True)]
+    return np.concatenate(probs) if probs else np.zeros((0, detector.ty), np.float32)
 
 
-def evaluate_split(params: Params, recipes: Recipes, probs: np.ndarray, thresholds: np.ndarray) -> tuple[list, dict]:
-    a, lab = params.audio, params.labels
-    ends = positive_ends(recipes, a.clip_samples, lab.ty)
+def score_parts(params: Params, detector: Detector) -> dict[str, tuple[Recipes, np.ndarray]]:
+    """(recipes, probabilities) of dev, test and the test stream: the embedding family reads the embed
+    stage's cached embeddings, the lecture family renders the clips."""
+    data, stream = read_recipes(), read_recipes(name="stream.parquet")
+    limit = params.evaluate.max_examples
+    out = {}
+    for part in ("dev", "test", "stream"):
+        source = stream if part == "stream" else data
+        if detector.family == "embedding":
+            embeddings, recipes = read_part(part, source.recipes, EMBED_DIR)
+            if part != "stream":
+                embeddings, recipes = embeddings[:limit], recipes.take(np.arange(min(limit, len(recipes))))
+            out[part] = (recipes, detector.from_embeddings(embeddings))
+        else:
+            rows = np.arange(len(source.recipes)) if part == "stream" else split_rows(data, part, limit)
+            out[part] = (source.recipes.take(rows), rendered_probabilities(params, source, rows, detector))
+    return out
+
+
+def evaluate_split(
+    params: Params, recipes: Recipes, probs: np.ndarray, thresholds: np.ndarray, ty: int
+) -> tuple[list, dict]:
+    """DET points over thresholds (ordered by false accepts) and the facts the metrics need."""
+    a = params.audio
+    ends = positive_ends(recipes, a.clip_samples, ty)
     hours = len(recipes) * a.clip_seconds / 3600
-    det = sweep(probs, ends, thresholds, event_spec(params), hours)
-    labels = label_matrix(
-        recipes.insert_start, recipes.insert_length, recipes.insert_positive, a.clip_samples, lab.ty, lab.ones_after_end
+    det = sorted(
+        sweep(probs, ends, thresholds, event_spec(params, ty), hours), key=lambda r: (r["fa_per_hour"], -r["frr"])
     )
-    return det, {
-        "examples": len(recipes),
-        "hours": hours,
-        "positives": int(sum(len(e) for e in ends)),
-        "labels": labels,
-        "ends": ends,
+    return det, {"examples": len(recipes), "hours": hours, "positives": int(sum(len(e) for e in ends)), "ends": ends}
+
+
+def split_metrics(
+    params: Params, recipes: Recipes, probs: np.ndarray, facts: dict, threshold: float, ty: int, ones: int
+) -> dict:
+    a = params.audio
+    counts = count_events(probs, facts["ends"], threshold, event_spec(params, ty), facts["hours"])
+    labels = label_matrix(
+        recipes.insert_start, recipes.insert_length, recipes.insert_positive, a.clip_samples, ty, ones
+    )
+    return {
+        "threshold": threshold,
+        "frr": counts.frr,
+        "fa_per_hour": counts.fa_per_hour,
+        "misses": counts.misses,
+        "false_accepts": counts.false_accepts,
+        "positives": counts.positives,
+        "examples": facts["examples"],
+        "hours": round(facts["hours"], 4),
+        **{f"frame_{k}": v for k, v in frame_scores(probs, labels, threshold).items()},
     }
+
+
+def evaluate(params: Params, detector: Detector) -> tuple[dict, dict]:
+    """Metrics per split and the (recipes, probabilities) of dev, test and the stream behind them."""
+    ty = detector.ty
+    ones = params.model.embedding.ones_after_end if detector.family == "embedding" else params.labels.ones_after_end
+    parts = score_parts(params, detector)
+    # Test = the test clips followed by the stream (negatives only): one set of events, more hours.
+    test_recipes = Recipes.concat([parts["test"][0], parts["stream"][0]])
+    test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
+    scored = {"dev": parts["dev"], "test": (test_recipes, test_probs)}
+    thresholds = threshold_grid(params.evaluate.thresholds)
+    results = {s: evaluate_split(params, r, p, thresholds, ty) for s, (r, p) in scored.items()}
+    chosen = operating_point(results["dev"][0], params.evaluate.target_fa_per_hour)["threshold"]
+    metrics = {"family": detector.family}
+    for split, (recipes, probs) in scored.items():
+        metrics[split] = split_metrics(params, recipes, probs, results[split][1], chosen, ty, ones)
+        with atomic_file(PLOTS / f"det_{split}.csv", "w") as handle:
+            pd.DataFrame(results[split][0]).to_csv(handle, index=False, float_format="%.6g")
+    stream_facts = evaluate_split(params, *parts["stream"], np.array([chosen]), ty)[1]
+    metrics["test"]["stream_hours"] = round(stream_facts["hours"], 4)
+    metrics["test"]["stream_fa_per_hour"] = split_metrics(params, *parts["stream"], stream_facts, chosen, ty, ones)[
+        "fa_per_hour"
+    ]
+    return metrics, {**parts, "meta": {"threshold": chosen, "ty": ty, "ones_after_end": ones}}
+
+
+def write_predictions(parts: dict) -> None:
+    """dev.npz, test.npz (test clips) and stream.npz: ids, float16 probabilities, the dev-chosen threshold."""
+    meta = parts["meta"]
+    with atomic_dir(PREDICTIONS) as out:
+        for split in ("dev", "test", "stream"):
+            recipes, probs = parts[split]
+            np.savez_compressed(
+                out / f"{split}.npz",
+                example_id=recipes.example_id,
+                probabilities=probs.astype(np.float16),
+                threshold=np.float32(meta["threshold"]),
+                ones_after_end=np.int32(meta["ones_after_end"]),
+            )
 
 
 def main() -> None:
@@ -88,60 +168,20 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     args = parser.parse_args()
     params = load_params(args.params)
-    device = resolve_device(params.train.device)
-    detector = load_detector(MODEL, str(device))
-    data = read_recipes()
-    rows = {s: split_rows(data, s, params.evaluate.max_examples) for s in ("dev", "test")}
-    used = np.unique(
-        np.concatenate(
-            [
-                np.concatenate(
-                    [data.recipes.background_clip[r], data.recipes.insert_clip[r][data.recipes.insert_mask[r]]]
-                )
-                for r in rows.values()
-            ]
-        )
-    )
-    render = renderer(params, load_bank(data.catalog, rows=used))
-    thresholds = np.linspace(0.025, 0.975, params.evaluate.thresholds)
-    metrics, results = {}, {}
-    for split, r in rows.items():
-        recipes = data.recipes.take(r)
-        probs = predict(params, data, r, detector, render)
-        det, facts = evaluate_split(params, recipes, probs, thresholds)
-        results[split] = (recipes, probs, det, facts)
-    chosen = operating_point(results["dev"][2], params.evaluate.target_fa_per_hour)
-    for split, (_recipes, probs, det, facts) in results.items():
-        counts = count_events(probs, facts["ends"], chosen["threshold"], event_spec(params), facts["hours"])
-        frames = frame_scores(probs, facts["labels"], chosen["threshold"])
-        metrics[split] = {
-            "threshold": chosen["threshold"],
-            "frr": counts.frr,
-            "fa_per_hour": counts.fa_per_hour,
-            "misses": counts.misses,
-            "false_accepts": counts.false_accepts,
-            "positives": counts.positives,
-            "examples": facts["examples"],
-            "hours": round(facts["hours"], 4),
-            **{f"frame_{k}": v for k, v in frames.items()},
-        }
-        with atomic_file(PLOTS / f"det_{split}.csv", "w") as handle:
-            pd.DataFrame(det).to_csv(handle, index=False, float_format="%.6g")
-    with atomic_dir(PREDICTIONS) as out:
-        for split, (recipes, probs, _, _) in results.items():
-            np.savez_compressed(
-                out / f"{split}.npz",
-                example_id=recipes.example_id,
-                probabilities=probs.astype(np.float16),
-                threshold=np.float32(chosen["threshold"]),
-            )
+    detector = load_detector(MODEL, str(resolve_device(params.train.device)))
+    metrics, parts = evaluate(params, detector)
+    write_predictions(parts)
     write_json(METRICS, metrics)
     t = metrics["test"]
     log.info(
-        "test at threshold %.3f (chosen on dev): FRR %.1f %%, %.2f false accepts/h, frame F1 %.3f",
+        "%s family, test at threshold %.3f (chosen on dev): FRR %.1f %%, %.2f false accepts/h over %.2f h "
+        "(stream alone %.2f/h), frame F1 %.3f",
+        detector.family,
         t["threshold"],
         100 * t["frr"],
         t["fa_per_hour"],
+        t["hours"],
+        t["stream_fa_per_hour"],
         t["frame_f1"],
     )
 

@@ -21,10 +21,11 @@ from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SYNTH_DIR, clip_stats
 from synth.common.splits import SPLITS, assign_catalog
 from synth.triggerword.recipe_table import to_table
-from synth.triggerword.recipes import Pools, RecipeError, Recipes, RecipeSpec, draw_split
+from synth.triggerword.recipes import ClipStats, Pools, RecipeError, Recipes, RecipeSpec, draw_split
 
 log = logging.getLogger("datasynth.synthesise")
 METRICS = Path("reports/metrics/synthesise.json")
+STREAM_SEED = 0x57E4  # added to the seed for the stream's recipes
 
 
 def recipe_spec(params: Params) -> RecipeSpec:
@@ -53,18 +54,33 @@ def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray) -> dict[str, Pool
 
 
 def assign_splits(params: Params, catalog: pd.DataFrame) -> np.ndarray:
-    """Each catalog row's split: speakers and background recordings never cross splits."""
+    """Each catalog row's split: speakers and background recordings never cross splits, and every
+    voice of a held-out TTS engine (synthesise.holdout_engines) is in test."""
     split_rng = np.random.default_rng(np.random.SeedSequence([params.seed, 0x5917]))
-    return assign_catalog(
-        catalog["kind"].to_numpy(object),
-        catalog["split_group"].to_numpy(object),
+    held = catalog["source"].isin([f"tts:{engine}" for engine in params.synthesise.holdout_engines]).to_numpy()
+    out = np.full(len(catalog), "test", dtype=object)
+    out[~held] = assign_catalog(
+        catalog["kind"].to_numpy(object)[~held],
+        catalog["split_group"].to_numpy(object)[~held],
         dict(params.synthesise.split_fractions),
         split_rng,
     )
+    return out
 
 
-def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, np.ndarray]:
-    """All recipes (train, then dev, then test) and each catalog row's split."""
+def stream_spec(params: Params) -> RecipeSpec:
+    """Negatives-only clips: the FA/h of a long stream of test-split words and backgrounds."""
+    return dataclasses.replace(
+        recipe_spec(params), positives=(0, 0), negatives=tuple(params.synthesise.stream.negatives)
+    )
+
+
+def stream_examples(params: Params) -> int:
+    return int(np.ceil(params.synthesise.stream.hours * 3600 / params.audio.clip_seconds))
+
+
+def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, Recipes, np.ndarray]:
+    """All recipes (train, then dev, then test), the test stream's, and each catalog row's split."""
     spec = recipe_spec(params)
     clip_split = assign_splits(params, catalog)
     pools, stats = split_pools(catalog, clip_split), clip_stats(catalog)
@@ -75,14 +91,30 @@ def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, np.ndarr
             draw_split(split, n, pools[split], stats, spec, params.seed, params.synthesise.shard_size, first_id)
         )
         first_id += n
-    return Recipes.concat(parts), clip_split
+    return Recipes.concat(parts), draw_stream(params, pools["test"], stats), clip_split
 
 
-def recipe_table(params: Params, recipes: Recipes, catalog_sha256: str) -> pa.Table:
+def draw_stream(params: Params, test_pools: Pools, stats: ClipStats) -> Recipes:
+    """The test stream's recipes; ids follow the splits'. Its own seed branch (STREAM_SEED) leaves
+    the three splits' recipes as they would be without it."""
+    first_id = sum(params.synthesise.examples.values())
+    return draw_split(
+        "test",
+        stream_examples(params),
+        test_pools,
+        stats,
+        stream_spec(params),
+        params.seed + STREAM_SEED,
+        params.synthesise.shard_size,
+        first_id,
+    )
+
+
+def recipe_table(params: Params, recipes: Recipes, catalog_sha256: str, spec: RecipeSpec | None = None) -> pa.Table:
     """The recipes with their provenance (seed, spec, catalog hash) in the schema."""
     metadata = {
         "seed": params.seed,
-        "spec": dataclasses.asdict(recipe_spec(params)),
+        "spec": dataclasses.asdict(spec or recipe_spec(params)),
         "catalog_sha256": catalog_sha256,
         "sample_rate": params.audio.sample_rate,
     }
@@ -108,11 +140,15 @@ def summary(recipes: Recipes, catalog: pd.DataFrame, clip_split: np.ndarray) -> 
     return metrics
 
 
-def write_outputs(root: Path, params: Params, catalog: pd.DataFrame, recipes: Recipes, clip_split: np.ndarray) -> dict:
-    """data/synth/ (recipes.parquet, clip_splits.parquet) atomically, then the stage's metrics."""
-    table = recipe_table(params, recipes, file_sha256(root / CATALOG_DIR / "catalog.parquet"))
+def write_outputs(
+    root: Path, params: Params, catalog: pd.DataFrame, recipes: Recipes, stream: Recipes, clip_split: np.ndarray
+) -> dict:
+    """data/synth/ (recipes.parquet, stream.parquet, clip_splits.parquet) atomically, then the stage's metrics."""
+    catalog_sha256 = file_sha256(root / CATALOG_DIR / "catalog.parquet")
     with atomic_dir(root / SYNTH_DIR) as out:
-        pq.write_table(table, out / "recipes.parquet", compression="zstd")
+        pq.write_table(recipe_table(params, recipes, catalog_sha256), out / "recipes.parquet", compression="zstd")
+        table = recipe_table(params, stream, catalog_sha256, stream_spec(params))
+        pq.write_table(table, out / "stream.parquet", compression="zstd")
         splits = pd.DataFrame(
             {
                 "clip_index": catalog["clip_index"],
@@ -124,6 +160,8 @@ def write_outputs(root: Path, params: Params, catalog: pd.DataFrame, recipes: Re
         )
         splits.to_parquet(out / "clip_splits.parquet", index=False)
     metrics = summary(recipes, catalog, clip_split)
+    metrics["stream"] = {"examples": len(stream), "hours": len(stream) * params.audio.clip_seconds / 3600}
+    metrics["holdout_engines"] = list(params.synthesise.holdout_engines)
     write_json(root / METRICS, metrics)
     return metrics
 
@@ -135,10 +173,10 @@ def main() -> None:
     params = load_params(args.params)
     catalog = read_catalog(CATALOG_DIR)
     try:
-        recipes, clip_split = synthesise(params, catalog)
+        recipes, stream, clip_split = synthesise(params, catalog)
     except RecipeError as exc:
         raise DataError(f"{CATALOG_DIR}/catalog.parquet: {exc}") from None
-    metrics = write_outputs(Path("."), params, catalog, recipes, clip_split)
+    metrics = write_outputs(Path("."), params, catalog, recipes, stream, clip_split)
     log.info(
         "wrote %d recipes to %s (%s)",
         len(recipes),

@@ -1,7 +1,9 @@
-"""train stage: recipes rendered on the fly -> models/trained/trigger_word/ (model.pt = best dev F1, last.pt) + history.
+"""train stage: -> models/trained/trigger_word/ (model.pt = best dev F1, last.pt) + history, for model.family:
+lecture: recipes rendered on the fly into spectrograms for the lecture's network (this module);
+embedding: a head on the embed stage's cached speech embeddings (pipeline/triggerword/train_head.py).
 
 python -m pipeline.triggerword.train [--params params.yaml]
-torchrun --nproc_per_node N -m pipeline.triggerword.train      # DistributedDataParallel, one shard per rank
+torchrun --nproc_per_node N -m pipeline.triggerword.train      # lecture family: DistributedDataParallel
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pipeline.common.io import atomic_file, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
 from pipeline.common.params.triggerword import TrainProfile
 from pipeline.triggerword.datasets import read_recipes, renderer
+from pipeline.triggerword.train_head import train_head
 from synth.common.features import Features, FeatureSpec
 from synth.common.splits import SPLITS
 from synth.triggerword.dataset import TriggerWordDataset, cpu_loader, device_batches, epoch_batches
@@ -88,7 +91,7 @@ class Trainer:
         )
         self.device_renderer = renderer(params, bank, str(device)) if device.type == "cuda" else None
         self.features = (features if features is not None else Features(feature_spec(params))).to(device)
-        self.model = TriggerWordModel(params.model, self.features.spec.n_features).to(device)
+        self.model = TriggerWordModel(params.model.lecture, self.features.spec.n_features).to(device)
         self.ddp = torch.nn.parallel.DistributedDataParallel(self.model) if dist_info.enabled else self.model
         t = params.train
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
@@ -156,6 +159,7 @@ class Trainer:
 
     def checkpoint(self, path: Path, epoch: int, scores: dict) -> None:
         state = {
+            "family": "lecture",
             "model": self.model.state_dict(),
             "model_spec": self.model.spec.model_dump(),
             "n_features": self.model.n_features,
@@ -194,6 +198,7 @@ def train(params: Params) -> dict:
                     best = row
                     trainer.checkpoint(MODEL_DIR / "model.pt", epoch + 1, row)
     summary = {
+        "family": "lecture",
         "device": device.type,
         "world_size": dist_info.world_size,
         "profile": trainer.profile.model_dump(),
@@ -202,20 +207,19 @@ def train(params: Params) -> dict:
         **({k: v for k, v in best.items() if k != "epoch"} if best else {}),
     }
     if dist_info.is_main:
-        columns = list(history[0])
-        write_text(
-            HISTORY,
-            "\t".join(columns)
-            + "\n"
-            + "".join(
-                "\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in columns) + "\n"
-                for row in history
-            ),
-        )
-        write_json(METRICS, summary)
+        write_history(history, summary)
     if dist_info.enabled:
         torch.distributed.destroy_process_group()
     return summary
+
+
+def write_history(history: list[dict], summary: dict) -> None:
+    columns = list(history[0])
+    lines = ["\t".join(columns)] + [
+        "\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in columns) for row in history
+    ]
+    write_text(HISTORY, "\n".join(lines) + "\n")
+    write_json(METRICS, summary)
 
 
 def main() -> None:
@@ -224,7 +228,11 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params(args.params)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    summary = train(params)
+    if params.model.family == "embedding":
+        summary, history = train_head(params, MODEL_DIR)
+        write_history(history, summary)
+    else:
+        summary = train(params)
     log.info(
         "trained on %s in %.0f s; best dev F1 %.3f at epoch %s",
         summary["device"],

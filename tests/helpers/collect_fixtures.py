@@ -66,12 +66,17 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
     section.update(collect)
     # labels.ty must match what the project's model makes of a 2 s example.
     project = project_params()
-    ty = project.model.output_steps(project.features.frames(2 * SR))
+    ty = project.model.lecture.output_steps(project.features.frames(2 * SR))
     small = {
         "seed": 7,
         "audio": {"sample_rate": SR, "clip_seconds": 2.0},
         "collect": section,
-        "synthesise": {"positives": [0, 1], "negatives": [0, 1], "end_guard_seconds": 0.1},
+        "synthesise": {
+            "positives": [0, 1],
+            "negatives": [0, 1],
+            "end_guard_seconds": 0.1,
+            "stream": {"hours": 0.01, "negatives": [0, 1]},
+        },
         "labels": {"ty": ty, "ones_after_end": min(10, ty - 1)},
         "studies": {"audio_rate": {"rates": [8000, SR]}},
     }

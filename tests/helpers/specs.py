@@ -7,7 +7,7 @@ from functools import cache
 
 from models.identity.spec import EncoderSpec
 from models.identity.training import TripletTrainConfig
-from models.triggerword.spec import LectureSpec
+from models.triggerword.spec import EmbeddingSpec, LectureSpec
 from pipeline.common.params import Params, load_params
 from pipeline.identity.data import encoder_spec as identity_encoder_spec
 from pipeline.identity.train import train_config as identity_train_config
@@ -23,8 +23,13 @@ def project_params() -> Params:
 
 
 def lecture(**changes) -> LectureSpec:
-    """params.yaml's `model:` with some fields changed."""
-    return project_params().model.replace(**changes)
+    """params.yaml's `model.lecture:` with some fields changed."""
+    return project_params().model.lecture.replace(**changes)
+
+
+def embedding_spec(**changes) -> EmbeddingSpec:
+    """params.yaml's `model.embedding:` with some fields changed."""
+    return project_params().model.embedding.replace(**changes)
 
 
 def feature_spec(sample_rate: int, **changes) -> FeatureSpec:

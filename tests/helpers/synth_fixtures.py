@@ -30,7 +30,7 @@ collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_sec
   max_word_seconds: 0.15}
 synthesise: {examples: {train: 60, dev: 30, test: 30}, positives: [0, 2], negatives: [0, 1],
   min_gap_seconds: 0.05, end_guard_seconds: 0.1, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
-  reverb_probability: 0.25}
+  reverb_probability: 0.25, stream: {hours: 0.01, negatives: [0, 1]}}
 labels: {ty: 21, ones_after_end: 3}   # the default model maps 1 s at 8 kHz to 21 steps
 validate: {positive_share: [0.4, 0.95], rendered_sample: 8}
 studies: {audio_rate: {rates: [8000]}}
@@ -63,7 +63,7 @@ class Dataset:
 
     def redraw(self, params: Params) -> None:
         """Recipes drawn with other params (validated against self.params)."""
-        self.recipes, _ = synthesise(params, self.catalog)
+        self.recipes, _, _ = synthesise(params, self.catalog)
 
 
 def _word(rng: np.random.Generator, seconds: float, sample_rate: int) -> np.ndarray:
@@ -152,7 +152,7 @@ def make_dataset(root: Path, params_text: str = TINY_PARAMS, **catalog_args) -> 
     (root / "params.yaml").write_text(full_params(params_text))
     params = load_params(root / "params.yaml")
     catalog = make_catalog(root / "data" / "catalog", params, **catalog_args)
-    recipes, clip_split = synthesise(params, catalog)
+    recipes, _, clip_split = synthesise(params, catalog)
     splits = pd.DataFrame(
         {
             "clip_index": catalog["clip_index"],

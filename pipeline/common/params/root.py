@@ -9,7 +9,7 @@ from typing import TypeVar
 import yaml
 from pydantic import ValidationError, model_validator
 
-from models.triggerword.spec import LectureSpec
+from models.triggerword.spec import ModelParams
 from pipeline.common.params.daynight import DayNightParams
 from pipeline.common.params.errors import ParamsError, check, describe
 from pipeline.common.params.identity import IdentityParams
@@ -17,6 +17,7 @@ from pipeline.common.params.style import StyleParams
 from pipeline.common.params.triggerword import (
     AudioParams,
     CollectParams,
+    EmbedParams,
     EvaluateParams,
     FeatureParams,
     LabelParams,
@@ -42,8 +43,9 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         synthesise: SynthParams
         features: FeatureParams
         labels: LabelParams
-        model: LectureSpec
+        model: ModelParams
         train: TrainParams
+        embed: EmbedParams
         evaluate: EvaluateParams
         validate: ValidateParams
         studies: StudiesParams
@@ -56,12 +58,12 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
             self._inserts_fit()
             check_rates(self.studies.audio_rate, self.audio, self.features)
             frames = self.features.frames(self.audio.clip_samples)
-            steps = self.model.output_steps(frames)
+            steps = self.model.lecture.output_steps(frames)
             check(
                 steps == self.labels.ty,
                 "labels.ty",
                 f"{self.labels.ty} but the model maps {frames} frames (audio, "
-                f"features) to {steps} output steps (model.conv_kernel/conv_stride): set labels.ty: {steps}",
+                f"features) to {steps} output steps (model.lecture.conv_kernel/conv_stride): set labels.ty: {steps}",
             )
             return self
 
@@ -73,19 +75,21 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
                 f"{collect.background_window_seconds} s windows cannot hold a {audio.clip_seconds} s example",
             )
             # Worst case: every insert is as long as the longest word allowed, plus the gaps between them.
-            need = (
-                synth.max_inserts * collect.max_word_seconds
-                + (synth.max_inserts - 1) * synth.min_gap_seconds
-                + synth.end_guard_seconds
-            )
-            check(
-                need <= audio.clip_seconds,
-                "synthesise.positives",
-                f"{synth.positives[1]} positives + {synth.negatives[1]} negatives of up to "
-                f"{collect.max_word_seconds} s "
-                f"(collect.max_word_seconds), with gaps and the end guard, need {need:.2f} s, more than "
-                f"audio.clip_seconds = {audio.clip_seconds}",
-            )
+            for key, count in (
+                ("synthesise.positives", synth.max_inserts),
+                ("synthesise.stream.negatives", synth.stream.negatives[1]),
+            ):
+                need = (
+                    count * collect.max_word_seconds
+                    + max(count - 1, 0) * synth.min_gap_seconds
+                    + synth.end_guard_seconds
+                )
+                check(
+                    need <= audio.clip_seconds,
+                    key,
+                    f"{count} inserts of up to {collect.max_word_seconds} s (collect.max_word_seconds), with gaps and "
+                    f"the end guard, need {need:.2f} s, more than audio.clip_seconds = {audio.clip_seconds}",
+                )
 
 
 def build(cls: type[S], raw: object, source: str | Path = DEFAULT_PARAMS) -> S:

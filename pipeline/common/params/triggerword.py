@@ -1,5 +1,5 @@
 """params.yaml sections of the trigger-word case: audio, collect, synthesise, features, labels, train,
-evaluate, validate and the sample-rate study (`model:` is models.triggerword.spec.LectureSpec)."""
+embed, evaluate, validate and the sample-rate study (`model:` is models.triggerword.spec.ModelParams)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ class CollectParams(Spec):
         return self
 
 
+class StreamParams(Spec):
+    hours: PositiveFloat
+    negatives: CountRange
+
+
 class SynthParams(Spec):
     examples: SplitCounts
     split_fractions: SplitFractions
@@ -88,6 +93,8 @@ class SynthParams(Spec):
     reverb_rt60_seconds: Range(0.01, 3.0)
     reverb_irs: PositiveInt
     shard_size: PositiveInt
+    holdout_engines: tuple[Engine, ...]
+    stream: StreamParams
 
     @property
     def max_inserts(self) -> int:
@@ -136,6 +143,11 @@ class TrainProfile(Spec):
     batch_size: PositiveInt
 
 
+class HeadProfile(Spec):
+    epochs: PositiveInt
+    batch_size: PositiveInt
+
+
 class TrainParams(Spec):
     device: Device
     learning_rate: PositiveFloat
@@ -143,6 +155,7 @@ class TrainParams(Spec):
     positive_weight: PositiveFloat
     num_workers: Count
     profiles: dict[Literal["cpu", "cuda"], TrainProfile]  # picked by the device actually used
+    head: HeadProfile  # the embedding family
 
     @model_validator(mode="after")
     def _cpu_profile(self):
@@ -154,8 +167,14 @@ class TrainParams(Spec):
         return self.profiles.get(device_type) or self.profiles["cpu"]
 
 
+class EmbedParams(Spec):
+    examples: SplitCounts
+    batch_size: PositiveInt
+    threads: PositiveInt
+
+
 class EvaluateParams(Spec):
-    smoothing_steps: PositiveInt
+    smoothing_seconds: NonNegative
     refractory_seconds: NonNegative
     match_seconds: PositiveFloat
     thresholds: Annotated[Int, Field(ge=2)]

@@ -3,12 +3,14 @@
 import dataclasses
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
+from models.triggerword.embedding_head import EmbeddingHead
 from models.triggerword.inference import ModelFileError, load_detector
 from models.triggerword.lecture import TriggerWordModel
-from tests.helpers.specs import feature_spec, lecture
+from tests.helpers.specs import embedding_spec, feature_spec, lecture
 
 
 def save_model(path, n_features: int = 101) -> None:
@@ -58,3 +60,45 @@ def test_a_bad_model_file_is_one_error_naming_it(tmp_path, kind, capsys):
 def test_a_missing_model_names_the_stage_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="dvc repro train"):
         load_detector(tmp_path / "absent.pt")
+
+
+def save_embedding_model(path, window: int = 4) -> None:
+    spec = embedding_spec(window=window, hidden=8)
+    head = EmbeddingHead(spec)
+    state = {
+        "family": "embedding",
+        "model": head.state_dict(),
+        "model_spec": spec.model_dump(),
+        "sample_rate": 22_050,
+        "clip_samples": 44_100,
+        "evaluate": {},
+    }
+    torch.save(state, path)
+
+
+def test_an_embedding_model_loads_and_scores_audio_at_its_own_rate(tmp_path):
+    save_embedding_model(tmp_path / "model.pt")
+    detector = load_detector(tmp_path / "model.pt")
+    assert detector.family == "embedding" and detector.sample_rate == 22_050
+    assert detector.ty == 25  # 2 s: one step per 80 ms
+    rng = np.random.default_rng(0)
+    probs = detector.probabilities(rng.uniform(-0.1, 0.1, (2, 44_100)).astype(np.float32))
+    assert probs.shape == (2, 25) and ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_weights_that_do_not_fit_their_settings_are_one_error(tmp_path):
+    save_embedding_model(tmp_path / "model.pt")
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    state["model_spec"]["hidden"] = 16  # the saved weights are 8 wide
+    torch.save(state, tmp_path / "model.pt")
+    with pytest.raises(ModelFileError, match="weights do not fit"):
+        load_detector(tmp_path / "model.pt")
+
+
+def test_a_checkpoint_of_an_unknown_family_is_refused(tmp_path):
+    save_embedding_model(tmp_path / "model.pt")
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    state["family"] = "transformer"
+    torch.save(state, tmp_path / "model.pt")
+    with pytest.raises(ModelFileError, match="not a trigger-word model of this version"):
+        load_detector(tmp_path / "model.pt")

@@ -129,8 +129,8 @@ def test_core_specs_take_their_values_from_params():
     params = load_params(REPO / "params.yaml")
     from models.triggerword.lecture import TriggerWordModel
 
-    model = TriggerWordModel(params.model, params.features.n_features)
-    assert model.spec is params.model and model.conv.out_channels == params.model.conv_filters
+    model = TriggerWordModel(params.model.lecture, params.features.n_features)
+    assert model.spec is params.model.lecture and model.conv.out_channels == params.model.lecture.conv_filters
 
 
 def test_the_overlay_printer_checks_and_merges():

@@ -37,9 +37,9 @@ collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_sec
   max_word_seconds: 0.3}
 synthesise: {examples: {train: 0, dev: 16, test: 40}, positives: [0, 2], negatives: [0, 2],
   min_gap_seconds: 0.45, end_guard_seconds: 0.0, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
-  reverb_probability: 0.3}
+  reverb_probability: 0.3, stream: {hours: 0.01, negatives: [0, 2]}}
 labels: {ty: 71, ones_after_end: 3}   # the default model maps 3 s at 8 kHz to 71 steps
-evaluate: {smoothing_steps: 5, refractory_seconds: 0.3, match_seconds: 0.4}
+evaluate: {smoothing_seconds: 0.2113, refractory_seconds: 0.3, match_seconds: 0.4}
 studies: {audio_rate: {rates: [8000]}}
 """  # merged over the project's params.yaml
 VOICES = 5  # voice0-2 in test, voice3-4 in dev
@@ -179,6 +179,7 @@ def report(tmp_path_factory):
             example_id=part.example_id,
             probabilities=probs.astype(np.float16),
             threshold=np.float32(0.5),
+            ones_after_end=np.int32(params.labels.ones_after_end),
         )
         built[name]["probs"] = probs
     (root / "reports/metrics").mkdir(parents=True)

@@ -1,0 +1,120 @@
+"""The frozen speech front-end of the embedding family: Google's speech_embedding as ONNX.
+
+openWakeWord 0.5.1 ships it as two graphs (openwakeword/resources/models/): melspectrogram.onnx
+(16 kHz PCM -> 32 mel bands per 10 ms, 512-sample window) and embedding_model.onnx (76 mel frames
+-> one 96-d embedding, taken every 8 frames = 80 ms). The model was pretrained by Google on real
+speech (Apache-2.0, see NOTICE); datasynth never trains it, only the small head on top.
+
+`embed(audio)` lets output step s of a head over `window` embeddings end exactly at 80 ms * (s + 1)
+of the clip: the audio is led by `lead_samples(window)` zeros, so a 10 s clip gives 125 steps.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16000  # Hz: the front-end's only rate
+MEL_HOP = 160  # samples per mel frame (10 ms)
+MEL_WINDOW = 512  # samples seen by one mel frame
+EMBEDDING_FRAMES = 76  # mel frames per embedding
+EMBEDDING_STEP = 8  # mel frames between embeddings (80 ms)
+EMBEDDING_DIM = 96
+STEP_SAMPLES = MEL_HOP * EMBEDDING_STEP  # 1280 samples = 80 ms per output step
+PCM_FULL_SCALE = 32767.0  # the graphs expect int16 sample values as float32
+MEL_TRANSFORM = (0.1, 2.0)  # openWakeWord's x/10 + 2: brings the ONNX mels near TF's speech_embedding
+
+
+class FrontEndMissing(RuntimeError):
+    """openwakeword 0.5.1 (for its ONNX files) or onnxruntime is not installed."""
+
+    user_facing = True
+
+
+def model_dir() -> Path:
+    """openwakeword's resources/models folder, found without importing openwakeword (it needs tflite)."""
+    try:
+        spec = importlib.util.find_spec("openwakeword")
+    except ValueError:
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise FrontEndMissing(
+            "the embedding family needs openwakeword 0.5.1's ONNX front-end: "
+            "pip install --no-deps openwakeword==0.5.1 onnxruntime (./setup.sh does this)"
+        )
+    root = Path(next(iter(spec.submodule_search_locations))) / "resources" / "models"
+    for name in ("melspectrogram.onnx", "embedding_model.onnx"):
+        if not (root / name).is_file():
+            raise FrontEndMissing(f"{root / name}: missing; openwakeword 0.5.1 ships it (0.6 does not)")
+    return root
+
+
+def lead_samples(window: int) -> int:
+    """Zeros put before a clip so that head output step s ends at sample STEP_SAMPLES * (s + 1).
+
+    Embedding k sees mel frames 8k..8k+75, i.e. audio up to 1280 k + 12 512 samples; a head over
+    `window` embeddings first outputs at k = window - 1."""
+    return STEP_SAMPLES * (window - 1) + MEL_HOP * (EMBEDDING_FRAMES - 1) + MEL_WINDOW - STEP_SAMPLES
+
+
+def output_steps(samples: int) -> int:
+    """Head outputs for a clip of `samples` at 16 kHz (after the lead): one per whole 80 ms."""
+    return samples // STEP_SAMPLES
+
+
+class SpeechEmbedding:
+    """The two ONNX graphs on onnxruntime (CPU by default). Deterministic for a given input."""
+
+    def __init__(self, threads: int = 1, providers: tuple[str, ...] = ("CPUExecutionProvider",)):
+        import onnxruntime as ort
+
+        root = model_dir()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.mel = ort.InferenceSession(str(root / "melspectrogram.onnx"), options, providers=list(providers))
+        self.embedding = ort.InferenceSession(str(root / "embedding_model.onnx"), options, providers=list(providers))
+
+    def melspectrogram(self, audio: np.ndarray) -> np.ndarray:
+        """(n, samples) float audio in [-1, 1] at 16 kHz -> (n, frames, 32) transformed mel bands."""
+        audio = np.atleast_2d(np.asarray(audio, np.float32))
+        if audio.shape[1] < MEL_WINDOW:
+            raise ValueError(f"audio of {audio.shape[1]} samples is shorter than one mel window ({MEL_WINDOW})")
+        mel = self.mel.run(None, {"input": audio * np.float32(PCM_FULL_SCALE)})[0]  # (n, 1, frames, 32)
+        scale, shift = MEL_TRANSFORM
+        return (mel[:, 0] * np.float32(scale) + np.float32(shift)).astype(np.float32)
+
+    def embeddings_from_mel(self, mel: np.ndarray) -> np.ndarray:
+        """(n, frames, 32) -> (n, (frames - 76) // 8 + 1, 96) embeddings."""
+        n, frames, bands = mel.shape
+        count = (frames - EMBEDDING_FRAMES) // EMBEDDING_STEP + 1
+        if count < 1:
+            return np.zeros((n, 0, EMBEDDING_DIM), np.float32)
+        starts = np.arange(count) * EMBEDDING_STEP
+        windows = mel[:, starts[:, None] + np.arange(EMBEDDING_FRAMES)[None, :]]  # (n, count, 76, 32)
+        flat = np.ascontiguousarray(windows.reshape(n * count, EMBEDDING_FRAMES, bands, 1))
+        out = self.embedding.run(None, {"input_1": flat})[0]
+        return out.reshape(n, count, EMBEDDING_DIM).astype(np.float32)
+
+    def embed(self, audio: np.ndarray, window: int) -> np.ndarray:
+        """(n, samples) 16 kHz clips -> (n, window - 1 + samples // 1280, 96): led by zeros so a head
+        over `window` embeddings gives one output per whole 80 ms of the clip (`output_steps`)."""
+        audio = np.atleast_2d(np.asarray(audio, np.float32))
+        usable = output_steps(audio.shape[1]) * STEP_SAMPLES
+        led = np.concatenate([np.zeros((len(audio), lead_samples(window)), np.float32), audio[:, :usable]], axis=1)
+        return self.embeddings_from_mel(self.melspectrogram(led))
+
+
+def resample(audio: np.ndarray, rate: int) -> np.ndarray:
+    """(..., samples) float audio at `rate` -> the front-end's 16 kHz (polyphase, deterministic)."""
+    if rate == RATE:
+        return np.asarray(audio, np.float32)
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(RATE, rate)
+    return resample_poly(audio, RATE // g, rate // g, axis=-1).astype(np.float32)

@@ -1,0 +1,87 @@
+"""embed stage: recipes rendered and passed through the frozen speech front-end -> data/embeddings/.
+
+    python -m pipeline.triggerword.embed [--params params.yaml]
+
+Writes <part>.npy ((n, T, 96) float16 embeddings) and <part>_ids.npy (their example ids) for the first
+embed.examples recipes of train, dev and test and the whole test stream, plus manifest.json. The
+embeddings are a deterministic function of the recipes, so DVC caches them and the head trains in
+minutes. With model.family: lecture there is nothing to embed and the folder holds only the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models.triggerword.speech_embedding import SpeechEmbedding, resample
+from pipeline.common.catalog import load_bank
+from pipeline.common.io import atomic_dir, run_stage, write_json
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from synth.common.splits import SPLITS
+
+log = logging.getLogger("datasynth.embed")
+EMBED_DIR = Path("data/embeddings")
+METRICS = Path("reports/metrics/embed.json")
+PARTS = (*SPLITS, "stream")
+
+
+def part_rows(params: Params, data: SynthData, part: str) -> np.ndarray:
+    """Recipe rows embedded for one part: the first embed.examples of a split, or the whole stream."""
+    if part == "stream":
+        return np.arange(len(data.recipes))
+    return np.flatnonzero(data.recipes.split == SPLITS.index(part))[: params.embed.examples[part]]
+
+
+def embed_rows(params: Params, data: SynthData, rows: np.ndarray, front_end: SpeechEmbedding, label: str) -> np.ndarray:
+    """Render, resample to 16 kHz and embed `rows` in fixed batches (the batching is part of the result)."""
+    from rich.progress import track
+
+    render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
+    size, window = params.embed.batch_size, params.model.embedding.window
+    batches = [rows[i : i + size] for i in range(0, len(rows), size)]
+    parts = [
+        front_end.embed(resample(render.render(data.recipes.take(b)), params.audio.sample_rate), window).astype(
+            np.float16
+        )
+        for b in track(batches, description=f"embedding {label}", transient=True)
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, 0, 96), np.float16)
+
+
+def _clips(data: SynthData, rows: np.ndarray) -> np.ndarray:
+    r = data.recipes
+    return np.unique(np.concatenate([r.background_clip[rows], r.insert_clip[rows][r.insert_mask[rows]]]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    manifest = {"family": params.model.family, "window": params.model.embedding.window, "parts": {}}
+    started = time.perf_counter()
+    with atomic_dir(EMBED_DIR) as out:
+        if params.model.family == "embedding":
+            front_end = SpeechEmbedding(threads=params.embed.threads)
+            sources = {"recipes": read_recipes(), "stream": read_recipes(name="stream.parquet")}
+            for part in PARTS:
+                data = sources["stream" if part == "stream" else "recipes"]
+                rows = part_rows(params, data, part)
+                embeddings = embed_rows(params, data, rows, front_end, part)
+                np.save(out / f"{part}.npy", embeddings)
+                np.save(out / f"{part}_ids.npy", data.recipes.example_id[rows])
+                manifest["parts"][part] = {"examples": len(rows), "shape": list(embeddings.shape)}
+                log.info("%s: %d clips embedded", part, len(rows))
+        write_json(out / "manifest.json", manifest)
+    clips = sum(p["examples"] for p in manifest["parts"].values())
+    seconds = time.perf_counter() - started
+    write_json(METRICS, {"clips": clips, "seconds": round(seconds, 1), "clips_per_second": round(clips / seconds, 2)})
+
+
+if __name__ == "__main__":
+    run_stage(main, "embed")

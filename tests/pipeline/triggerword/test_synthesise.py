@@ -1,0 +1,67 @@
+"""The synthesise stage's splits: a held-out TTS engine is heard in test only; the negatives-only stream."""
+
+import numpy as np
+import yaml
+
+from pipeline.common.params import load_params, merge
+from pipeline.triggerword.synthesise import assign_splits, stream_examples, synthesise
+from synth.common.splits import SPLITS
+from tests.helpers.project import full_params
+from tests.helpers.synth_fixtures import TINY_PARAMS, make_catalog
+
+
+def tiny(tmp_path, synthesise_keys: dict | None = None):
+    overlay = merge(yaml.safe_load(TINY_PARAMS), {"synthesise": synthesise_keys or {}})
+    (tmp_path / "params.yaml").write_text(full_params(overlay))
+    params = load_params(tmp_path / "params.yaml")
+    catalog = make_catalog(tmp_path / "catalog", params, speakers=9)
+    # Voices 0-2 come from engine "flite", the rest from "espeak-ng".
+    catalog["source"] = np.where(
+        catalog["speaker"].isin([f"tts:voice{i}" for i in range(3)]), "tts:flite", "tts:espeak-ng"
+    )
+    catalog.loc[catalog["kind"] == "background", "source"] = "noise"
+    return params, catalog
+
+
+def test_every_voice_of_a_held_out_engine_is_in_test_only(tmp_path):
+    params, catalog = tiny(tmp_path, {"holdout_engines": ["flite"]})
+    split = assign_splits(params, catalog)
+    held = catalog["source"].to_numpy() == "tts:flite"
+    assert set(split[held]) == {"test"}
+    assert {"train", "dev"} <= set(split[~held])  # the other engine still fills every split
+    recipes, stream, _ = synthesise(params, catalog)
+    train = recipes.take(recipes.split == SPLITS.index("train"))
+    used = np.concatenate([train.insert_clip[train.insert_mask], train.background_clip])
+    assert not held[used].any()
+    test = recipes.take(recipes.split == SPLITS.index("test"))
+    assert held[test.insert_clip[test.insert_mask & test.insert_positive]].any()
+
+
+def test_the_other_voices_are_split_by_the_fractions_among_themselves(tmp_path):
+    params, catalog = tiny(tmp_path, {"holdout_engines": ["flite"]})
+    split = assign_splits(params, catalog)
+    words = (catalog["kind"] != "background").to_numpy() & (catalog["source"] != "tts:flite").to_numpy()
+    voices = catalog[words].assign(split=split[words]).groupby("speaker")["split"].first()
+    assert voices.value_counts().to_dict() == {"train": 4, "dev": 1, "test": 1}  # 6 voices x 0.7 / 0.15 / 0.15
+
+
+def test_the_stream_is_negatives_only_test_audio_of_the_asked_length(tmp_path):
+    params, catalog = tiny(tmp_path, {"stream": {"hours": 0.02, "negatives": [1, 2]}})
+    recipes, stream, clip_split = synthesise(params, catalog)
+    assert len(stream) == stream_examples(params) == int(np.ceil(0.02 * 3600 / params.audio.clip_seconds))
+    assert stream.n_positives.sum() == 0 and (stream.n_negatives >= 1).all()
+    used = np.concatenate([stream.insert_clip[stream.insert_mask], stream.background_clip])
+    assert set(clip_split[used]) == {"test"}
+    assert set(stream.example_id).isdisjoint(recipes.example_id)
+
+
+def test_adding_the_stream_leaves_the_splits_recipes_unchanged(tmp_path):
+    params, catalog = tiny(tmp_path)
+    longer = params.model_copy(
+        update={"synthesise": params.synthesise.replace(stream={"hours": 0.05, "negatives": [0, 1]})}
+    )
+    first, _, _ = synthesise(params, catalog)
+    second, _, _ = synthesise(longer, catalog)
+    assert np.array_equal(first.insert_clip, second.insert_clip) and np.array_equal(
+        first.insert_start, second.insert_start
+    )
