@@ -78,7 +78,6 @@ def catalog_suite(p: Params) -> SuiteSpec:
     E, c, sr = _gx().expectations, p.collect, p.audio.sample_rate
     from great_expectations.expectations.row_conditions import Column
 
-    words = Column("kind") != "background"
     return SuiteSpec(
         "catalog",
         "catalog",
@@ -94,11 +93,22 @@ def catalog_suite(p: Params) -> SuiteSpec:
                 column="duration_s",
                 min_value=c.min_word_seconds,
                 max_value=c.max_word_seconds,
-                row_condition=words,
+                row_condition=Column("kind") == "positive",
                 **_about(
                     "word_duration",
-                    f"words last collect.min_word_seconds..max_word_seconds "
+                    f"positives last collect.min_word_seconds..max_word_seconds "
                     f"({c.min_word_seconds}..{c.max_word_seconds} s)",
+                ),
+            ),
+            E.ExpectColumnValuesToBeBetween(
+                column="duration_s",
+                min_value=c.min_word_seconds,
+                max_value=c.max_phrase_seconds,
+                row_condition=Column("kind") == "negative",
+                **_about(
+                    "negative_duration",
+                    f"negatives (words, phrases, sentences) last collect.min_word_seconds..max_phrase_seconds "
+                    f"({c.min_word_seconds}..{c.max_phrase_seconds} s)",
                 ),
             ),
             E.ExpectColumnValuesToBeBetween(

@@ -1,7 +1,8 @@
 """Recipes: what each synthesised example is made of, drawn fully vectorised.
 
-A recipe row = one background window (clip, offset, gain) plus up to K inserted words (clip,
-start sample, SNR, gain), never overlapping, and an optional room impulse response. Audio is
+A recipe row = one background window (clip, offset, gain) plus up to K inserted words or phrases
+(clip, start sample, SNR, gain), never overlapping, and an optional room impulse response. When the
+drawn inserts are too long for one clip together, the last ones in time order are left out. Audio is
 rendered from recipes on demand (synth/triggerword/render.py), so a million examples is a small table.
 """
 
@@ -141,6 +142,8 @@ def draw_recipes(
     # Random temporal order of the inserts: active slots first, shuffled; padding last.
     order = np.argsort(np.where(active, rng.random((n, k)), 2.0), axis=1, kind="stable")
     clip, positive, active = (np.take_along_axis(a, order, axis=1) for a in (clip, positive, active))
+    active = _fitting(clip, active, stats.lengths, spec)
+    clip, positive = np.where(active, clip, PAD_CLIP), positive & active
     start, length = _place(clip, active, stats.lengths, spec, rng)
 
     background = _pick(pools.backgrounds, rng, (n,))
@@ -181,6 +184,14 @@ def _pick(pool: np.ndarray, rng: np.random.Generator, shape: tuple) -> np.ndarra
     """Uniform draws from a pool; an empty pool still consumes the draw (keeps rng order fixed)."""
     draws = rng.integers(0, max(len(pool), 1), shape)
     return np.asarray(pool)[draws] if len(pool) else np.full(shape, PAD_CLIP)
+
+
+def _fitting(clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec) -> np.ndarray:
+    """The active slots that fit, in time order, into one clip (less its end guard) with min_gap between
+    them; later slots that would not fit are dropped (inserts are in random order, so a random subset)."""
+    length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
+    needed = np.cumsum(np.where(active, length + spec.min_gap_samples, 0), axis=1) - spec.min_gap_samples
+    return active & (needed <= spec.clip_samples - spec.end_guard_samples)
 
 
 def _place(

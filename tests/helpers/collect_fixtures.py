@@ -48,6 +48,7 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
         "negative_words": ["lion"],
         "min_word_seconds": 0.2,
         "max_word_seconds": 0.9,
+        "max_phrase_seconds": 1.2,
         "speed_variants": [],
         "tts": {
             "engines": ["espeak-ng"] if tts else [],
@@ -55,6 +56,8 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
             "espeak_variants": ["f2"],
             "positive_takes": 1,
             "negative_voices_per_word": 1,
+            "positive_phrases": [],
+            "negative_sentences": [],
         },
         "speech_packages": [],
         "backgrounds": ["noise"],

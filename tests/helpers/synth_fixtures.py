@@ -27,7 +27,7 @@ TINY_PARAMS = """\
 seed: 7
 audio: {sample_rate: 8000, clip_seconds: 1.0}
 collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_seconds: 0.05,
-  max_word_seconds: 0.15}
+  max_word_seconds: 0.15, max_phrase_seconds: 0.15}
 synthesise: {examples: {train: 60, dev: 30, test: 30}, positives: [0, 2], negatives: [0, 1],
   min_gap_seconds: 0.05, end_guard_seconds: 0.1, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
   reverb_probability: 0.25, stream: {hours: 0.01, negatives: [0, 1]}}

@@ -74,22 +74,14 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
                 "collect.background_window_seconds",
                 f"{collect.background_window_seconds} s windows cannot hold a {audio.clip_seconds} s example",
             )
-            # Worst case: every insert is as long as the longest word allowed, plus the gaps between them.
-            for key, count in (
-                ("synthesise.positives", synth.max_inserts),
-                ("synthesise.stream.negatives", synth.stream.negatives[1]),
-            ):
-                need = (
-                    count * collect.max_word_seconds
-                    + max(count - 1, 0) * synth.min_gap_seconds
-                    + synth.end_guard_seconds
-                )
-                check(
-                    need <= audio.clip_seconds,
-                    key,
-                    f"{count} inserts of up to {collect.max_word_seconds} s (collect.max_word_seconds), with gaps and "
-                    f"the end guard, need {need:.2f} s, more than audio.clip_seconds = {audio.clip_seconds}",
-                )
+            # Inserts that do not fit together are left out per example, but the longest one alone must fit.
+            longest = max(collect.max_word_seconds, collect.max_phrase_seconds)
+            check(
+                longest + synth.end_guard_seconds <= audio.clip_seconds,
+                "collect.max_phrase_seconds",
+                f"a {longest} s insert (collect.max_word_seconds / max_phrase_seconds) plus the "
+                f"{synth.end_guard_seconds} s end guard does not fit in audio.clip_seconds = {audio.clip_seconds}",
+            )
 
 
 def build(cls: type[S], raw: object, source: str | Path = DEFAULT_PARAMS) -> S:

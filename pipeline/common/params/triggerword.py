@@ -34,6 +34,9 @@ class TTSParams(Spec):
     positive_takes: PositiveInt
     engine_take_multiplier: dict[Engine, PositiveInt]
     negative_voices_per_word: PositiveInt
+    positive_phrases: tuple[str, ...]  # '{word}' is the positive word; the phrase must end with it
+    negative_sentences: tuple[str, ...]  # continuous speech, many with near-miss words
+    phrase_voices: PositiveInt  # voices drawn per phrase and per sentence
     speed_jitter: Jitter
     pitch_jitter: Jitter
 
@@ -49,11 +52,23 @@ class CollectParams(Spec):
     negative_words: tuple[str, ...]
     min_word_seconds: PositiveFloat
     max_word_seconds: PositiveFloat
+    max_phrase_seconds: PositiveFloat  # negatives may be whole phrases and sentences
     trim_top_db: PositiveFloat
     word_peak_dbfs: Annotated[float, Field(le=0)]
     speed_variants: tuple[Annotated[float, Field(ge=0.5, le=2.0)], ...]
     tts: TTSParams
-    speech_packages: tuple[Literal["ktuberling", "asterisk-en"], ...]
+    speech_packages: tuple[
+        Literal[
+            "ktuberling",
+            "asterisk-en",
+            "asterisk-es",
+            "asterisk-fr",
+            "asterisk-it",
+            "asterisk-it-menardi",
+            "asterisk-ru",
+        ],
+        ...,
+    ]
     backgrounds: tuple[Literal["ufoai-ambience", "asterisk-moh", "noise"], ...]
     background_window_seconds: PositiveFloat
     max_background_windows_per_file: PositiveInt
@@ -72,6 +87,18 @@ class CollectParams(Spec):
                 f"{negative!r} contains the positive word {word!r}; it would teach the model to ignore it",
             )
         check(self.min_word_seconds < self.max_word_seconds, "min_word_seconds", "must be below max_word_seconds")
+        for phrase in self.tts.positive_phrases:
+            check(
+                phrase.rstrip(" .!?").endswith("{word}"),
+                "tts.positive_phrases",
+                f"{phrase!r} must end with {{word}}: the clip's end is the word's end, where the label goes",
+            )
+        for sentence in self.tts.negative_sentences:
+            check(
+                word not in sentence.lower(),
+                "tts.negative_sentences",
+                f"{sentence!r} contains the positive word {word!r}",
+            )
         return self
 
 

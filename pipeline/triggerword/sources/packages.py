@@ -1,8 +1,9 @@
 """Real recorded speech from Debian packages, used as NEGATIVES.
 
 ktuberling-data: children's-game words read by one speaker per language (26 languages).
-asterisk-core-sounds-en-wav: telephone prompts read by Allison Smith (words and phrases;
-phrases longer than collect.max_word_seconds are skipped at preparation).
+asterisk-core-sounds-{en,es,fr,it,ru}-wav, asterisk-prompt-it-menardi-wav: telephone prompts (words and
+whole sentences) read by one professional speaker each (Allison Smith reads both English and Spanish, so
+both are one split group); prompts longer than collect.max_phrase_seconds are skipped at preparation.
 Any word containing the positive word ("activated") is excluded: it would teach the model to
 ignore the trigger.
 """
@@ -19,8 +20,17 @@ from pipeline.common.io import DataError
 from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, contains_word, require_path, word_from_stem
 
 KTUBERLING_DIR = Path("/usr/share/ktuberling/sounds")
-ASTERISK_EN_DIR = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
-APT = {"ktuberling": "ktuberling-data", "asterisk-en": "asterisk-core-sounds-en-wav"}
+ASTERISK_DIR = Path("/usr/share/asterisk/sounds")
+# source -> (folder under ASTERISK_DIR, language, speaker = split group, Debian package, licence)
+ASTERISK = {
+    "asterisk-en": ("en_US_f_Allison", "en-us", "Allison", "asterisk-core-sounds-en-wav", "CC-BY-SA-3.0"),
+    "asterisk-es": ("es_MX_f_Allison", "es-mx", "Allison", "asterisk-core-sounds-es-wav", "CC-BY-SA-3.0"),
+    "asterisk-fr": ("fr_CA_f_June", "fr-ca", "June", "asterisk-core-sounds-fr-wav", "CC-BY-SA-3.0"),
+    "asterisk-it": ("it_IT_m_Carlo", "it", "Carlo", "asterisk-core-sounds-it-wav", "CC-BY-SA-3.0"),
+    "asterisk-it-menardi": ("it_IT_f_Menardi", "it", "Menardi", "asterisk-prompt-it-menardi-wav", "CC-BY-SA-3.0"),
+    "asterisk-ru": ("ru_RU_f_IvrvoiceRU", "ru", "IvrvoiceRU", "asterisk-core-sounds-ru-wav", "CC-BY-SA-3.0"),
+}
+APT = {"ktuberling": "ktuberling-data", **{name: entry[3] for name, entry in ASTERISK.items()}}
 EXCLUDED = "contains the positive word"
 
 
@@ -28,8 +38,8 @@ def speech_package_clips(name: str, positive_word: str, limit: int | None = None
     """Negatives from one package named in collect.speech_packages."""
     if name == "ktuberling":
         return ktuberling(positive_word, limit=limit)
-    if name == "asterisk-en":
-        return asterisk_en(positive_word, limit=limit)
+    if name in ASTERISK:
+        return asterisk(name, positive_word, limit=limit)
     raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; known: {sorted(APT)}")
 
 
@@ -47,22 +57,18 @@ def ktuberling(positive_word: str, root: Path = KTUBERLING_DIR, limit: int | Non
     )
 
 
-def asterisk_en(positive_word: str, root: Path = ASTERISK_EN_DIR, limit: int | None = None) -> SourceIter:
-    """Allison Smith's English prompts (all sub-folders except the intentional silence/)."""
-    require_path(root, "asterisk-en", "collect.speech_packages", APT["asterisk-en"])
+def asterisk(name: str, positive_word: str, root: Path = ASTERISK_DIR, limit: int | None = None) -> SourceIter:
+    """One speaker's prompts (all sub-folders except the intentional silence/)."""
+    folder, language, speaker, package, licence = ASTERISK[name]
+    root = root / folder
+    require_path(root, name, "collect.speech_packages", package)
     entries = [
-        (path, word_from_stem(path.stem), "en-us")
+        (path, word_from_stem(path.stem), language)
         for path in sorted(root.rglob("*.wav"))
         if path.relative_to(root).parts[0] != "silence"
     ]
     yield from _negatives(
-        "asterisk-en",
-        root,
-        entries,
-        positive_word,
-        limit,
-        speaker=lambda lang: f"asterisk:{root.name}",
-        licence="CC-BY-SA-3.0",
+        name, root, entries, positive_word, limit, speaker=lambda _: f"asterisk:{speaker}", licence=licence
     )
 
 

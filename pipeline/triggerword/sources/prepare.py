@@ -74,12 +74,18 @@ def _word(clip: RawClip, audio: np.ndarray, sr: int, collect: CollectParams) -> 
             f"only {seconds:.3f} s of sound after trimming silence "
             f"(< collect.min_word_seconds = {collect.min_word_seconds})",
         )
-    if seconds > collect.max_word_seconds:
+    if clip.kind == "negative" and seconds > collect.max_phrase_seconds:
         raise ClipRejected(
             clip,
             "too long (phrase)",
-            f"{seconds:.2f} s after trimming silence: a phrase, "
-            f"not a word (> collect.max_word_seconds = {collect.max_word_seconds})",
+            f"{seconds:.2f} s after trimming silence (> collect.max_phrase_seconds = {collect.max_phrase_seconds})",
+        )
+    if clip.kind == "positive" and seconds > collect.max_word_seconds:
+        raise ClipRejected(
+            clip,
+            "too long (phrase)",
+            f"{seconds:.2f} s after trimming silence: more than a word "
+            f"(> collect.max_word_seconds = {collect.max_word_seconds})",
         )
     word = fade_edges(peak_normalise(word, collect.word_peak_dbfs), sr)
     return PreparedClip(clip_id(clip), replace(clip, audio=word, sample_rate=sr))
@@ -95,7 +101,8 @@ def _speed_variants(word: PreparedClip, sr: int, collect: CollectParams) -> list
     out = []
     for factor in collect.speed_variants:
         audio = change_speed(word.clip.audio, factor)
-        if collect.min_word_seconds <= len(audio) / sr <= collect.max_word_seconds:
+        longest = collect.max_phrase_seconds if word.clip.kind == "negative" else collect.max_word_seconds
+        if collect.min_word_seconds <= len(audio) / sr <= longest:
             suffix = f"x{round(factor * 100):03d}"
             out.append(
                 PreparedClip(

@@ -1,8 +1,12 @@
-"""Offline text-to-speech: the positive word and every negative word from espeak-ng, flite and festival.
+"""Offline text-to-speech: the positive word, every negative word, phrases and sentences from espeak-ng,
+flite and festival.
 
 Every voice says the positive word `positive_takes` times and each negative word is said by
 `negative_voices_per_word` voices drawn by a seeded generator; each take gets its own speed and
-pitch. speaker = split_group = "engine:voice", so one voice never spans two splits.
+pitch. Continuous speech comes from `positive_phrases` (the word at the end of a phrase: "please
+activate", so the clip still ends where the word ends) and `negative_sentences` (whole sentences, many
+with near-miss words), each said by `phrase_voices` drawn voices. speaker = split_group =
+"engine:voice", so one voice never spans two splits.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 from pipeline.common.audio_files import read_audio, source_rng
 from pipeline.common.io import DataError
 from pipeline.common.params.triggerword import CollectParams, TTSParams
-from pipeline.triggerword.sources.base import RawClip, require_binary
+from pipeline.triggerword.sources.base import RawClip, require_binary, slug
 
 APT_PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival"}
 LICENCES = {
@@ -60,10 +64,15 @@ class Voice:
 class Take:
     voice: Voice
     kind: str
-    word: str
+    word: str  # the catalog's word: the positive word for a positive phrase, else what is said
     index: int
     speed: float  # > 1: faster
     pitch: float  # > 1: higher
+    text: str = ""  # what the voice says, when it is more than `word`
+
+    @property
+    def spoken(self) -> str:
+        return self.text or self.word
 
 
 def tts_clips(collect: CollectParams, seed: int) -> Iterator[RawClip]:
@@ -92,10 +101,10 @@ def plan_takes(voices: list[Voice], collect: CollectParams, rng: np.random.Gener
     """Positive takes per voice, then negative words on randomly drawn voices (seeded, stable order)."""
     tts = collect.tts
 
-    def jitter(voice: Voice, kind: str, word: str, index: int) -> Take:
+    def jitter(voice: Voice, kind: str, word: str, index: int, text: str = "") -> Take:
         speed = 1.0 + float(rng.uniform(-tts.speed_jitter, tts.speed_jitter))
         pitch = 1.0 + float(rng.uniform(-tts.pitch_jitter, tts.pitch_jitter))
-        return Take(voice, kind, word.lower(), index, round(speed, 4), round(pitch, 4))
+        return Take(voice, kind, word.lower(), index, round(speed, 4), round(pitch, 4), text.lower())
 
     takes = [
         jitter(v, "positive", collect.positive_word, i)
@@ -105,13 +114,21 @@ def plan_takes(voices: list[Voice], collect: CollectParams, rng: np.random.Gener
     # Each engine is equally likely to say a negative word, however many voices it has.
     per_engine = Counter(v.engine for v in voices)
     weights = np.array([1.0 / per_engine[v.engine] for v in voices])
+
+    def drawn(count: int) -> list[Voice]:
+        picks = rng.choice(len(voices), size=min(count, len(voices)), replace=False, p=weights / weights.sum())
+        return [voices[i] for i in sorted(picks)]
+
+    if not voices:
+        return takes
     for word in collect.negative_words:
-        if not voices:
-            break
-        picks = rng.choice(
-            len(voices), size=min(tts.negative_voices_per_word, len(voices)), replace=False, p=weights / weights.sum()
-        )
-        takes += [jitter(voices[i], "negative", word, 0) for i in sorted(picks)]
+        takes += [jitter(v, "negative", word, 0) for v in drawn(tts.negative_voices_per_word)]
+    word = collect.positive_word
+    for n, phrase in enumerate(tts.positive_phrases):
+        text = phrase.replace("{word}", word)
+        takes += [jitter(v, "positive", word, 1000 + n, text) for v in drawn(tts.phrase_voices)]
+    for sentence in tts.negative_sentences:
+        takes += [jitter(v, "negative", sentence, 0) for v in drawn(tts.phrase_voices)]
     return takes
 
 
@@ -198,7 +215,7 @@ def _render_one(take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path,
         kind=take.kind,
         word=take.word,
         source=f"tts:{voice.engine}",
-        name=f"{voice.name}-{take.word}-{take.index}",
+        name=f"{voice.name}-{slug(take.spoken)}-{take.index}",
         speaker=voice.speaker,
         split_group=voice.speaker,
         language=voice.language,
@@ -211,7 +228,7 @@ def _render_one(take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path,
 
 
 def _wav_path(take: Take, workdir: Path) -> Path:
-    return workdir / f"{take.voice.engine}-{take.voice.name}-{take.kind}-{take.word}-{take.index}.wav"
+    return workdir / f"{take.voice.engine}-{take.voice.name}-{take.kind}-{slug(take.spoken)}-{take.index}.wav"
 
 
 def _espeak(take: Take, workdir: Path) -> tuple[Path, str]:
@@ -228,8 +245,8 @@ def _espeak(take: Take, workdir: Path) -> tuple[Path, str]:
         str(int(np.clip(round(ESPEAK_PITCH * take.pitch), 0, 99))),
     ]
     wav = _wav_path(take, workdir)
-    origin = " ".join([*args, take.word])
-    _run([*args, "-w", str(wav), take.word], origin)
+    origin = " ".join([*args, take.spoken])
+    _run([*args, "-w", str(wav), take.spoken], origin)
     return wav, origin
 
 
@@ -242,7 +259,7 @@ def _flite(take: Take, workdir: Path) -> tuple[Path, str]:
         "--setf",
         f"duration_stretch={take.pitch / take.speed:.4f}",
         "-t",
-        take.word,
+        take.spoken,
     ]
     wav = _wav_path(take, workdir)
     origin = " ".join(args)
@@ -265,7 +282,7 @@ def render_festival(takes: list[Take], workdir: Path) -> dict[Take, tuple[Path, 
             lines.append(f"(voice_{current})")
         stretch = take.pitch / take.speed
         wav = workdir / f"festival-{n:05d}.wav"
-        text = take.word.replace("\\", "\\\\").replace('"', '\\"')
+        text = take.spoken.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f"(Parameter.set 'Duration_Stretch {stretch:.4f})")
         lines.append(f'(utt.save.wave (SynthText "{text}") "{wav}" \'riff)')
         out[take] = (wav, f'festival (voice_{current}) Duration_Stretch={stretch:.4f} (SynthText "{text}")')

@@ -31,7 +31,8 @@ def test_the_shipped_params_load():
 @pytest.mark.parametrize(
     "edit, fragment",
     [
-        (lambda p: p["synthesise"].update(positives=[0, 6]), "synthesise.positives"),
+        (lambda p: p["collect"].update(max_phrase_seconds=9.8), "collect.max_phrase_seconds"),
+        (lambda p: p["collect"]["tts"].update(positive_phrases=["{word} now"]), "must end with"),
         (lambda p: p["synthesise"].update(split_fractions={"train": 0.9, "dev": 0.2, "test": 0.1}), "sum to 1"),
         (lambda p: p["audio"].update(sample_rate=100), "audio.sample_rate"),
         (lambda p: p["collect"].update(negative_words=["activated"]), "collect.negative_words"),
@@ -46,9 +47,9 @@ def test_out_of_range_params_are_named(tmp_path, edit, fragment):
         load_params(write(tmp_path, edit))
 
 
-def test_more_inserts_than_fit_in_a_clip_explains_the_arithmetic(tmp_path):
-    path = write(tmp_path, lambda p: p["synthesise"].update(positives=[0, 4], negatives=[0, 3]))
-    with pytest.raises(ParamsError, match=r"need 11.40 s, more than audio.clip_seconds = 10.0"):
+def test_an_insert_longer_than_a_clip_explains_the_arithmetic(tmp_path):
+    path = write(tmp_path, lambda p: p["collect"].update(max_phrase_seconds=9.8))
+    with pytest.raises(ParamsError, match=r"a 9.8 s insert .* plus the 0.6 s end guard does not fit"):
         load_params(path)
 
 
@@ -62,6 +63,7 @@ def leaf_keys(mapping: dict, prefix: str = "") -> list[str]:
     free_form = {
         "collect.tts.engine_take_multiplier",
         "synthesise.examples",
+        "embed.examples",
         "synthesise.split_fractions",
         "daynight.split_fractions",
         "daynight.sources",

@@ -34,7 +34,7 @@ PARAMS = """\
 seed: 3
 audio: {sample_rate: 8000, clip_seconds: 3.0}
 collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_seconds: 0.05,
-  max_word_seconds: 0.3}
+  max_word_seconds: 0.3, max_phrase_seconds: 0.3}
 synthesise: {examples: {train: 0, dev: 16, test: 40}, positives: [0, 2], negatives: [0, 2],
   min_gap_seconds: 0.45, end_guard_seconds: 0.0, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
   reverb_probability: 0.3, stream: {hours: 0.01, negatives: [0, 2]}}

@@ -12,7 +12,7 @@ from pipeline.triggerword.sources.archives import archive_clips
 from pipeline.triggerword.sources.backgrounds import UFOAI_PK3, dep5_licences, licence_for, noise, ufoai_ambience
 from pipeline.triggerword.sources.base import RawClip, Skipped
 from pipeline.triggerword.sources.folders import folder_clips
-from pipeline.triggerword.sources.packages import ASTERISK_EN_DIR, EXCLUDED, KTUBERLING_DIR, asterisk_en, ktuberling
+from pipeline.triggerword.sources.packages import ASTERISK, ASTERISK_DIR, EXCLUDED, KTUBERLING_DIR, asterisk, ktuberling
 from pipeline.triggerword.sources.prepare import prepare
 from pipeline.triggerword.sources.tts import list_voices, tts_clips
 from synth.common.audio import nonsilent_bounds
@@ -38,6 +38,24 @@ def test_espeak_gives_a_trimmed_normalised_positive_and_is_deterministic(tmp_pat
     assert np.isclose(np.max(np.abs(word.audio)), 10 ** (params.collect.word_peak_dbfs / 20), atol=1e-3)
     again = list(tts_clips(params.collect, params.seed))
     assert np.array_equal(raw[0].audio, again[0].audio) and raw[0].origin == again[0].origin
+
+
+@pytest.mark.skipif(bool(needs("espeak-ng")), reason=str(needs("espeak-ng")))
+def test_phrases_end_with_the_positive_word_and_sentences_are_whole_negatives(tmp_path):
+    tts = {"positive_phrases": ["please {word}"], "negative_sentences": ["the activity starts at seven"]}
+    params = tiny_params(tmp_path, tts=True, max_word_seconds=1.5, max_phrase_seconds=1.9)
+    params = params.model_copy(
+        update={"collect": params.collect.replace(tts={**params.collect.tts.model_dump(), **tts})}
+    )
+    raw = list(tts_clips(params.collect, params.seed))
+    phrase = next(c for c in raw if "please" in c.origin)
+    sentence = next(c for c in raw if c.word == "the activity starts at seven")
+    assert (phrase.kind, phrase.word) == ("positive", "activate") and phrase.origin.endswith("please activate")
+    assert sentence.kind == "negative" and sentence.speaker == "espeak-ng:en-us+f2"
+    word = prepare(next(c for c in raw if c.origin.endswith(" activate")), params.audio, params.collect)[0].clip
+    said = prepare(phrase, params.audio, params.collect)[0].clip
+    assert len(said.audio) > len(word.audio) + 0.15 * SR  # "please" comes first; the clip still ends with the word
+    assert len(prepare(sentence, params.audio, params.collect)[0].clip.audio) > 1.0 * SR  # longer than any word
 
 
 @pytest.mark.skipif(bool(needs("espeak-ng")), reason=str(needs("espeak-ng")))
@@ -136,14 +154,22 @@ def test_archive_loader_from_file_url_and_path(tmp_path, as_url):
         list(archive_clips({**entry, "sha256": "0" * 64}, "activate", cache_dir=tmp_path / "cache"))
 
 
-@pytest.mark.skipif(not ASTERISK_EN_DIR.is_dir(), reason="asterisk-core-sounds-en-wav is not installed")
-def test_asterisk_excludes_words_containing_the_positive_word():
-    items = list(asterisk_en("activate", limit=3))
+@pytest.mark.parametrize("name", ["asterisk-en", "asterisk-fr", "asterisk-ru"])
+def test_asterisk_excludes_words_containing_the_positive_word(name):
+    folder, language, speaker, package, _ = ASTERISK[name]
+    if not (ASTERISK_DIR / folder).is_dir():
+        pytest.skip(f"{package} is not installed")
+    items = list(asterisk(name, "activate", limit=3))
     excluded = [s.origin for s in items if isinstance(s, Skipped) and s.reason == EXCLUDED]
     assert any(o.endswith("/activated.wav") for o in excluded)
     raw = clips_of(items)
     assert len(raw) == 3 and not any("activate" in c.word for c in raw)
-    assert all(c.licence == "CC-BY-SA-3.0" and c.speaker == "asterisk:en_US_f_Allison" for c in raw)
+    assert all(c.licence == "CC-BY-SA-3.0" and c.speaker == f"asterisk:{speaker}" for c in raw)
+    assert all(c.language == language and c.source == name for c in raw)
+
+
+def test_allisons_english_and_spanish_prompts_are_one_split_group():
+    assert ASTERISK["asterisk-en"][2] == ASTERISK["asterisk-es"][2]
 
 
 @pytest.mark.skipif(not KTUBERLING_DIR.is_dir(), reason="ktuberling-data is not installed")

@@ -92,12 +92,15 @@ def test_table_round_trip_is_exact():
         assert np.array_equal(getattr(r, f.name), getattr(back, f.name)), f.name
 
 
-def test_inserts_that_cannot_fit_are_a_clear_error():
+def test_inserts_that_do_not_fit_together_are_left_out_the_last_first():
     long_bank = ClipBank.from_clips([np.full(3 * SR, 0.1)] * 4 + [np.full(N, 0.1)])
     stats = ClipStats(long_bank.lengths, long_bank.rms.astype(float), long_bank.peak.astype(float))
     pools = Pools(np.arange(4), np.arange(4), np.array([4]))
-    with pytest.raises(RecipeError, match="lower synthesise.positives"):
-        draw_split("train", 50, pools, stats, dataclasses.replace(SPEC, positives=(4, 4)), 0, 50, 0)
+    r = draw_split("train", 50, pools, stats, dataclasses.replace(SPEC, positives=(4, 4), negatives=(0, 0)), 0, 50, 0)
+    assert (r.n_positives == 3).all()  # 3 x 3 s + gaps fit in 10 s, a fourth does not
+    assert (r.insert_clip[:, 3] == -1).all() and not r.insert_positive[:, 3].any()
+    ends = r.insert_start + r.insert_length
+    assert (ends[:, :3] <= N).all() and (r.insert_start[:, 1:3] >= ends[:, :2]).all()
 
 
 def test_an_empty_pool_names_the_split_and_kind():
