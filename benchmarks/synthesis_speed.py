@@ -91,7 +91,7 @@ def main() -> None:
     print(f"copy_clips_per_s {copy_rate:,.0f}")
     responses = impulse_responses(SPEC.reverb_irs, PARAMS.synthesise.reverb_rt60_seconds, SR, 1)
     dry = dataclasses.replace(recipes, reverb_ir=np.full(len(recipes), -1, np.int16))
-    numpy_renderer = NumpyRenderer(bank, responses, N)
+    numpy_renderer = NumpyRenderer(bank, responses, N, SR)
     for name, batch in (("dry", dry), ("default_reverb", recipes)):
         rate = args.clips / timed(lambda: numpy_renderer.render(batch, out))  # noqa: B023  (called at once)
         print(f"render_numpy_{name}_clips_per_s {rate:,.0f}  ({copy_rate / rate:.2f}x the copy time)")
@@ -108,7 +108,7 @@ def main() -> None:
 def torch_rate(bank, responses, recipes, device: str) -> None:
     import torch
 
-    renderer = TorchRenderer(bank, responses, N, device)
+    renderer = TorchRenderer(bank, responses, N, SR, device)
 
     def run():
         renderer.render(recipes)

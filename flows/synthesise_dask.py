@@ -21,7 +21,7 @@ from prefect_dask import DaskTaskRunner
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
 from pipeline.triggerword.datasets import clip_stats
-from pipeline.triggerword.synthesise import assign_splits, draw_stream, recipe_spec, split_pools, write_outputs
+from pipeline.triggerword.synthesise import assign_splits, draw_streams, recipe_spec, split_pools, write_outputs
 from synth.common.splits import SPLITS
 from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
 
@@ -61,7 +61,7 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
         first_id += n
     get_run_logger().info("drawing %d shards of up to %d recipes", len(futures), size)
     recipes = Recipes.concat([future.result() for future in futures])  # shard order, not finishing order
-    stream = draw_stream(params, pools["test"], stats)  # one small shard: drawn here
+    stream = draw_streams(params, pools, stats)  # small: drawn here
     write_outputs(root, params, catalog, recipes, stream, clip_split)
     return {split: int(params.synthesise.examples[split]) for split in SPLITS}
 

@@ -59,5 +59,5 @@ def renderer(params: Params, bank: ClipBank, device: str | None = None):
     s = params.synthesise
     responses = impulse_responses(s.reverb_irs, s.reverb_rt60_seconds, params.audio.sample_rate, params.seed)
     if device is None:
-        return NumpyRenderer(bank, responses, params.audio.clip_samples)
-    return TorchRenderer(bank, responses, params.audio.clip_samples, device)
+        return NumpyRenderer(bank, responses, params.audio.clip_samples, params.audio.sample_rate)
+    return TorchRenderer(bank, responses, params.audio.clip_samples, params.audio.sample_rate, device)

@@ -3,7 +3,7 @@
     python -m pipeline.triggerword.embed [--params params.yaml]
 
 Writes <part>.npy ((n, T, 96) float16 embeddings) and <part>_ids.npy (their example ids) for the first
-embed.examples recipes of train, dev and test and the whole test stream, plus manifest.json. The
+embed.examples recipes of train, dev and test, the whole test stream and the mining pool, plus manifest.json. The
 embeddings are a deterministic function of the recipes, so DVC caches them and the head trains in
 minutes. With model.family: lecture there is nothing to embed and the folder holds only the manifest.
 """
@@ -27,13 +27,14 @@ from synth.common.splits import SPLITS
 log = logging.getLogger("datasynth.embed")
 EMBED_DIR = Path("data/embeddings")
 METRICS = Path("reports/metrics/embed.json")
-PARTS = (*SPLITS, "stream")
+STREAMS = {"stream": "test", "pool": "train"}  # negatives-only parts of stream.parquet, by split
+PARTS = (*SPLITS, *STREAMS)
 
 
 def part_rows(params: Params, data: SynthData, part: str) -> np.ndarray:
-    """Recipe rows embedded for one part: the first embed.examples of a split, or the whole stream."""
-    if part == "stream":
-        return np.arange(len(data.recipes))
+    """Recipe rows of one part: the first embed.examples of a split, the test stream or the mining pool."""
+    if part in STREAMS:
+        return np.flatnonzero(data.recipes.split == SPLITS.index(STREAMS[part]))
     return np.flatnonzero(data.recipes.split == SPLITS.index(part))[: params.embed.examples[part]]
 
 
@@ -70,7 +71,7 @@ def main() -> None:
             front_end = SpeechEmbedding(threads=params.embed.threads)
             sources = {"recipes": read_recipes(), "stream": read_recipes(name="stream.parquet")}
             for part in PARTS:
-                data = sources["stream" if part == "stream" else "recipes"]
+                data = sources["stream" if part in STREAMS else "recipes"]
                 rows = part_rows(params, data, part)
                 embeddings = embed_rows(params, data, rows, front_end, part)
                 np.save(out / f"{part}.npy", embeddings)

@@ -44,6 +44,7 @@ from synth.triggerword.recipes import Recipes
 log = logging.getLogger("datasynth.error_analysis")
 PREDICTIONS = Path("data/predictions")
 EVALUATE_METRICS = Path("reports/metrics/evaluate.json")
+MINE_METRICS = Path("reports/metrics/mine.json")
 DET_DIR = Path("reports/evaluate")
 REPORT = Path("reports/error_analysis")
 TABLES = Path("reports/error_analysis_tables.json")  # slice tables as numbers, for scripts
@@ -105,6 +106,11 @@ def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> S
         return None
     rows, probs, threshold, ones = read_predictions(path, data.recipes)
     recipes, ty = data.recipes.take(rows), probs.shape[1]
+    if name == "test" and (PREDICTIONS / "stream.npz").exists():  # the negatives-only stream counts as test
+        streams = read_recipes(name="stream.parquet").recipes
+        stream_rows, stream_probs, _, _ = read_predictions(PREDICTIONS / "stream.npz", streams)
+        recipes = Recipes.concat([recipes, streams.take(stream_rows)], widen=True)
+        probs = np.concatenate([probs, stream_probs])
     events = split_events(recipes, data.catalog, probs, threshold, event_spec(params, ty), timing(params, ty))
     tables = [
         flag(t, events.overall, rules)
@@ -263,6 +269,10 @@ def read_evaluate() -> dict:
     return json.loads(EVALUATE_METRICS.read_text()) if EVALUATE_METRICS.exists() else {}
 
 
+def read_mine() -> dict:
+    return json.loads(MINE_METRICS.read_text()) if MINE_METRICS.exists() else {}
+
+
 def check_against_evaluate(result: SplitResult, evaluate: dict) -> None:
     m, o = evaluate.get(result.name), result.events.overall
     if m and (m.get("misses"), m.get("false_accepts")) != (o.misses, o.false_accepts):
@@ -352,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         det = det_image(out, results[0].events.overall.threshold)
         quiet = {r.name: quiet_sentence(r.events.overall, rules) for r in results}
         (out / "index.html").write_text(
-            page(params.collect.positive_word, evaluate, views, det, quiet, definitions(params, rules)),
+            page(params.collect.positive_word, evaluate, views, det, quiet, definitions(params, rules), read_mine()),
             encoding="utf-8",
         )
     write_json(TABLES, metrics(results, rules))

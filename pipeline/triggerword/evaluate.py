@@ -83,8 +83,8 @@ def score_parts(params: Params, detector: Detector) -> dict[str, tuple[Recipes, 
             if part != "stream":
                 embeddings, recipes = embeddings[:limit], recipes.take(np.arange(min(limit, len(recipes))))
             out[part] = (recipes, detector.from_embeddings(embeddings))
-        else:
-            rows = np.arange(len(source.recipes)) if part == "stream" else split_rows(data, part, limit)
+        else:  # the test stream is the test-split part of stream.parquet (the rest is the mining pool)
+            rows = split_rows(source, "test", limit if part != "stream" else len(source.recipes))
             out[part] = (source.recipes.take(rows), rendered_probabilities(params, source, rows, detector))
     return out
 
@@ -129,7 +129,7 @@ def evaluate(params: Params, detector: Detector) -> tuple[dict, dict]:
     ones = params.model.embedding.ones_after_end if detector.family == "embedding" else params.labels.ones_after_end
     parts = score_parts(params, detector)
     # Test = the test clips followed by the stream (negatives only): one set of events, more hours.
-    test_recipes = Recipes.concat([parts["test"][0], parts["stream"][0]])
+    test_recipes = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
     test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
     scored = {"dev": parts["dev"], "test": (test_recipes, test_probs)}
     thresholds = threshold_grid(params.evaluate.thresholds)

@@ -192,11 +192,42 @@ def headline(evaluate: dict, views: list[SplitView]) -> str:
     return '<div class="tiles">' + "".join(tiles) + "</div>"
 
 
+def mining_section(mine: dict) -> str:
+    """The data loop, round by round: how the detector did on dev and what it fired on in the mining pool."""
+    rounds = mine.get("rounds") or []
+    if not rounds:
+        return ""
+    rows = "".join(
+        f'<tr><td>{r["round"]}</td><td class="n">{r["trained_with_mined_clips"]:,}</td>'
+        f'<td class="n">{pct(r["dev_frr"])}</td><td class="n">{rate_h(r["dev_fa_per_hour"])}</td>'
+        f'<td class="n">{rate_h(r["pool_false_accepts_per_hour"])}</td><td class="n">{r["new_clips"]:,}</td></tr>'
+        for r in rounds
+    )
+    words = ", ".join(f"{esc(w)} ({n})" for w, n in (mine.get("most_mined_words") or {}).items())
+    return (
+        '<section id="mining"><h2>Hard-negative mining, round by round</h2>'
+        "<p>Each round trains the head on the training clips plus every clip mined before it, then runs it over "
+        "the mining pool (negatives-only audio of training voices and rooms) and keeps the clips it fired on. "
+        "The train stage trains once more on all of them.</p>"
+        "<table><tr><th>round</th><th>mined clips trained on</th><th>dev FRR</th><th>dev false accepts/h</th>"
+        f"<th>pool false accepts/h</th><th>new clips mined</th></tr>{rows}</table>"
+        + (f"<p>What fired most in the pool: {words}.</p>" if words else "")
+        + "</section>"
+    )
+
+
 def page(
-    word: str, evaluate: dict, views: list[SplitView], det_image: str | None, quiet: dict[str, str], definitions: str
+    word: str,
+    evaluate: dict,
+    views: list[SplitView],
+    det_image: str | None,
+    quiet: dict[str, str],
+    definitions: str,
+    mine: dict | None = None,
 ) -> str:
     main, others = views[0], views[1:]
     o = main.overall
+    mining_link = '<a href="#mining">mining</a>' if (mine or {}).get("rounds") else ""
     det = f'<img src="{esc(det_image)}" alt="DET curve" width="414">' if det_image else ""
     nav = "".join(
         f'<a href="#{esc(v.name)}">{esc(v.name)} slices</a><a href="#{esc(v.name)}-rejects">'
@@ -210,10 +241,11 @@ def page(
         f'<header class="hero"><div class="in"><div><h1>Error analysis · “{esc(word)}”</h1>'
         f'<p class="sub">{esc(main.name)} split: {o.examples:,} clips, {o.positives:,} positives, '
         f"{o.hours:.2f} h of audio</p>{headline(evaluate, views)}</div>{det}</div></header><main>"
-        f'<nav><a href="#findings">findings</a>{nav}</nav>'
+        f'<nav><a href="#findings">findings</a>{nav}{mining_link}</nav>'
         f'<section id="findings"><h2>What to collect or synthesise next</h2>'
         f"{findings_panel(main.findings, quiet[main.name])}</section>"
         + split_section(main, quiet[main.name], with_findings=False)
         + "".join(split_section(v, quiet[v.name], with_findings=True) for v in others)
+        + mining_section(mine or {})
         + f"<footer>{definitions}</footer></main></body></html>\n"
     )

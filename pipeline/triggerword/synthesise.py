@@ -1,4 +1,6 @@
-"""synthesise stage: catalog -> data/synth/ (recipes.parquet, clip_splits.parquet) + metrics.
+"""synthesise stage: catalog -> data/synth/ (recipes.parquet, stream.parquet, clip_splits.parquet) + metrics.
+
+stream.parquet holds negatives-only clips: the test stream (split test) and the mining pool (split train).
 
 python -m pipeline.triggerword.synthesise [--params params.yaml]
 """
@@ -20,6 +22,7 @@ from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SYNTH_DIR, clip_stats
 from synth.common.splits import SPLITS, assign_catalog
+from synth.triggerword.channel import ChannelSpec
 from synth.triggerword.recipe_table import to_table
 from synth.triggerword.recipes import ClipStats, Pools, RecipeError, Recipes, RecipeSpec, draw_split
 
@@ -40,6 +43,7 @@ def recipe_spec(params: Params) -> RecipeSpec:
         reverb_probability=s.reverb_probability,
         reverb_irs=s.reverb_irs,
         end_guard_samples=int(round(s.end_guard_seconds * sr)),
+        channel=ChannelSpec(**s.channel.model_dump()),
     )
 
 
@@ -75,8 +79,9 @@ def stream_spec(params: Params) -> RecipeSpec:
     )
 
 
-def stream_examples(params: Params) -> int:
-    return int(np.ceil(params.synthesise.stream.hours * 3600 / params.audio.clip_seconds))
+def stream_examples(params: Params, hours: float | None = None) -> int:
+    hours = params.synthesise.stream.hours if hours is None else hours
+    return int(np.ceil(hours * 3600 / params.audio.clip_seconds))
 
 
 def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, Recipes, np.ndarray]:
@@ -91,23 +96,30 @@ def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, Recipes,
             draw_split(split, n, pools[split], stats, spec, params.seed, params.synthesise.shard_size, first_id)
         )
         first_id += n
-    return Recipes.concat(parts), draw_stream(params, pools["test"], stats), clip_split
+    return Recipes.concat(parts), draw_streams(params, pools, stats), clip_split
 
 
-def draw_stream(params: Params, test_pools: Pools, stats: ClipStats) -> Recipes:
-    """The test stream's recipes; ids follow the splits'. Its own seed branch (STREAM_SEED) leaves
-    the three splits' recipes as they would be without it."""
+def draw_streams(params: Params, pools: dict[str, Pools], stats: ClipStats) -> Recipes:
+    """Negatives-only recipes: the test stream (test pools), then the mining pool (train pools), with ids
+    after the splits'. Their own seed branch (STREAM_SEED) leaves the splits' recipes as without them."""
     first_id = sum(params.synthesise.examples.values())
-    return draw_split(
-        "test",
-        stream_examples(params),
-        test_pools,
-        stats,
-        stream_spec(params),
-        params.seed + STREAM_SEED,
-        params.synthesise.shard_size,
-        first_id,
-    )
+    parts = []
+    for split, hours in (("test", params.synthesise.stream.hours), ("train", params.synthesise.stream.mining_hours)):
+        n = stream_examples(params, hours)
+        parts.append(
+            draw_split(
+                split,
+                n,
+                pools[split],
+                stats,
+                stream_spec(params),
+                params.seed + STREAM_SEED,
+                params.synthesise.shard_size,
+                first_id,
+            )
+        )
+        first_id += n
+    return Recipes.concat(parts)
 
 
 def recipe_table(params: Params, recipes: Recipes, catalog_sha256: str, spec: RecipeSpec | None = None) -> pa.Table:
@@ -160,7 +172,9 @@ def write_outputs(
         )
         splits.to_parquet(out / "clip_splits.parquet", index=False)
     metrics = summary(recipes, catalog, clip_split)
-    metrics["stream"] = {"examples": len(stream), "hours": len(stream) * params.audio.clip_seconds / 3600}
+    for code, part in ((SPLITS.index("test"), "stream"), (SPLITS.index("train"), "mining_pool")):
+        examples = int(np.sum(stream.split == code))
+        metrics[part] = {"examples": examples, "hours": examples * params.audio.clip_seconds / 3600}
     metrics["holdout_engines"] = list(params.synthesise.holdout_engines)
     write_json(root / METRICS, metrics)
     return metrics

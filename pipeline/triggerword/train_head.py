@@ -1,16 +1,20 @@
 """Training the embedding family: a small head on cached speech embeddings (data/embeddings/).
 
-Called by the train stage when params.yaml has model.family: embedding. The front-end is frozen, so
-an epoch over thousands of clips takes seconds on a CPU; the checkpoint with the best dev frame F1 is kept.
+Used by the train stage (model.family: embedding) and by every round of the mine stage. The front-end
+is frozen, so an epoch over thousands of clips takes seconds on a CPU; the epoch with the best dev frame
+F1 is kept. Mined hard negatives (clips of the mining pool the detector fired on) join the training
+clips with loss weight mine.weight.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from models.common.training import frame_scores, resolve_device, seed_everything
@@ -24,6 +28,7 @@ from synth.triggerword.recipes import Recipes
 
 log = logging.getLogger("datasynth.train")
 EMBED_DIR = Path("data/embeddings")
+MINED = Path("data/mined/manifest.parquet")
 
 
 def steps_per_clip(params: Params) -> int:
@@ -55,34 +60,54 @@ def part_labels(params: Params, recipes: Recipes) -> np.ndarray:
     )
 
 
-class HeadTrainer:
-    """The head, its optimiser and the cached train/dev embeddings with their labels."""
+def mined_rows(pool_ids: np.ndarray, manifest: pd.DataFrame) -> np.ndarray:
+    """Rows of the mining pool's embeddings that were mined (each clip once, in pool order)."""
+    return np.flatnonzero(np.isin(pool_ids, manifest["example_id"].to_numpy()))
 
-    def __init__(self, params: Params, device: torch.device, embed_dir: Path = EMBED_DIR):
+
+class HeadTrainer:
+    """The head, its optimiser and the cached embeddings it learns from: the training clips, plus the
+    mined pool clips (negatives only, labels all 0) with a higher loss weight."""
+
+    def __init__(self, params: Params, device: torch.device, mined: np.ndarray | None = None, embed_dir=EMBED_DIR):
         self.params, self.device = params, device
         recipes = read_recipes().recipes
-        self.train_x, train_recipes = read_part("train", recipes, embed_dir)
+        train_x, train_recipes = read_part("train", recipes, embed_dir)
         self.dev_x, dev_recipes = read_part("dev", recipes, embed_dir)
-        self.train_y, self.dev_y = part_labels(params, train_recipes), part_labels(params, dev_recipes)
+        self.dev_y = part_labels(params, dev_recipes)
+        train_y, weights = part_labels(params, train_recipes), np.ones(len(train_x), np.float32)
+        if mined is not None and len(mined):
+            train_x = np.concatenate([train_x, mined])
+            train_y = np.concatenate([train_y, np.zeros((len(mined), train_y.shape[1]), np.float32)])
+            weights = np.concatenate([weights, np.full(len(mined), params.mine.weight, np.float32)])
+        self.train_x, self.train_y, self.weights = train_x, train_y, weights
+        torch.manual_seed(params.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head
         self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
         steps = profile.epochs * -(-len(self.train_x) // profile.batch_size)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, t.learning_rate, total_steps=steps)
-        self.loss = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(t.positive_weight, device=device))
+        self.pos_weight = torch.tensor(t.positive_weight, device=device)
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(array, np.float32), device=self.device)
+
+    def _loss(self, logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, labels, pos_weight=self.pos_weight, reduction="none"
+        ).mean(dim=1)
+        return (loss * weights).sum() / weights.sum() if weights is not None else loss.mean()
 
     def train_epoch(self, epoch: int) -> float:
         self.head.train()
         size = self.params.train.head.batch_size
         rng = np.random.default_rng(np.random.SeedSequence([self.params.seed, 0xE9, epoch]))
         order = rng.permutation(len(self.train_x))
-        total = 0.0
         batches = [np.sort(order[i : i + size]) for i in range(0, len(order), size)]
+        total = 0.0
         for rows in batches:
-            loss = self.loss(self.head(self._tensor(self.train_x[rows])), self._tensor(self.train_y[rows]))
+            logits = self.head(self._tensor(self.train_x[rows]))
+            loss = self._loss(logits, self._tensor(self.train_y[rows]), self._tensor(self.weights[rows]))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -91,14 +116,33 @@ class HeadTrainer:
         return total / max(len(batches), 1)
 
     @torch.no_grad()
-    def score_dev(self) -> dict[str, float]:
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         self.head.eval()
-        logits = torch.cat([self.head(self._tensor(self.dev_x[i : i + 256])) for i in range(0, len(self.dev_x), 256)])
-        loss = float(self.loss(logits, self._tensor(self.dev_y)))
-        scores = frame_scores(torch.sigmoid(logits).cpu().numpy(), self.dev_y)
-        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in scores.items()}}
+        parts = [
+            torch.sigmoid(self.head(self._tensor(embeddings[i : i + 256]))) for i in range(0, len(embeddings), 256)
+        ]
+        return torch.cat(parts).cpu().numpy() if parts else np.zeros((0, 0), np.float32)
 
-    def checkpoint(self, path: Path, epoch: int, scores: dict) -> None:
+    def score_dev(self) -> dict[str, float]:
+        probs = self.probabilities(self.dev_x)
+        eps = 1e-7
+        loss = float(self._loss(torch.logit(torch.as_tensor(probs), eps), torch.as_tensor(self.dev_y)))
+        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, self.dev_y).items()}}
+
+    def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:
+        """Every epoch of train.head; the head is left at the epoch with the best dev frame F1."""
+        from rich.progress import track
+
+        history, best, best_state = [], None, None
+        for epoch in track(range(self.params.train.head.epochs), description=describe, transient=True):
+            row = {"epoch": epoch + 1, "train_loss": self.train_epoch(epoch), **self.score_dev()}
+            history.append(row)
+            if best is None or row["dev_f1"] > best["dev_f1"]:
+                best, best_state = row, copy.deepcopy(self.head.state_dict())
+        self.head.load_state_dict(best_state)
+        return history, best
+
+    def checkpoint(self, path: Path, scores: dict) -> None:
         p = self.params
         state = {
             "family": "embedding",
@@ -107,38 +151,44 @@ class HeadTrainer:
             "sample_rate": p.audio.sample_rate,
             "clip_samples": p.audio.clip_samples,
             "ty": steps_per_clip(p),
-            "epoch": epoch,
+            "epoch": scores["epoch"],
             "scores": scores,
             "seed": p.seed,
             "evaluate": p.evaluate.model_dump(),
             "positive_word": p.collect.positive_word,
+            "front_end": "speech_embedding ONNX from openwakeword 0.5.1 (Apache-2.0)",
         }
         with atomic_file(path, "wb") as handle:
             torch.save(state, handle)
 
 
+def read_mined(params: Params, manifest_path: Path = MINED) -> np.ndarray | None:
+    """The mining pool's embeddings of the clips the mine stage kept (None without a manifest)."""
+    if not manifest_path.exists():
+        return None
+    manifest = pd.read_parquet(manifest_path)
+    if manifest.empty:
+        return None
+    pool_x, pool = read_part("pool", read_recipes(name="stream.parquet").recipes)
+    return np.asarray(pool_x[mined_rows(pool.example_id, manifest)])
+
+
 def train_head(params: Params, model_dir: Path) -> tuple[dict, list[dict]]:
-    """Train the head; write model.pt (best dev frame F1) and last.pt. Returns (summary, history)."""
+    """Train the head on the training clips and every mined clip; write model.pt. Returns (summary, history)."""
     device = resolve_device(params.train.device)
     seed_everything(params.seed)
-    torch.manual_seed(params.seed)
-    trainer = HeadTrainer(params, device)
-    from rich.progress import track
-
-    history, best, started = [], None, time.perf_counter()
-    for epoch in track(range(params.train.head.epochs), description="training the head", transient=True):
-        row = {"epoch": epoch + 1, "train_loss": trainer.train_epoch(epoch), **trainer.score_dev()}
-        history.append(row)
-        trainer.checkpoint(model_dir / "last.pt", epoch + 1, row)
-        if best is None or row["dev_f1"] > best["dev_f1"]:
-            best = row
-            trainer.checkpoint(model_dir / "model.pt", epoch + 1, row)
+    mined = read_mined(params)
+    started = time.perf_counter()
+    trainer = HeadTrainer(params, device, mined)
+    history, best = trainer.fit()
+    trainer.checkpoint(model_dir / "model.pt", best)
     log.info("head: best dev frame F1 %.3f at epoch %d", best["dev_f1"], best["epoch"])
     summary = {
         "family": "embedding",
         "device": device.type,
         "profile": params.train.head.model_dump(),
-        "train_clips": len(trainer.train_x),
+        "train_clips": int(len(trainer.train_x)),
+        "mined_clips": 0 if mined is None else int(len(mined)),
         "seconds": round(time.perf_counter() - started, 1),
         "best_epoch": best["epoch"],
         **{k: v for k, v in best.items() if k != "epoch"},

@@ -19,6 +19,10 @@ SCALAR_COLUMNS = {  # column -> arrow type
     "background_gain_db": pa.float32(),
     "reverb_ir": pa.int16(),
     "mix_gain_db": pa.float32(),
+    "channel_center_hz": pa.float32(),
+    "channel_bandwidth_hz": pa.float32(),
+    "channel_rolloff_db": pa.int16(),
+    "channel_clip_percentile": pa.int8(),
 }
 LIST_COLUMNS = {
     "insert_clip": pa.int32(),
@@ -74,6 +78,9 @@ def from_table(table: pa.Table, max_inserts: int | None = None) -> Recipes:
     split_codes = np.array([SPLITS.index(s) for s in split.dictionary.to_pylist()], np.int8)[
         split.indices.to_numpy(zero_copy_only=False)
     ]
+    missing = [name for name in SCALAR_COLUMNS if name not in table.column_names]
+    if missing:
+        raise ValueError(f"recipes lack the columns {missing}: written by an older version, re-run synthesise")
     scalars = {
         name: table[name].to_numpy().astype(kind.to_pandas_dtype(), copy=False) for name, kind in SCALAR_COLUMNS.items()
     }

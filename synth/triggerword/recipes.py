@@ -13,9 +13,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from synth.common.splits import SPLITS
+from synth.triggerword.channel import ChannelSpec, draw_channel
 
 NO_REVERB = -1
 PAD_CLIP = -1
+PEAK_LIMIT = 0.99  # rendered |sample| stays below this
+NO_CHANNEL = ChannelSpec(0.0, (1000.0, 1000.0), (1.0, 1.0), 0.0, (1, 1))
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class RecipeSpec:
     reverb_probability: float
     reverb_irs: int
     end_guard_samples: int = 0  # no insert ends in the clip's last samples: a detector needs time to fire
-    peak_limit: float = 0.99  # rendered |sample| stays below this (guaranteed from catalog peaks)
+    peak_limit: float = PEAK_LIMIT  # rendered |sample| stays below this (guaranteed from catalog peaks)
+    channel: ChannelSpec = NO_CHANNEL  # band-pass and clipping of the whole mix (off unless params ask)
 
     @property
     def max_inserts(self) -> int:
@@ -74,6 +78,10 @@ class Recipes:
     insert_gain_db: np.ndarray  # float32 (n, K), final gain (mix gain included)
     reverb_ir: np.ndarray  # int16, NO_REVERB or an index into the impulse-response bank
     mix_gain_db: np.ndarray  # float32 <= 0: scaling that keeps the peak below the limit
+    channel_center_hz: np.ndarray  # float32, 0 = no band-pass (synth/triggerword/channel.py)
+    channel_bandwidth_hz: np.ndarray  # float32
+    channel_rolloff_db: np.ndarray  # int16
+    channel_clip_percentile: np.ndarray  # int8, 0 = no clipping
 
     def __len__(self) -> int:
         return len(self.example_id)
@@ -93,10 +101,27 @@ class Recipes:
     def take(self, index) -> Recipes:
         return Recipes(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
+    def widened(self, width: int) -> Recipes:
+        """The same recipes with room for `width` inserts (padding slots appended)."""
+        extra = width - self.insert_clip.shape[1]
+        if extra <= 0:
+            return self
+        pad = {"insert_clip": PAD_CLIP, "insert_positive": False}
+        return Recipes(
+            **{
+                f.name: np.pad(v, ((0, 0), (0, extra)), constant_values=pad.get(f.name, 0)) if v.ndim == 2 else v
+                for f in fields(self)
+                for v in [getattr(self, f.name)]
+            }
+        )
+
     @staticmethod
-    def concat(parts: list[Recipes]) -> Recipes:
+    def concat(parts: list[Recipes], widen: bool = False) -> Recipes:
+        """Recipes one after another; with `widen`, parts with fewer insert slots get padding slots."""
         widths = {p.insert_clip.shape[1] for p in parts}
-        if len(widths) > 1:
+        if len(widths) > 1 and widen:
+            parts = [p.widened(max(widths)) for p in parts]
+        elif len(widths) > 1:
             raise ValueError(f"cannot concatenate recipes with different insert widths {sorted(widths)}")
         return Recipes(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Recipes)})
 
@@ -162,6 +187,7 @@ def draw_recipes(
     # Inserts never overlap, so the mix's peak is at most background peak + the largest insert peak.
     bound = bg_gain * stats.peak[background] + (ins_gain * stats.peak[safe_clip]).max(axis=1, initial=0.0)
     mix = np.minimum(1.0, spec.peak_limit / bound)
+    channel = draw_channel(n, spec.channel, rng)  # drawn last: the draws above do not depend on it
     return Recipes(
         example_id=first_id + np.arange(n, dtype=np.int64),
         split=np.full(n, split, np.int8),
@@ -177,6 +203,10 @@ def draw_recipes(
         insert_gain_db=np.where(active, _db(ins_gain * mix[:, None]), 0.0).astype(np.float32),
         reverb_ir=reverb.astype(np.int16),
         mix_gain_db=_db(mix),
+        channel_center_hz=channel.center_hz,
+        channel_bandwidth_hz=channel.bandwidth_hz,
+        channel_rolloff_db=channel.rolloff_db,
+        channel_clip_percentile=channel.clip_percentile,
     )
 
 

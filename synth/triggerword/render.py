@@ -1,8 +1,10 @@
 """One deterministic renderer: recipes + clip bank -> waveforms, in numpy or torch (CPU/GPU).
 
 Per example: the background window scaled by its gain, then each insert added at its start
-(optionally through a room impulse response). Gains come from the recipe, so rendering makes
-no random choices; the mix gain drawn with the recipe keeps |sample| below the peak limit.
+(optionally through a room impulse response), then the drawn channel (band-pass, clipping). Gains
+and channel parameters come from the recipe, so rendering makes no random choices; the mix gain
+drawn with the recipe keeps |sample| below the peak limit (a band-pass that rings above it is
+scaled back).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from synth.common.catalog import PCM_SCALE, ClipBank
-from synth.triggerword.recipes import NO_REVERB, Recipes, db_to_gain
+from synth.triggerword.channel import apply_channel
+from synth.triggerword.recipes import NO_REVERB, PEAK_LIMIT, Recipes, db_to_gain
 
 
 def impulse_responses(count: int, rt60_range: tuple[float, float], sample_rate: int, seed: int) -> list[np.ndarray]:
@@ -30,8 +33,8 @@ def impulse_responses(count: int, rt60_range: tuple[float, float], sample_rate: 
 class NumpyRenderer:
     """Renders on the CPU with numpy; `render(recipes)` -> float32 (n, clip_samples)."""
 
-    def __init__(self, bank: ClipBank, responses: list[np.ndarray], clip_samples: int):
-        self.bank, self.responses, self.clip_samples = bank, responses, clip_samples
+    def __init__(self, bank: ClipBank, responses: list[np.ndarray], clip_samples: int, sample_rate: int):
+        self.bank, self.responses, self.clip_samples, self.sample_rate = bank, responses, clip_samples, sample_rate
         self._spectra: dict[tuple[int, int], np.ndarray] = {}  # (response, fft size) -> rfft
 
     def render(self, recipes: Recipes, out: np.ndarray | None = None) -> np.ndarray:
@@ -52,6 +55,8 @@ class NumpyRenderer:
                     out[i, at : at + len(clip)] += clip * ins_gain[i, j]
                 else:
                     out[i, at : at + len(clip)] += self._reverb(clip * ins_gain[i, j], reverb)
+            if has_channel(recipes, i):
+                out[i] = channel(out[i], recipes, i, self.sample_rate)
         return out
 
     def _reverb(self, dry: np.ndarray, reverb: int) -> np.ndarray:
@@ -67,6 +72,24 @@ class NumpyRenderer:
             spectrum = self._spectra[(reverb, size)] = scipy.fft.rfft(response, size)
         wet = scipy.fft.irfft(scipy.fft.rfft(dry, size) * spectrum, size)[: len(dry)]
         return wet * np.float32(min(1.0, _peak(dry) / max(_peak(wet), 1e-12)))
+
+
+def has_channel(recipes: Recipes, i: int) -> bool:
+    return bool(recipes.channel_center_hz[i] > 0 or recipes.channel_clip_percentile[i] > 0)
+
+
+def channel(audio: np.ndarray, recipes: Recipes, i: int, sample_rate: int) -> np.ndarray:
+    """Example i's drawn channel effects, its peak kept below the limit."""
+    out = apply_channel(
+        audio,
+        sample_rate,
+        float(recipes.channel_center_hz[i]),
+        float(recipes.channel_bandwidth_hz[i]),
+        int(recipes.channel_rolloff_db[i]),
+        int(recipes.channel_clip_percentile[i]),
+    )
+    peak = _peak(out)
+    return out * np.float32(PEAK_LIMIT / peak) if peak > PEAK_LIMIT else out
 
 
 def _check_recipe(bank, recipes: Recipes, i: int, length: int) -> None:
@@ -94,10 +117,11 @@ def _peak(x) -> float:
 class TorchRenderer:
     """The same rendering with torch on any device; the bank is moved to the device once."""
 
-    def __init__(self, bank: ClipBank, responses: list[np.ndarray], clip_samples: int, device="cpu"):
+    def __init__(self, bank: ClipBank, responses: list[np.ndarray], clip_samples: int, sample_rate: int, device="cpu"):
         import torch
 
         self.torch, self.device, self.clip_samples = torch, torch.device(device), clip_samples
+        self.sample_rate = sample_rate
         self.samples = torch.from_numpy(bank.samples).to(self.device)
         self.offsets, self.lengths = bank.offsets, bank.lengths
         self.responses = [torch.from_numpy(r).to(self.device) for r in responses]
@@ -119,6 +143,9 @@ class TorchRenderer:
                 wet = dry if reverb == NO_REVERB else self._reverb(dry, self.responses[reverb])
                 at = int(recipes.insert_start[i, j])
                 out[i, at : at + len(clip)] += wet
+            if has_channel(recipes, i):  # audiomentations works on numpy: a round trip for these few examples
+                wet = channel(out[i].cpu().numpy(), recipes, i, self.sample_rate)
+                out[i] = torch.from_numpy(wet).to(self.device)
         return out
 
     def _reverb(self, dry, response):

@@ -21,6 +21,7 @@ from pipeline.common.params.triggerword import (
     EvaluateParams,
     FeatureParams,
     LabelParams,
+    MineParams,
     StudiesParams,
     SynthParams,
     TrainParams,
@@ -46,6 +47,7 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         model: ModelParams
         train: TrainParams
         embed: EmbedParams
+        mine: MineParams
         evaluate: EvaluateParams
         validate: ValidateParams
         studies: StudiesParams

@@ -102,8 +102,17 @@ class CollectParams(Spec):
         return self
 
 
+class ChannelParams(Spec):
+    bandpass_probability: Share
+    bandpass_center_hz: Range(50.0, 20000.0)
+    bandpass_bandwidth_fraction: Range(0.05, 4.0)
+    clipping_probability: Share
+    clipping_percentile: CountRange
+
+
 class StreamParams(Spec):
-    hours: PositiveFloat
+    hours: PositiveFloat  # the test stream
+    mining_hours: NonNegative  # the mining pool (train split)
     negatives: CountRange
 
 
@@ -122,6 +131,7 @@ class SynthParams(Spec):
     shard_size: PositiveInt
     holdout_engines: tuple[Engine, ...]
     stream: StreamParams
+    channel: ChannelParams
 
     @property
     def max_inserts(self) -> int:
@@ -198,6 +208,12 @@ class EmbedParams(Spec):
     examples: SplitCounts
     batch_size: PositiveInt
     threads: PositiveInt
+
+
+class MineParams(Spec):
+    rounds: Count  # 0: no mining
+    threshold: Annotated[float, Field(gt=0, lt=1)]
+    weight: PositiveFloat
 
 
 class EvaluateParams(Spec):

@@ -47,7 +47,7 @@ def test_label_ones_start_right_after_the_rendered_word_ends():
     stats = ClipStats(bank.lengths, bank.rms.astype(float), bank.peak.astype(float))
     spec = RecipeSpec(n, (1, 1), (0, 0), 0, (-80.0, -80.0), (40.0, 40.0), 0.0, 1)
     recipes = draw_split("train", 5, Pools(np.array([0]), np.array([], int), np.array([1])), stats, spec, 3, 5, 0)
-    audio = NumpyRenderer(bank, [], n).render(recipes)
+    audio = NumpyRenderer(bank, [], n, sr).render(recipes)
     labels = label_matrix(recipes.insert_start, recipes.insert_length, recipes.insert_positive, n, ty, 50)
     feats = Features(feature_spec(sr)).eval()(torch.from_numpy(audio)).numpy()  # (5, 101, 798)
     loud = feats.max(axis=1) > feats.max() - 30

@@ -23,6 +23,10 @@ def test_every_stage_wrote_its_outputs(small_project):
         "data/catalog/catalog.parquet",
         "data/catalog/NOTICE.md",
         "data/synth/recipes.parquet",
+        "data/synth/stream.parquet",
+        "data/embeddings/train.npy",
+        "data/embeddings/pool.npy",
+        "data/mined/manifest.parquet",
         "reports/validation/index.html",
         "models/trained/trigger_word/model.pt",
         "reports/train/history.tsv",
@@ -60,12 +64,28 @@ def test_same_params_give_byte_identical_recipes(small_project):
     assert (small_project / "data/synth/recipes.parquet").read_bytes() == before
 
 
+def test_mining_is_reproducible_and_what_it_mined_is_trained_on(small_project):
+    root = small_project
+    manifest_path = root / "data/mined/manifest.parquet"
+    manifest = pd.read_parquet(manifest_path)
+    streams = pd.read_parquet(root / "data/synth/stream.parquet", columns=["example_id", "split"])
+    pool_ids = set(streams.loc[streams["split"] == "train", "example_id"])
+    assert set(manifest["example_id"]) <= pool_ids  # only mining-pool clips, never the test stream
+    rounds = metrics(root, "mine")["rounds"]
+    assert [r["round"] for r in rounds] == [1, 2]
+    assert rounds[1]["trained_with_mined_clips"] == rounds[0]["new_clips"]
+    assert metrics(root, "train")["mined_clips"] == manifest["example_id"].nunique()
+    before = manifest_path.read_bytes()
+    run(["python", "-m", "pipeline.triggerword.mine"], cwd=root)
+    assert manifest_path.read_bytes() == before
+
+
 def test_the_small_model_learns_clearly_above_chance(small_project):
     train = metrics(small_project, "train")
-    assert train["device"] == "cpu"
+    assert train["device"] == "cpu" and train["family"] == "embedding"
     history = pd.read_csv(small_project / "reports/train/history.tsv", sep="\t")
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
-    labels_share = 2 * 50 / 196 / 2  # rough share of label ones: a constant guess scores F1 well below 0.3
+    labels_share = 1 * 4 / 50  # ~1 positive x 4 of 50 steps: a constant guess scores F1 well below 0.3
     assert train["dev_f1"] > max(0.3, 2 * labels_share), train
     det = pd.read_csv(small_project / "reports/evaluate/det_test.csv")
     at_half = det.iloc[(det["threshold"] - 0.5).abs().argmin()]

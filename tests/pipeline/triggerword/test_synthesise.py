@@ -45,20 +45,25 @@ def test_the_other_voices_are_split_by_the_fractions_among_themselves(tmp_path):
     assert voices.value_counts().to_dict() == {"train": 4, "dev": 1, "test": 1}  # 6 voices x 0.7 / 0.15 / 0.15
 
 
-def test_the_stream_is_negatives_only_test_audio_of_the_asked_length(tmp_path):
-    params, catalog = tiny(tmp_path, {"stream": {"hours": 0.02, "negatives": [1, 2]}})
-    recipes, stream, clip_split = synthesise(params, catalog)
-    assert len(stream) == stream_examples(params) == int(np.ceil(0.02 * 3600 / params.audio.clip_seconds))
-    assert stream.n_positives.sum() == 0 and (stream.n_negatives >= 1).all()
-    used = np.concatenate([stream.insert_clip[stream.insert_mask], stream.background_clip])
-    assert set(clip_split[used]) == {"test"}
-    assert set(stream.example_id).isdisjoint(recipes.example_id)
+def test_the_stream_and_the_mining_pool_are_negatives_only_audio_of_their_splits(tmp_path):
+    params, catalog = tiny(tmp_path, {"stream": {"hours": 0.02, "mining_hours": 0.03, "negatives": [1, 2]}})
+    recipes, streams, clip_split = synthesise(params, catalog)
+    assert streams.n_positives.sum() == 0 and (streams.n_negatives >= 1).all()
+    for split, hours in (("test", 0.02), ("train", 0.03)):
+        part = streams.take(streams.split == SPLITS.index(split))
+        assert len(part) == stream_examples(params, hours) == int(np.ceil(hours * 3600 / params.audio.clip_seconds))
+        used = np.concatenate([part.insert_clip[part.insert_mask], part.background_clip])
+        assert set(clip_split[used]) == {split}
+    assert len(set(streams.example_id)) == len(streams)
+    assert set(streams.example_id).isdisjoint(recipes.example_id)
 
 
 def test_adding_the_stream_leaves_the_splits_recipes_unchanged(tmp_path):
     params, catalog = tiny(tmp_path)
     longer = params.model_copy(
-        update={"synthesise": params.synthesise.replace(stream={"hours": 0.05, "negatives": [0, 1]})}
+        update={
+            "synthesise": params.synthesise.replace(stream={"hours": 0.05, "mining_hours": 0.1, "negatives": [0, 1]})
+        }
     )
     first, _, _ = synthesise(params, catalog)
     second, _, _ = synthesise(longer, catalog)

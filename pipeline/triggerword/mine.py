@@ -1,0 +1,124 @@
+"""mine stage: hard-negative mining for the embedding family -> data/mined/manifest.parquet + metrics.
+
+    python -m pipeline.triggerword.mine [--params params.yaml]
+
+Round r trains the head on the training clips plus everything mined in earlier rounds, scores it on
+dev (FRR and false accepts/h at the dev operating point, as the evaluate stage does) and runs it over
+the mining pool: negatives-only clips of train-split words, phrases and sentences (synthesise.stream.
+mining_hours). Every pool clip whose smoothed output reaches mine.threshold is mined, with what fired:
+the time, the score and the word under it. The train stage then trains on the training clips and all
+mined clips. With model.family: lecture, or mine.rounds: 0, the manifest is empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from models.common.training import resolve_device, seed_everything
+from models.triggerword.events import detect, operating_point, smooth, threshold_grid
+from pipeline.common.io import atomic_dir, run_stage, write_json
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword.datasets import read_recipes
+from pipeline.triggerword.evaluate import evaluate_split, event_spec
+from pipeline.triggerword.train_head import HeadTrainer, mined_rows, read_part
+from synth.triggerword.recipes import Recipes
+
+log = logging.getLogger("datasynth.mine")
+MINED_DIR = Path("data/mined")
+METRICS = Path("reports/metrics/mine.json")
+COLUMNS = {"example_id": "int64", "round": "int32", "time_s": "float64", "score": "float32", "word": "string"}
+
+
+def fired(params: Params, recipes: Recipes, probs: np.ndarray, words: np.ndarray, threshold: float) -> pd.DataFrame:
+    """One row per detection at `threshold` in negatives-only clips: clip, time, score, the word under it."""
+    ty = probs.shape[1]
+    spec = event_spec(params, ty)
+    smoothed = smooth(probs, spec.smoothing_steps)
+    step_seconds = params.audio.clip_seconds / ty
+    rows = []
+    for i, row in enumerate(smoothed):
+        for step in detect(row, threshold, spec.refractory_steps):
+            time_s = (step + 1) * step_seconds
+            rows.append(
+                (
+                    int(recipes.example_id[i]),
+                    time_s,
+                    float(row[step:].max(initial=0.0)),
+                    _word_at(recipes, i, time_s, params, words),
+                )
+            )
+    return pd.DataFrame(rows, columns=["example_id", "time_s", "score", "word"])
+
+
+def _word_at(recipes: Recipes, i: int, time_s: float, params: Params, words: np.ndarray) -> str:
+    """The insert that was sounding (or had just ended, within evaluate.match_seconds) at `time_s`."""
+    rate = params.audio.sample_rate
+    at = time_s * rate
+    for slot in np.flatnonzero(recipes.insert_mask[i]):
+        start = recipes.insert_start[i, slot]
+        if start <= at <= start + recipes.insert_length[i, slot] + params.evaluate.match_seconds * rate:
+            return str(words[recipes.insert_clip[i, slot]])
+    return "(background)"
+
+
+def dev_events(params: Params, trainer: HeadTrainer, dev: Recipes) -> dict:
+    """FRR and false accepts/h on dev at the dev operating point (evaluate's rules)."""
+    probs = trainer.probabilities(trainer.dev_x)
+    det, _ = evaluate_split(params, dev, probs, threshold_grid(params.evaluate.thresholds), probs.shape[1])
+    point = operating_point(det, params.evaluate.target_fa_per_hour)
+    return {"dev_threshold": point["threshold"], "dev_frr": point["frr"], "dev_fa_per_hour": point["fa_per_hour"]}
+
+
+def mine(params: Params) -> tuple[pd.DataFrame, list[dict]]:
+    """All rounds: (manifest of mined detections, one summary per round)."""
+    device = resolve_device(params.train.device)
+    seed_everything(params.seed)
+    data = read_recipes()
+    pool_x, pool = read_part("pool", read_recipes(name="stream.parquet").recipes)
+    _, dev = read_part("dev", data.recipes)
+    words = data.catalog["word"].to_numpy(object)
+    manifest = pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
+    rounds = []
+    for r in range(1, params.mine.rounds + 1):
+        mined = np.asarray(pool_x[mined_rows(pool.example_id, manifest)])
+        trainer = HeadTrainer(params, device, mined)
+        trainer.fit(f"mining round {r}")
+        hits = fired(params, pool, trainer.probabilities(pool_x), words, params.mine.threshold)
+        new = hits[~hits["example_id"].isin(manifest["example_id"])].assign(round=r)
+        manifest = pd.concat([manifest, new[list(COLUMNS)].astype(COLUMNS)], ignore_index=True)
+        hours = len(pool) * params.audio.clip_seconds / 3600
+        summary = {
+            "round": r,
+            "trained_with_mined_clips": int(len(mined)),
+            "pool_false_accepts_per_hour": round(len(hits) / hours, 3) if hours else 0.0,
+            "new_clips": int(new["example_id"].nunique()),
+            "mined_clips": int(manifest["example_id"].nunique()),
+            **dev_events(params, trainer, dev),
+        }
+        rounds.append(summary)
+        log.info("round %d: %s", r, ", ".join(f"{k} {v}" for k, v in summary.items() if k != "round"))
+    return manifest, rounds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    if params.model.family == "embedding" and params.mine.rounds > 0:
+        manifest, rounds = mine(params)
+    else:
+        manifest, rounds = pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()}), []
+    with atomic_dir(MINED_DIR) as out:
+        manifest.to_parquet(out / "manifest.parquet", index=False)
+    top = manifest["word"].value_counts().head(10).to_dict() if len(manifest) else {}
+    write_json(METRICS, {"family": params.model.family, "rounds": rounds, "most_mined_words": top})
+
+
+if __name__ == "__main__":
+    run_stage(main, "mine")

@@ -1,0 +1,30 @@
+"""Hard-negative mining: what fired is recorded with its time, score and word, and mined clips are trained on."""
+
+import numpy as np
+
+from pipeline.triggerword.evaluate import positive_ends
+from pipeline.triggerword.mine import fired
+from tests.helpers.synth_fixtures import make_dataset
+
+
+def test_a_detection_in_a_negatives_only_clip_is_mined_with_the_word_under_it(tmp_path):
+    data = make_dataset(tmp_path)
+    params, recipes = data.params, data.recipes
+    negatives = recipes.take(np.flatnonzero((recipes.n_positives == 0) & (recipes.n_negatives == 1))[:4])
+    ty = 25  # 80 ms steps over the 1 s clips (the embedding family's rate)
+    probs = np.zeros((len(negatives), ty), np.float32)
+    slot = np.argmax(negatives.insert_mask[0])
+    end = positive_ends(negatives, params.audio.clip_samples, ty)  # none: negatives only
+    assert all(len(e) == 0 for e in end)
+    end_step = int(
+        (negatives.insert_start[0, slot] + negatives.insert_length[0, slot]) * ty // params.audio.clip_samples
+    )
+    probs[0, end_step : end_step + 3] = 0.9
+    probs[1, 5] = 0.3  # below the threshold: not mined
+    words = data.catalog["word"].to_numpy(object)
+    hits = fired(params, negatives, probs, words, threshold=0.5)
+    assert hits["example_id"].tolist() == [int(negatives.example_id[0])]
+    assert hits["word"].iloc[0] == words[negatives.insert_clip[0, slot]]
+    assert np.isclose(hits["score"].iloc[0], 0.9)
+    assert abs(hits["time_s"].iloc[0] - (end_step + 1) / ty) < 1e-9
+    assert fired(params, negatives, probs, words, threshold=0.95).empty
