@@ -7,6 +7,11 @@ speech (Apache-2.0, see NOTICE); datasynth never trains it, only the small head 
 
 `embed(audio)` lets output step s of a head over `window` embeddings end exactly at 80 ms * (s + 1)
 of the clip: the audio is led by `lead_samples(window)` zeros, so a 10 s clip gives 125 steps.
+
+The mel graph clamps its output at 80 dB below the loudest frame of each call (over the whole batch),
+so its frames depend on what is computed together. datasynth therefore always computes them the way a
+stream must: 8 frames per 80 ms step, from that step's 1 280 samples plus the 352 before them, one call
+per step (`step_mels`). Offline scoring, the streaming runtime and the exported ONNX step agree exactly.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ EMBEDDING_DIM = 96
 STEP_SAMPLES = MEL_HOP * EMBEDDING_STEP  # 1280 samples = 80 ms per output step
 PCM_FULL_SCALE = 32767.0  # the graphs expect int16 sample values as float32
 MEL_TRANSFORM = (0.1, 2.0)  # openWakeWord's x/10 + 2: brings the ONNX mels near TF's speech_embedding
+STEP_INPUT = MEL_WINDOW - MEL_HOP + STEP_SAMPLES  # 1 632 samples give one step's 8 mel frames
 
 
 class FrontEndMissing(RuntimeError):
@@ -87,25 +93,46 @@ class SpeechEmbedding:
         scale, shift = MEL_TRANSFORM
         return (mel[:, 0] * np.float32(scale) + np.float32(shift)).astype(np.float32)
 
-    def embeddings_from_mel(self, mel: np.ndarray) -> np.ndarray:
-        """(n, frames, 32) -> (n, (frames - 76) // 8 + 1, 96) embeddings."""
+    def embeddings_from_mel(self, mel: np.ndarray, max_windows: int = 2048) -> np.ndarray:
+        """(n, frames, 32) -> (n, (frames - 76) // 8 + 1, 96) embeddings, at most `max_windows` per ONNX call
+        (a long recording's windows would not fit in memory at once; short clips go in one call)."""
         n, frames, bands = mel.shape
         count = (frames - EMBEDDING_FRAMES) // EMBEDDING_STEP + 1
         if count < 1:
             return np.zeros((n, 0, EMBEDDING_DIM), np.float32)
-        starts = np.arange(count) * EMBEDDING_STEP
-        windows = mel[:, starts[:, None] + np.arange(EMBEDDING_FRAMES)[None, :]]  # (n, count, 76, 32)
-        flat = np.ascontiguousarray(windows.reshape(n * count, EMBEDDING_FRAMES, bands, 1))
-        out = self.embedding.run(None, {"input_1": flat})[0]
-        return out.reshape(n, count, EMBEDDING_DIM).astype(np.float32)
+        out = np.empty((n, count, EMBEDDING_DIM), np.float32)
+        per_call = max(1, max_windows // n)
+        for first in range(0, count, per_call):
+            starts = np.arange(first, min(count, first + per_call)) * EMBEDDING_STEP
+            windows = mel[:, starts[:, None] + np.arange(EMBEDDING_FRAMES)[None, :]]  # (n, k, 76, 32)
+            flat = np.ascontiguousarray(windows.reshape(-1, EMBEDDING_FRAMES, bands, 1))
+            out[:, first : first + len(starts)] = self.embedding.run(None, {"input_1": flat})[0].reshape(
+                n, -1, EMBEDDING_DIM
+            )
+        return out
+
+    def lead_mels(self, window: int) -> np.ndarray:
+        """(frames, 32) mel frames of the lead of zeros: all equal (silence)."""
+        frames = (lead_samples(window) - MEL_WINDOW) // MEL_HOP + 1
+        return np.repeat(self.melspectrogram(np.zeros((1, MEL_WINDOW), np.float32))[0], frames, axis=0)
+
+    def step_mels(self, audio: np.ndarray) -> np.ndarray:
+        """(samples,) 16 kHz audio after a lead -> (8 * (samples // 1280), 32): each step's frames from its
+        own 1 632 samples (the lead's last 352 samples are zeros)."""
+        steps = output_steps(len(audio))
+        padded = np.concatenate([np.zeros(STEP_INPUT - STEP_SAMPLES, np.float32), np.asarray(audio, np.float32)])
+        parts = [
+            self.melspectrogram(padded[None, k * STEP_SAMPLES : k * STEP_SAMPLES + STEP_INPUT])[0] for k in range(steps)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, 32), np.float32)
 
     def embed(self, audio: np.ndarray, window: int) -> np.ndarray:
         """(n, samples) 16 kHz clips -> (n, window - 1 + samples // 1280, 96): led by zeros so a head
         over `window` embeddings gives one output per whole 80 ms of the clip (`output_steps`)."""
         audio = np.atleast_2d(np.asarray(audio, np.float32))
-        usable = output_steps(audio.shape[1]) * STEP_SAMPLES
-        led = np.concatenate([np.zeros((len(audio), lead_samples(window)), np.float32), audio[:, :usable]], axis=1)
-        return self.embeddings_from_mel(self.melspectrogram(led))
+        lead = self.lead_mels(window)
+        mels = np.stack([np.concatenate([lead, self.step_mels(clip)]) for clip in audio])
+        return self.embeddings_from_mel(mels)
 
 
 def resample(audio: np.ndarray, rate: int) -> np.ndarray:

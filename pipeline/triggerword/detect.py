@@ -1,24 +1,31 @@
-"""Find the trigger word in an audio file of any length and sample rate.
+"""Find the trigger word in audio files, or in raw PCM on stdin, as it happens.
 
-    datasynth detect FILE [--threshold T] [--model models/trained/trigger_word/model.pt]
+    datasynth detect FILE [FILE ...] [--json] [--threshold T] [--model PATH]
+    arecord -f S16_LE -r 16000 -c 1 | datasynth detect - [--rate 16000]
 
-Prints one line per detection: the time (seconds) at which the word was heard to end.
+Every input runs through the streaming runtime (models/triggerword/streaming.py) in one process, so
+a file gives the same detections as its stream. Text output prints each detection when it happens
+(line-buffered): the time (seconds) at which the word was heard to end. --json writes
+{"files": [{"path", "duration", "detections": [{"time", "score"}]}]} at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from models.triggerword.events import detect, smooth
 from models.triggerword.inference import Detector, load_detector
+from models.triggerword.streaming import Event, open_stream, stream_rate
 from pipeline.common.io import DataError
 
 MODEL = Path("models/trained/trigger_word/model.pt")
 EVALUATE_METRICS = Path("reports/metrics/evaluate.json")
+CHUNK_SECONDS = 1.0  # file audio is pushed in chunks of this length (the result does not depend on it)
 
 
 def read_audio(path: Path, sample_rate: int) -> np.ndarray:
@@ -37,32 +44,10 @@ def read_audio(path: Path, sample_rate: int) -> np.ndarray:
     if not np.isfinite(audio).all():
         raise DataError(f"{path}: contains NaN or infinite samples")
     if rate != sample_rate:
-        import librosa
+        import soxr
 
-        audio = librosa.resample(audio, orig_sr=rate, target_sr=sample_rate).astype(np.float32)
+        audio = soxr.resample(audio, rate, sample_rate).astype(np.float32)
     return audio
-
-
-def stream_probabilities(detector: Detector, audio: np.ndarray) -> tuple[np.ndarray, float]:
-    """Per-step probabilities over the whole recording from half-overlapping windows; each step
-    is taken from a window where it has at least a quarter window of past context."""
-    n, ty = detector.clip_samples, detector.ty
-    step_samples = n / ty
-    hop = n // 2
-    starts = list(range(0, max(len(audio) - n, 0) + 1, hop))
-    if starts[-1] + n < len(audio):
-        starts.append(len(audio) - n)
-    padded = np.pad(audio, (0, max(0, n - len(audio))))
-    windows = np.stack([padded[s : s + n] for s in starts])
-    probs = detector.probabilities(windows)
-    total = int(np.ceil(len(padded) / step_samples))
-    out = np.zeros(total, np.float32)
-    for k, (start, row) in enumerate(zip(starts, probs)):
-        first_local = 0 if k == 0 else ty // 4
-        positions = np.round((start + np.arange(first_local, ty) * step_samples) / step_samples).astype(int)
-        keep = positions < total
-        out[positions[keep]] = row[first_local:][keep]
-    return out, step_samples
 
 
 def default_threshold() -> float:
@@ -72,33 +57,87 @@ def default_threshold() -> float:
     return 0.5
 
 
-def find_trigger(detector: Detector, audio: np.ndarray, threshold: float) -> list[float]:
-    probs, step_samples = stream_probabilities(detector, audio)
-    e = detector.meta["evaluate"]
-    steps_per_second = detector.sample_rate / step_samples
-    smoothed = smooth(probs, max(1, int(round(e["smoothing_seconds"] * steps_per_second))))
-    hits = detect(smoothed, threshold, int(round(e["refractory_seconds"] * steps_per_second)))
-    return [float(s * step_samples / detector.sample_rate) for s in hits]
+def detect_audio(detector: Detector, audio: np.ndarray, threshold: float, chunk: int | None = None) -> list[Event]:
+    """Events of a whole recording at the stream rate, pushed `chunk` samples at a time."""
+    stream = open_stream(detector, threshold)
+    chunk = chunk or int(CHUNK_SECONDS * stream_rate(detector))
+    events = []
+    for start in range(0, len(audio), chunk):
+        events += stream.push(audio[start : start + chunk])
+    return events + stream.finish()
+
+
+def pcm_chunks(handle, rate: int, target: int, seconds: float = 0.1):
+    """Raw 16-bit little-endian mono PCM at `rate` -> float32 chunks at `target` Hz (streaming resampler)."""
+    import soxr
+
+    resampler = soxr.ResampleStream(rate, target, 1, dtype="float32") if rate != target else None
+    size, carry = int(rate * seconds) * 2, b""
+    while True:
+        data = handle.read(size)
+        last = not data
+        data, carry = carry + data, b""
+        if len(data) % 2:
+            data, carry = data[:-1], data[-1:]
+        samples = np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
+        if resampler is not None:
+            samples = resampler.resample_chunk(samples, last=last)
+        if len(samples):
+            yield samples
+        if last:
+            return
+
+
+def line(word: str, event: Event) -> str:
+    return f"  {word} heard at {event.time:.2f} s (score {event.score:.3f})"
+
+
+def run_stdin(detector: Detector, threshold: float, rate: int, as_json: bool) -> dict:
+    word, events, samples = detector.meta.get("positive_word", "trigger word"), [], 0
+    stream = open_stream(detector, threshold)
+    chunks = pcm_chunks(sys.stdin.buffer, rate, stream_rate(detector))
+    for chunk in itertools.chain(chunks, [None]):  # None: the end of the stream (lazily: lines print live)
+        samples += 0 if chunk is None else len(chunk)
+        for event in stream.finish() if chunk is None else stream.push(chunk):
+            events.append(event)
+            if not as_json:
+                print(line(word, event), flush=True)
+    return {"path": "-", "duration": round(samples / stream_rate(detector), 3), "detections": _json(events)}
+
+
+def _json(events: list[Event]) -> list[dict]:
+    return [{"time": round(e.time, 3), "score": round(e.score, 4)} for e in events]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Find the trigger word in an audio file.")
-    parser.add_argument("file", type=Path)
+    parser = argparse.ArgumentParser(description="Find the trigger word in audio files or raw PCM on stdin.")
+    parser.add_argument("files", nargs="+", help="audio files, or - for raw 16-bit mono PCM on stdin")
     parser.add_argument("--threshold", type=float, help="detection threshold (default: chosen on dev)")
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--rate", type=int, default=16_000, help="sample rate of PCM on stdin (default 16000)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
     args = parser.parse_args(argv)
     threshold = default_threshold() if args.threshold is None else args.threshold
     if not 0.0 < threshold < 1.0:
         raise DataError(f"--threshold {threshold}: must be between 0 and 1")
+    if args.rate < 1000:
+        raise DataError(f"--rate {args.rate}: expected a sample rate in Hz, e.g. 16000")
     detector = load_detector(args.model)
-    audio = read_audio(args.file, detector.sample_rate)
-    times = find_trigger(detector, audio, threshold)
-    word = detector.meta.get("positive_word", "trigger word")
-    print(
-        f"{args.file}: {len(audio) / detector.sample_rate:.2f} s, threshold {threshold:.3f}, {len(times)} detection(s)"
-    )
-    for t in times:
-        print(f"  {word} heard at {t:.2f} s")
+    word, results = detector.meta.get("positive_word", "trigger word"), []
+    for name in args.files:
+        if name == "-":
+            results.append(run_stdin(detector, threshold, args.rate, args.json))
+            continue
+        audio = read_audio(Path(name), stream_rate(detector))
+        events = detect_audio(detector, audio, threshold)
+        duration = len(audio) / stream_rate(detector)
+        results.append({"path": name, "duration": round(duration, 3), "detections": _json(events)})
+        if not args.json:
+            print(f"{name}: {duration:.2f} s, threshold {threshold:.3f}, {len(events)} detection(s)", flush=True)
+            for event in events:
+                print(line(word, event), flush=True)
+    if args.json:
+        print(json.dumps({"threshold": threshold, "files": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -146,3 +146,81 @@ def test_error_analysis_report_has_players_images_and_findings(small_project):
     assert audio and images
     assert f"audio/{audio[0].name}" in html and f"img/{images[0].name}" in html
     assert not re.search(r"<(script|link)[^>]+https?://", html)
+
+
+def exported_positive_clip(root, tmp_path) -> tuple:
+    """A test clip with a clearly detected positive, exported to WAV, with its positives' end times."""
+    predictions = np.load(root / "data/predictions/test.npz")
+    best = int(predictions["example_id"][predictions["probabilities"].astype(float).max(axis=1).argmax()])
+    run(["datasynth", "export", "--ids", str(best), "--out", str(tmp_path / "clip")], cwd=root)
+    manifest = pd.read_csv(tmp_path / "clip/manifest.csv")
+    return tmp_path / f"clip/{best}.wav", manifest.loc[manifest["kind"] == "positive", "end_s"].to_numpy()
+
+
+def test_detect_reads_raw_pcm_from_stdin_and_prints_as_it_goes(small_project, tmp_path):
+    import subprocess
+
+    import soundfile as sf
+
+    from tests.helpers.project import project_env
+
+    wav, ends = exported_positive_clip(small_project, tmp_path)
+    audio, rate = sf.read(wav, dtype="int16")
+    assert rate == 16_000
+    result = subprocess.run(
+        ["datasynth", "detect", "-", "--rate", "16000", "--threshold", "0.5"],
+        input=audio.tobytes(),
+        cwd=small_project,
+        env=project_env(),
+        capture_output=True,
+        check=True,
+    )
+    times = np.array([float(t) for t in re.findall(rb"heard at ([\d.]+) s", result.stdout)])
+    assert any(np.any((times >= e - 0.05) & (times <= e + 0.7)) for e in ends), (result.stdout, ends)
+    as_file = run(["datasynth", "detect", str(wav), "--threshold", "0.5", "--json"], cwd=small_project).stdout
+    from_file = [d["time"] for d in json.loads(as_file)["files"][0]["detections"]]
+    assert np.allclose(sorted(from_file), sorted(times), atol=0.011)  # the same stream, printed to 2 decimals
+
+
+def test_detect_json_covers_many_files_in_one_process(small_project, tmp_path):
+    wav, _ = exported_positive_clip(small_project, tmp_path)
+    silent = tmp_path / "silence.wav"
+    import soundfile as sf
+
+    sf.write(silent, np.zeros(32_000, np.float32) + 1e-3, 16_000)
+    out = json.loads(run(["datasynth", "detect", str(wav), str(silent), "--json"], cwd=small_project).stdout)
+    assert [f["path"] for f in out["files"]] == [str(wav), str(silent)]
+    assert out["files"][0]["duration"] == 4.0 and out["files"][1]["detections"] == []
+
+
+def test_the_openwakeword_export_finds_the_word_with_openwakeword_itself(small_project, tmp_path):
+    import soundfile as sf
+    from openwakeword.model import Model
+
+    run(["datasynth", "export-model", "--format", "openwakeword", "--out", str(tmp_path / "oww")], cwd=small_project)
+    model_path = tmp_path / "oww/activate.onnx"
+    sidecar = json.loads(model_path.with_suffix(".json").read_text())
+    wav, ends = exported_positive_clip(small_project, tmp_path)
+    audio, _ = sf.read(wav, dtype="int16")
+    oww = Model(wakeword_models=[str(model_path)], inference_framework="onnx")
+    scores = np.array([p["activate"] for p in oww.predict_clip(audio, padding=0)])  # one score per 80 ms
+    times = (np.arange(len(scores)) + 1) * 0.08
+    near = np.concatenate([scores[(times >= e - 0.2) & (times <= e + 1.0)] for e in ends])
+    assert near.max() >= min(0.5, sidecar["threshold"]), (near.max(), sidecar)
+
+
+def test_the_onnx_step_export_runs_on_onnxruntime_like_the_detector(small_project, tmp_path):
+    import soundfile as sf
+
+    from models.triggerword.inference import load_detector
+    from models.triggerword.onnx_export import OnnxStep
+
+    run(["datasynth", "export-model", "--format", "onnx", "--out", str(tmp_path / "onnx")], cwd=small_project)
+    sidecar = json.loads((tmp_path / "onnx/activate.json").read_text())
+    step = OnnxStep((tmp_path / "onnx/activate.onnx").read_bytes(), sidecar["initial_state"])
+    wav, _ = exported_positive_clip(small_project, tmp_path)
+    audio, _ = sf.read(wav, dtype="float32")
+    chunk = sidecar["chunk_samples"]
+    scores = [step(audio[i : i + chunk]) for i in range(0, len(audio) - chunk + 1, chunk)]
+    detector = load_detector(small_project / "models/trained/trigger_word/model.pt")
+    np.testing.assert_allclose(scores, detector.probabilities(audio[None])[0], atol=1e-4)
