@@ -10,6 +10,7 @@ with audio and figures; static, opens offline) and reports/error_analysis_tables
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -381,14 +382,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _confirmed(primary: SplitResult, other: SplitResult) -> SplitResult:
-    return SplitResult(
-        primary.name,
-        primary.recipes,
-        primary.probabilities,
-        primary.events,
-        primary.tables,
-        confirm(primary.findings, other.findings, other.name),
-    )
+    return dataclasses.replace(primary, findings=confirm(primary.findings, other.findings, other.name))
 
 
 if __name__ == "__main__":
