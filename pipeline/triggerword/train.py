@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from models.common.training import (
 )
 from models.triggerword.lecture import TriggerWordModel
 from pipeline.common.catalog import load_bank
-from pipeline.common.io import atomic_file, run_stage, write_json, write_text
+from pipeline.common.io import DataError, atomic_file, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
 from pipeline.common.params.triggerword import TrainProfile
 from pipeline.triggerword.datasets import read_recipes, renderer
@@ -229,6 +230,8 @@ def main() -> None:
     params = load_params(args.params)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     if params.model.family == "embedding":
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise DataError("model.family: embedding trains its small head in one process; run it without torchrun")
         summary, history = train_head(params, MODEL_DIR)
         write_history(history, summary)
     else:
