@@ -45,7 +45,7 @@ def rendered(clips: int) -> np.ndarray:
     stats = ClipStats(bank.lengths, bank.rms.astype(float), bank.peak.astype(float))
     pools = Pools(np.arange(100), np.arange(100, 200), np.arange(200, 216))
     recipes = draw_split("train", clips, pools, stats, recipe_spec(PARAMS), 0, clips, 0)
-    responses = impulse_responses(8, PARAMS.synthesise.reverb_rt60_seconds, SR, 1)
+    responses = impulse_responses(PARAMS.synthesise.reverb_irs, PARAMS.synthesise.reverb_rt60_seconds, SR, 1)
     return NumpyRenderer(bank, responses, N, SR).render(recipes)
 
 
