@@ -1,5 +1,7 @@
 """Recipes with different insert widths concatenate when asked to widen (the stream beside the splits)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from tests.synth.triggerword.test_recipes import SPEC, draw
 
 
 def test_widening_appends_padding_slots_and_keeps_everything_else():
-    narrow = draw(n=50, spec=SPEC.__class__(**{**SPEC.__dict__, "positives": (0, 1), "negatives": (0, 1)}))
+    narrow = draw(n=50, spec=dataclasses.replace(SPEC, positives=(0, 1), negatives=(0, 1)))
     wide = draw(n=30)
     with pytest.raises(ValueError, match="different insert widths"):
         Recipes.concat([narrow, wide])
