@@ -52,6 +52,16 @@ footer{color:#6b7785;font-size:13px;margin-top:30px}
 """
 
 
+def audio_uri(pcm16, sample_rate: int) -> str:
+    """A WAV data URI of int16 samples, for an inline <audio> player."""
+    import numpy as np
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(pcm16).astype(np.int16), sample_rate, format="WAV", subtype="PCM_16")
+    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def esc(value) -> str:
     return html.escape(str(value))
 

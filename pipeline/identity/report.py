@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.common.html import CSS, esc, figure_uri, tile
+from pipeline.common.html import CSS, audio_uri, esc, figure_uri, tile
 from pipeline.common.io import run_stage, write_text
 from pipeline.common.params import load_params
 from pipeline.identity.data import read_items
@@ -28,14 +28,6 @@ ENCODERS = ("trained", "untrained", "baseline")
 
 def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
-
-
-def audio_uri(pcm16: np.ndarray, sample_rate: int) -> str:
-    import soundfile as sf
-
-    buf = io.BytesIO()
-    sf.write(buf, pcm16.astype(np.int16), sample_rate, format="WAV", subtype="PCM_16")
-    return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def image_uri(chip: np.ndarray) -> str:

@@ -1,10 +1,11 @@
-"""Human accuracy per resolution, rater agreement and the smallest resolution humans still manage.
+"""Human accuracy per ladder rung (resolution, sample rate), rater agreement, and the smallest rung
+people still manage.
 
-Recommendation rule: the reference is the highest resolution with answers. A resolution *holds*
-when its accuracy is within `epsilon` of the reference accuracy, or its Wilson 95 % interval
-reaches the reference accuracy (it is not significantly worse). The recommended resolution is the
-smallest one from which every higher resolution holds too, among those with >= `min_n` answers
-(so one lucky low rung under a failing middle one is not recommended). None without answers.
+Recommendation rule: the reference is the highest rung with answers. A rung *holds* when its
+accuracy is within `epsilon` of the reference accuracy, or its Wilson 95 % interval reaches the
+reference accuracy (it is not significantly worse). The recommended rung is the smallest one from
+which every higher rung holds too, among those with >= `min_n` answers (so one lucky low rung under
+a failing middle one is not recommended). None without answers. `name` says what a rung is.
 """
 
 from __future__ import annotations
@@ -31,15 +32,16 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def per_resolution(answers: pd.DataFrame) -> list[dict]:
+def per_level(answers: pd.DataFrame, name: str = "resolution") -> list[dict]:
+    """One row per rung: {name: rung, n, accuracy, ci_low, ci_high, mean_seconds, mean_client_seconds}."""
     rows = []
-    for resolution, group in answers.groupby("resolution"):
+    for level, group in answers.groupby("level"):
         n, right = len(group), int(group["correct"].sum())
         low, high = wilson(right, n)
         client = group["client_seconds"].dropna()
         rows.append(
             {
-                "resolution": int(resolution),
+                name: int(level),
                 "n": n,
                 "accuracy": right / n,
                 "ci_low": low,
@@ -48,11 +50,11 @@ def per_resolution(answers: pd.DataFrame) -> list[dict]:
                 "mean_client_seconds": float(client.mean()) if len(client) else None,
             }
         )
-    return sorted(rows, key=lambda row: row["resolution"])
+    return sorted(rows, key=lambda row: row[name])
 
 
-def recommend(rows: list[dict], epsilon: float = 0.02, min_n: int = 1) -> int | None:
-    """The rule in this module's docstring; `rows` as from per_resolution."""
+def recommend(rows: list[dict], epsilon: float = 0.02, min_n: int = 1, name: str = "resolution") -> int | None:
+    """The rule in this module's docstring; `rows` as from per_level."""
     if not rows:
         return None
     reference = rows[-1]["accuracy"]
@@ -62,17 +64,17 @@ def recommend(rows: list[dict], epsilon: float = 0.02, min_n: int = 1) -> int | 
         if not holds:
             break
         if row["n"] >= min_n:
-            best = row["resolution"]
+            best = row[name]
     return best
 
 
 def fleiss_kappa(answers: pd.DataFrame) -> float | None:
-    """Fleiss' kappa over items (image, resolution) answered by >= 2 raters (raters may vary per item).
+    """Fleiss' kappa over items (item, rung) answered by >= 2 raters (raters may vary per item).
 
     P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1)); P_e from the pooled answer proportions. None when
     no item has two raters or all answers are the same class (kappa is undefined).
     """
-    counts = answers.groupby(["image_id", "resolution", "answer"]).size().unstack(fill_value=0)
+    counts = answers.groupby(["item_id", "level", "answer"]).size().unstack(fill_value=0)
     counts = counts[counts.sum(axis=1) >= 2]
     if counts.empty:
         return None
@@ -85,30 +87,41 @@ def fleiss_kappa(answers: pd.DataFrame) -> float | None:
     return float((agree.mean() - expected) / (1 - expected))
 
 
-def summarise(answers: pd.DataFrame, epsilon: float = 0.02, min_n: int = 1) -> dict:
-    rows = per_resolution(answers)
+def summarise(answers: pd.DataFrame, epsilon: float = 0.02, min_n: int = 1, name: str = "resolution") -> dict:
+    rows = per_level(answers, name)
     return {
-        "per_resolution": rows,
-        "recommended_resolution": recommend(rows, epsilon, min_n),
-        "full_resolution": rows[-1]["resolution"] if rows else None,
-        "full_resolution_accuracy": rows[-1]["accuracy"] if rows else None,
+        "study": name,
+        f"per_{name}": rows,
+        f"recommended_{name}": recommend(rows, epsilon, min_n, name),
+        f"full_{name}": rows[-1][name] if rows else None,
+        f"full_{name}_accuracy": rows[-1]["accuracy"] if rows else None,
         "raters": int(answers["rater"].nunique()),
         "agreement": fleiss_kappa(answers),
-        "agreement_measure": "Fleiss' kappa over (image, resolution) items seen by >= 2 raters",
+        "agreement_measure": f"Fleiss' kappa over (item, {name}) pairs seen by >= 2 raters",
         "answers": len(answers),
         "rule": {
             "epsilon": epsilon,
             "min_n": min_n,
-            "text": "smallest resolution from which every higher one has accuracy >= reference - epsilon "
-            "or a Wilson 95% upper bound >= reference (reference: highest resolution)",
+            "text": f"smallest {name} from which every higher one has accuracy >= reference - epsilon "
+            f"or a Wilson 95% upper bound >= reference (reference: highest {name})",
         },
     }
 
 
 def write_report(
-    answers: pd.DataFrame, metrics: str | Path, html_path: str | Path, epsilon: float = 0.02, min_n: int = 1
+    answers: pd.DataFrame,
+    metrics: str | Path,
+    html_path: str | Path,
+    epsilon: float = 0.02,
+    min_n: int = 1,
+    name: str = "resolution",
+    model: list[dict] | None = None,
 ) -> dict:
-    summary = summarise(answers, epsilon, min_n)
+    """Metrics JSON and HTML page; `model` (rows with name, accuracy, ci_low, ci_high) is the model's
+    own ladder, shown beside the people's."""
+    summary = summarise(answers, epsilon, min_n, name)
+    if model is not None:
+        summary["model"] = model
     write_json(metrics, _finite(summary))
     write_text(html_path, report_html(summary))
     return summary

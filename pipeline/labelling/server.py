@@ -1,4 +1,4 @@
-"""The study's web app: stdlib http.server, one page, a JSON API, images rendered server-side."""
+"""The study's web app: stdlib http.server, one page, a JSON API, images and sounds rendered server-side."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from pipeline.common.io import DataError
-from pipeline.labelling.items import LABELS, StudyImage, draw, render
-from pipeline.labelling.page import PAGE
+from pipeline.labelling.items import draw
+from pipeline.labelling.page import page_html
 from pipeline.labelling.store import Store, StudyError
+from pipeline.labelling.tasks import Task
 
 log = logging.getLogger("datasynth.label")
 MAX_BODY = 4096
@@ -22,38 +23,39 @@ MAX_RATER = 64
 
 @dataclass
 class Study:
-    """Everything a request needs: the images, the ladder, the store and the seed."""
+    """Everything a request needs: the task (items, ladder, answers, media), the store and the seed."""
 
-    images: dict[str, StudyImage]
-    ladder: list[int]
+    task: Task
     store: Store
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self._ids = sorted(self.images)
+        self._ids = sorted(self.task.items)
         self._draw_lock = threading.Lock()  # one rater in two tabs must not get one pair twice
 
     def next_item(self, rater: str) -> dict:
         with self._draw_lock:
             seen = self.store.seen(rater)
-            pick = draw(self._ids, self.ladder, seen, rater, self.seed)
-            total = len(self._ids) * len(self.ladder)
+            pick = draw(self._ids, self.task.levels, seen, rater, self.seed)
+            total = len(self._ids) * len(self.task.levels)
             if pick is None:
                 return {"done": True, "answered": len(seen), "total": total}
             item = self.store.serve(rater, *pick)
+        suffix = "png" if self.task.media == "image" else "wav"
         return {
             "done": False,
             "item": item.token,
-            "image": f"/image/{item.token}.png",
+            "media": f"/media/{item.token}.{suffix}",
+            "prompt": self.task.items[item.item_id].prompt,
             "answered": len(seen),
             "total": total,
         }
 
-    def image(self, token: str) -> bytes:
+    def media(self, token: str) -> bytes:
         item = self.store.served(token)
-        png = render(self.images[item.image_id].path, item.resolution)
+        data = self.task.render(self.task.items[item.item_id], item.level)
         self.store.mark_shown(token)
-        return png
+        return data
 
     def answer(self, body: dict) -> dict:
         rater = checked_rater(body.get("rater"))
@@ -64,12 +66,12 @@ class Study:
         if item.rater != rater:
             raise StudyError(f"item {token!r} was served to another rater")
         answer = body.get("answer")
-        if answer not in LABELS:
-            raise StudyError(f"answer must be one of {list(LABELS)}, got {answer!r}")
+        if answer not in self.task.values:
+            raise StudyError(f"answer must be one of {list(self.task.values)}, got {answer!r}")
         client = body.get("client_seconds")
         if client is not None and (not isinstance(client, (int, float)) or not 0 <= client < 86400):
             raise StudyError(f"client_seconds must be a number of seconds, got {client!r}")
-        self.store.answer(item, self.images[item.image_id].label, answer, client)
+        self.store.answer(item, self.task.items[item.item_id].label, answer, client)
         return {"ok": True}
 
 
@@ -89,9 +91,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         try:
             if url.path == "/":
-                self._send(HTTPStatus.OK, PAGE.encode(), "text/html; charset=utf-8")
-            elif url.path.startswith("/image/") and url.path.endswith(".png"):
-                self._send(HTTPStatus.OK, self.study.image(url.path[7:-4]), "image/png")
+                self._send(HTTPStatus.OK, page_html(self.study.task).encode(), "text/html; charset=utf-8")
+            elif url.path.startswith("/media/") and url.path[-4:] in (".png", ".wav"):
+                self._send(HTTPStatus.OK, self.study.media(url.path[7:-4]), self.study.task.content_type)
             elif url.path == "/api/next":
                 rater = checked_rater(parse_qs(url.query).get("rater", [""])[0])
                 self._json(HTTPStatus.OK, self.study.next_item(rater))
@@ -99,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page {url.path}"})
         except StudyError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-        except DataError as exc:  # an image broke after the start-up check: say so, keep serving
+        except DataError as exc:  # a file broke after the start-up check: say so, keep serving
             log.error("%s", exc)
             self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
 

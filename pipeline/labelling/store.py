@@ -13,15 +13,17 @@ import pandas as pd
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS served (
-    token TEXT PRIMARY KEY, rater TEXT NOT NULL, image_id TEXT NOT NULL,
-    resolution INTEGER NOT NULL, created_at REAL NOT NULL, served_at REAL NOT NULL);
+    token TEXT PRIMARY KEY, rater TEXT NOT NULL, item_id TEXT NOT NULL,
+    level INTEGER NOT NULL, created_at REAL NOT NULL, served_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (
     id INTEGER PRIMARY KEY AUTOINCREMENT, token TEXT NOT NULL UNIQUE REFERENCES served(token),
-    rater TEXT NOT NULL, image_id TEXT NOT NULL, resolution INTEGER NOT NULL,
+    rater TEXT NOT NULL, item_id TEXT NOT NULL, level INTEGER NOT NULL,
     label TEXT NOT NULL, answer TEXT NOT NULL, correct INTEGER NOT NULL,
     server_seconds REAL NOT NULL, client_seconds REAL, answered_at REAL NOT NULL,
-    UNIQUE (rater, image_id, resolution));
+    UNIQUE (rater, item_id, level));
 """
+# Databases of the first, image-only version named the columns after the resolution study.
+RENAMED = {"image_id": "item_id", "resolution": "level"}
 
 
 class StudyError(ValueError):
@@ -32,8 +34,8 @@ class StudyError(ValueError):
 class Served:
     token: str
     rater: str
-    image_id: str
-    resolution: int
+    item_id: str
+    level: int  # the ladder rung it is shown at: resolution (px), sample rate (Hz); 0 without a ladder
     served_at: float
 
 
@@ -47,38 +49,46 @@ class Store:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+        self._upgrade()
         self._db.executescript(SCHEMA)
+
+    def _upgrade(self) -> None:
+        for table in ("served", "answers"):
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for old, new in RENAMED.items():
+                if old in columns:
+                    self._db.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def seen(self, rater: str) -> set[tuple[str, int]]:
-        """(image_id, resolution) pairs this rater has answered."""
+        """(item_id, level) pairs this rater has answered."""
         with self._lock:
-            rows = self._db.execute("SELECT image_id, resolution FROM answers WHERE rater = ?", (rater,))
-            return {(image_id, int(res)) for image_id, res in rows}
+            rows = self._db.execute("SELECT item_id, level FROM answers WHERE rater = ?", (rater,))
+            return {(item_id, int(level)) for item_id, level in rows}
 
-    def serve(self, rater: str, image_id: str, resolution: int) -> Served:
+    def serve(self, rater: str, item_id: str, level: int) -> Served:
         now = time.time()
-        item = Served(uuid.uuid4().hex, rater, image_id, resolution, now)
+        item = Served(uuid.uuid4().hex, rater, item_id, level, now)
         with self._lock:
             self._db.execute(
-                "INSERT INTO served VALUES (?, ?, ?, ?, ?, ?)", (item.token, rater, image_id, resolution, now, now)
+                "INSERT INTO served VALUES (?, ?, ?, ?, ?, ?)", (item.token, rater, item_id, level, now, now)
             )
         return item
 
     def served(self, token: str) -> Served:
         with self._lock:
             row = self._db.execute(
-                "SELECT token, rater, image_id, resolution, served_at FROM served WHERE token = ?", (token,)
+                "SELECT token, rater, item_id, level, served_at FROM served WHERE token = ?", (token,)
             ).fetchone()
         if row is None:
             raise StudyError(f"unknown item id {token!r}")
         return Served(row[0], row[1], row[2], int(row[3]), float(row[4]))
 
     def mark_shown(self, token: str) -> None:
-        """The image itself was sent: the server's clock starts here, not when the id was drawn."""
+        """The image or sound itself was sent: the server's clock starts here, not when the id was drawn."""
         with self._lock:
             self._db.execute(
                 "UPDATE served SET served_at = ? WHERE token = ? AND served_at = created_at", (time.time(), token)
@@ -90,13 +100,13 @@ class Store:
         try:
             with self._lock:
                 self._db.execute(
-                    "INSERT INTO answers (token, rater, image_id, resolution, label, answer, correct, "
+                    "INSERT INTO answers (token, rater, item_id, level, label, answer, correct, "
                     "server_seconds, client_seconds, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         item.token,
                         item.rater,
-                        item.image_id,
-                        item.resolution,
+                        item.item_id,
+                        item.level,
                         label,
                         answer,
                         int(correct),
@@ -105,7 +115,7 @@ class Store:
                         now,
                     ),
                 )
-        except sqlite3.IntegrityError as exc:  # the token, or this rater's (image, resolution) pair
+        except sqlite3.IntegrityError as exc:  # the token, or this rater's (item, level) pair
             raise StudyError(f"item {item.token!r} was already answered") from exc
         return correct
 
@@ -117,7 +127,7 @@ class Store:
 def read_answers(path: str | Path) -> pd.DataFrame:
     """All answers of a study database (the report's input); an error if there is no database."""
     if not Path(path).exists():
-        raise FileNotFoundError(f"{path}: no such study database (run `datasynth label --study resolution`)")
+        raise FileNotFoundError(f"{path}: no such study database (run `datasynth label --study ...` first)")
     store = Store(path)
     try:
         return store.answers()

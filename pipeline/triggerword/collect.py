@@ -1,5 +1,7 @@
 """DVC stage `collect`: gather words and backgrounds from the sources in params.yaml into
 data/catalog/ (16-bit WAV clips, catalog.parquet, NOTICE.md) and reports/metrics/collect.json.
+Clips people rejected on the listening page (collect.review_verdicts) are left out and listed,
+with the reason, in data/catalog/rejected.parquet.
 
     python -m pipeline.triggerword.collect [--params params.yaml]
 """
@@ -47,15 +49,19 @@ def plan_sources(params: Params) -> list[tuple[str, Callable[[], SourceIter]]]:
     return plan
 
 
-def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter]:
-    """Run every source, prepare and write its clips; returns the catalog and skip counts."""
+def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter, pd.DataFrame]:
+    """Run every source, prepare and write its clips; returns the catalog, skip counts and the
+    clips people rejected (clip_id, source, speaker, reason), which are left out."""
     from tqdm import tqdm
 
+    from pipeline.triggerword.review_verdicts import read_verdicts, rejected
     from pipeline.triggerword.sources.prepare import ClipRejected, prepare
     from pipeline.triggerword.sources.writer import CatalogWriter
 
     writer = CatalogWriter(out_dir)
     skipped: Counter = Counter()
+    reject = rejected(read_verdicts(params.collect.review_verdicts))
+    left_out: list[dict] = []
     for label, make in plan_sources(params):
         start, before = time.monotonic(), len(writer.rows)
         for item in tqdm(make(), desc=label, unit="clip", disable=None, leave=False):
@@ -72,13 +78,30 @@ def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter]:
                 (log.debug if exc.reason in QUIET_REASONS else log.warning)("skipped %s", exc)
                 continue
             for clip in prepared:
+                if clip.clip_id in reject:
+                    skipped[(item.source, "rejected by review")] += 1
+                    left_out.append(_left_out(clip, reject[clip.clip_id]))
+                    continue
                 writer.add(clip)
         log.info("%s: %d clips in %.1f s", label, len(writer.rows) - before, time.monotonic() - start)
     for (source, reason), n in sorted(skipped.items()):
         log.info("%s: skipped %d clip(s): %s", source, n, reason)
     table = writer.table()
     _check_catalog(table, params)
-    return table, skipped
+    unknown = sorted(set(reject) - {row["clip_id"] for row in left_out})
+    if unknown:
+        log.warning(
+            "%s: %d rejected clip id(s) not in the catalog, e.g. %s",
+            params.collect.review_verdicts,
+            len(unknown),
+            unknown[0],
+        )
+    return table, skipped, pd.DataFrame(left_out, columns=["clip_id", "source", "speaker", "reason"])
+
+
+def _left_out(prepared, reason: str) -> dict:
+    clip = prepared.clip
+    return {"clip_id": prepared.clip_id, "source": clip.source, "speaker": clip.speaker, "reason": reason}
 
 
 def _check_catalog(table: pd.DataFrame, params: Params) -> None:
@@ -127,8 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     started = time.monotonic()
     with atomic_dir(CATALOG_DIR) as out:
-        table, skipped = collect(params, out)
+        table, skipped, left_out = collect(params, out)
         table.to_parquet(out / "catalog.parquet", index=False, engine="pyarrow")
+        left_out.to_parquet(out / "rejected.parquet", index=False, engine="pyarrow")
         write_text(out / "NOTICE.md", notice_markdown(table))
     summary = metrics(table, skipped)
     write_json(METRICS_PATH, summary)

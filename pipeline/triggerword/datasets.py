@@ -18,6 +18,7 @@ from synth.triggerword.recipes import ClipStats, Recipes
 from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
 
 SYNTH_DIR = Path("data/synth")
+AUDIT_DIR = Path("data/audit")
 
 
 def clip_stats(catalog: pd.DataFrame) -> ClipStats:
@@ -61,3 +62,16 @@ def renderer(params: Params, bank: ClipBank, device: str | None = None):
     if device is None:
         return NumpyRenderer(bank, responses, params.audio.clip_samples, params.audio.sample_rate)
     return TorchRenderer(bank, responses, params.audio.clip_samples, params.audio.sample_rate, device)
+
+
+def audit_dropped(catalog: pd.DataFrame, audit_dir: Path = AUDIT_DIR) -> np.ndarray:
+    """Per catalog row: did the audit drop it? The audit must be of this catalog."""
+    path = audit_dir / "audit.parquet"
+    if not path.exists():
+        raise DataError(f"{path}: not found; run the audit stage first (dvc repro audit) or set audit.apply: false")
+    table = pd.read_parquet(path, columns=["clip_id", "verdict"])
+    unknown = set(table["clip_id"]) - set(catalog["clip_id"])
+    if unknown:
+        raise DataError(f"{path}: clip {sorted(unknown)[0]!r} is not in the catalog; the audit is stale (dvc repro)")
+    drop = set(table.loc[table["verdict"] == "drop", "clip_id"])
+    return catalog["clip_id"].isin(drop).to_numpy()

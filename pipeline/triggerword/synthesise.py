@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from pipeline.common.catalog import CATALOG_DIR, file_sha256, read_catalog
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
-from pipeline.triggerword.datasets import SYNTH_DIR, clip_stats
+from pipeline.triggerword.datasets import AUDIT_DIR, SYNTH_DIR, audit_dropped, clip_stats
 from synth.common.splits import SPLITS, assign_catalog
 from synth.triggerword.channel import ChannelSpec
 from synth.triggerword.recipe_table import to_table
@@ -47,11 +47,16 @@ def recipe_spec(params: Params) -> RecipeSpec:
     )
 
 
-def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray) -> dict[str, Pools]:
+def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray, dropped: np.ndarray | None = None) -> dict[str, Pools]:
+    """Catalog rows by split and kind; `dropped` rows (the audit's) are in no pool."""
     kind = catalog["kind"].to_numpy(object)
+    usable = np.ones(len(catalog), bool) if dropped is None else ~dropped
     return {
         split: Pools(
-            *(np.flatnonzero((kind == k) & (clip_split == split)) for k in ("positive", "negative", "background"))
+            *(
+                np.flatnonzero((kind == k) & (clip_split == split) & usable)
+                for k in ("positive", "negative", "background")
+            )
         )
         for split in SPLITS
     }
@@ -84,11 +89,14 @@ def stream_examples(params: Params, hours: float | None = None) -> int:
     return int(np.ceil(hours * 3600 / params.audio.clip_seconds))
 
 
-def synthesise(params: Params, catalog: pd.DataFrame) -> tuple[Recipes, Recipes, np.ndarray]:
-    """All recipes (train, then dev, then test), the test stream's, and each catalog row's split."""
+def synthesise(
+    params: Params, catalog: pd.DataFrame, dropped: np.ndarray | None = None
+) -> tuple[Recipes, Recipes, np.ndarray]:
+    """All recipes (train, then dev, then test), the test stream's, and each catalog row's split.
+    Rows marked in `dropped` keep their split but are never inserted."""
     spec = recipe_spec(params)
     clip_split = assign_splits(params, catalog)
-    pools, stats = split_pools(catalog, clip_split), clip_stats(catalog)
+    pools, stats = split_pools(catalog, clip_split, dropped), clip_stats(catalog)
     parts, first_id = [], 0
     for split in SPLITS:
         n = params.synthesise.examples[split]
@@ -186,11 +194,14 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params(args.params)
     catalog = read_catalog(CATALOG_DIR)
+    dropped = audit_dropped(catalog, AUDIT_DIR) if params.audit.apply else None
     try:
-        recipes, stream, clip_split = synthesise(params, catalog)
+        recipes, stream, clip_split = synthesise(params, catalog, dropped)
     except RecipeError as exc:
         raise DataError(f"{CATALOG_DIR}/catalog.parquet: {exc}") from None
     metrics = write_outputs(Path("."), params, catalog, recipes, stream, clip_split)
+    metrics["audit_dropped"] = 0 if dropped is None else int(dropped.sum())
+    write_json(METRICS, metrics)
     log.info(
         "wrote %d recipes to %s (%s)",
         len(recipes),

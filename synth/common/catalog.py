@@ -19,6 +19,7 @@ CATALOG_COLUMNS: dict[str, tuple[str, str]] = {
     "clip_id": ("string", "stable readable id, unique"),
     "kind": ("string", "positive | negative | background"),
     "word": ("string", "spoken word ('' for backgrounds)"),
+    "text": ("string", "everything the clip says, when known ('please activate'); else the word"),
     "source": ("string", "where the clip came from: tts:espeak-ng, ktuberling, asterisk-en, ufoai-ambience, ..."),
     "speaker": ("string", "voice or speaker (engine:voice for TTS); the recording for backgrounds"),
     "split_group": ("string", "the unit kept within one split: speaker for words, recording for backgrounds"),

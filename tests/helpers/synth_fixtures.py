@@ -80,6 +80,7 @@ def _clip_row(catalog_dir: Path, pcm: np.ndarray, sample_rate: int, **fields) ->
         "origin": "tests",
         "licence": "CC0-1.0",
         "language": "en",
+        "text": fields.get("word", ""),
         **fields,
         "path": str(path),
         "sample_rate": sample_rate,

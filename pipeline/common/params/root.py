@@ -16,6 +16,7 @@ from pipeline.common.params.identity import IdentityParams
 from pipeline.common.params.style import StyleParams
 from pipeline.common.params.triggerword import (
     AudioParams,
+    AuditParams,
     CollectParams,
     EmbedParams,
     EvaluateParams,
@@ -41,6 +42,7 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         seed: Count
         audio: AudioParams
         collect: CollectParams
+        audit: AuditParams
         synthesise: SynthParams
         features: FeatureParams
         labels: LabelParams

@@ -75,6 +75,7 @@ class CollectParams(Spec):
     noise_windows_per_colour: Count
     folders: tuple[str, ...]
     archives: tuple[Annotated[str | dict[str, str], AfterValidator(_archive)], ...]  # URL/path or {url, ...}
+    review_verdicts: str  # CSV of people's verdicts on clips (datasynth label --export-verdicts); '' for none
 
     @model_validator(mode="after")
     def _words(self):
@@ -202,6 +203,16 @@ class TrainParams(Spec):
     def profile(self, device_type: str) -> TrainProfile:
         """The epochs/batch sizing for the device actually used ('cuda' or 'cpu')."""
         return self.profiles.get(device_type) or self.profiles["cpu"]
+
+
+class AuditParams(Spec):
+    sources: tuple[str, ...]  # catalog sources whose clips the recogniser checks
+    languages: tuple[str, ...]  # language prefixes it checks (its acoustic model is US English)
+    min_confidence: Share
+    min_source_rate: Share
+    min_voice_rate: Share
+    review_per_voice: Count
+    apply: bool  # False: the audit only reports; synthesise uses every clip
 
 
 class EmbedParams(Spec):

@@ -34,6 +34,7 @@ class RawClip:
     audio: np.ndarray = field(repr=False)  # float32 (n,) or (n, channels)
     sample_rate: int = 0
     strict: bool = False
+    text: str = ""  # what is said, when it is more than the word (TTS phrases); '' means the word
 
 
 @dataclass(frozen=True)

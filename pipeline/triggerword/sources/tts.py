@@ -224,6 +224,7 @@ def _render_one(take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path,
         audio=audio,
         sample_rate=sr,
         strict=False,
+        text=take.spoken,
     )
 
 

@@ -71,6 +71,7 @@ class CatalogWriter:
                 "clip_id": prepared.clip_id,
                 "kind": clip.kind,
                 "word": clip.word,
+                "text": clip.text or clip.word,
                 "source": clip.source,
                 "speaker": clip.speaker,
                 "split_group": clip.split_group,

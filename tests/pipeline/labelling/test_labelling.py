@@ -17,10 +17,11 @@ from PIL import Image
 
 from pipeline.common.io import DataError
 from pipeline.labelling import cli as label_cli
-from pipeline.labelling.items import draw, load_manifest, render
+from pipeline.labelling.items import DEFAULT_SPLITS, draw, load_manifest, render
 from pipeline.labelling.report import fleiss_kappa, recommend, summarise, wilson, write_report
 from pipeline.labelling.server import Study, make_server
 from pipeline.labelling.store import Store, StudyError, read_answers
+from pipeline.labelling.tasks import image_task
 
 CHROMIUM = Path("/usr/bin/chromium")
 LADDER = [16, 32, 64]
@@ -54,9 +55,9 @@ def make_manifest(root: Path, n: int = 6) -> Path:
 
 @pytest.fixture
 def study(tmp_path: Path):
-    images = load_manifest(make_manifest(tmp_path))
+    task = image_task(make_manifest(tmp_path), DEFAULT_SPLITS, LADDER)
     store = Store(tmp_path / "labels/study.sqlite")
-    yield Study(images, LADDER, store, seed=1)
+    yield Study(task, store, seed=1)
     store.close()
 
 
@@ -65,10 +66,10 @@ def answer_all(study: Study, rater: str, count: int, right: bool = True) -> list
     for _ in range(count):
         item = study.next_item(rater)
         served = study.store.served(item["item"])
-        label = study.images[served.image_id].label
+        label = study.task.items[served.item_id].label
         wrong = "night" if label == "day" else "day"
         study.answer({"rater": rater, "item": item["item"], "answer": label if right else wrong})
-        pairs.append((served.image_id, served.resolution))
+        pairs.append((served.item_id, served.level))
     return pairs
 
 
@@ -180,8 +181,8 @@ def synthetic_answers(accuracy: dict[int, float], n: int = 200, raters: int = 2)
             rows.append(
                 {
                     "rater": f"r{k % raters}",
-                    "image_id": f"i{k // raters}",
-                    "resolution": resolution,
+                    "item_id": f"i{k // raters}",
+                    "level": resolution,
                     "answer": "day",
                     "correct": int(k < right),
                     "server_seconds": 1.0 + resolution / 256,
@@ -213,7 +214,7 @@ def test_report_recommends_the_smallest_resolution_at_full_accuracy() -> None:
 
 def test_fleiss_kappa() -> None:
     def item(answers: list[str], image: str) -> list[dict]:
-        return [{"image_id": image, "resolution": 16, "answer": a} for a in answers]
+        return [{"item_id": image, "level": 16, "answer": a} for a in answers]
 
     perfect = pd.DataFrame(item(["day"] * 3, "a") + item(["night"] * 3, "b"))
     assert fleiss_kappa(perfect) == pytest.approx(1.0)

@@ -55,6 +55,7 @@ def _clip(catalog_dir: Path, pcm: np.ndarray, sr: int, **fields) -> dict:
         "origin": "tests",
         "licence": "CC0-1.0",
         "language": "en",
+        "text": fields.get("word", ""),
         **fields,
         "path": str(path),
         "sample_rate": sr,

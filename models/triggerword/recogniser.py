@@ -1,0 +1,79 @@
+"""An independent speech recogniser for the audit: PocketSphinx with a grammar of the catalog's texts.
+
+Why PocketSphinx in grammar mode: its wheel ships a US-English acoustic model and a 130k-word
+dictionary (nothing to download), it shares nothing with the detector's front-end, and a grammar
+restricted to the catalog's own texts asks exactly the audit's question, "which of these did the
+clip say, if any?", at ~50x real time on one core. Its posterior (bestpath lattice) is the
+confidence. Keyphrase mode answers only yes/no for one phrase and needs a threshold per phrase;
+the free language model mishears isolated words too often to tell "other word" from "unsure".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16_000
+PAD_SECONDS = 0.2  # silence around each clip: trimmed words otherwise lose their first frames
+_CLEAN = re.compile(r"[^a-z' ]+")
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str  # '' when the recogniser matched no text of the grammar
+    confidence: float  # posterior probability of that result, in [0, 1]
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters, apostrophes and single spaces: the grammar's spelling of a text."""
+    return " ".join(_CLEAN.sub(" ", text.lower()).split())
+
+
+class Recogniser:
+    """Recognise one of `texts` (or nothing) in a clip. Texts with words outside the dictionary are left out."""
+
+    def __init__(self, texts: list[str]) -> None:
+        from pocketsphinx import Decoder, get_model_path
+
+        model = Path(get_model_path()) / "en-us"
+        self._decoder = Decoder(
+            hmm=str(model / "en-us"),
+            dict=str(model / "cmudict-en-us.dict"),
+            samprate=RATE,
+            bestpath=True,
+            loglevel="FATAL",
+            lm=None,
+        )
+        wanted = sorted({normalise(text) for text in texts} - {""})
+        self.texts = [text for text in wanted if self.knows(text)]
+        if not self.texts:
+            raise ValueError("none of the texts has all its words in the recogniser's dictionary")
+        alternatives = " | ".join(self.texts)
+        self._decoder.add_jsgf_string("texts", f"#JSGF V1.0;\ngrammar texts;\npublic <text> = {alternatives} ;\n")
+        self._decoder.activate_search("texts")
+
+    def knows(self, text: str) -> bool:
+        return all(self._decoder.lookup_word(word) is not None for word in normalise(text).split())
+
+    def __call__(self, audio: np.ndarray, sample_rate: int) -> Heard:
+        """`audio`: mono float in [-1, 1] at any rate."""
+        pcm = _pcm16(audio, sample_rate)
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, full_utt=True)
+        self._decoder.end_utt()
+        hyp = self._decoder.hyp()
+        if hyp is None:
+            return Heard("", 1.0)
+        return Heard(normalise(hyp.hypstr), float(np.clip(hyp.prob, 0.0, 1.0)))
+
+
+def _pcm16(audio: np.ndarray, sample_rate: int) -> bytes:
+    from models.triggerword.speech_embedding import resample
+
+    audio = resample(np.asarray(audio, np.float32), sample_rate)
+    pad = np.zeros(int(PAD_SECONDS * RATE), np.float32)
+    audio = np.concatenate([pad, audio, pad])
+    return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()

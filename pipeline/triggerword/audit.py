@@ -1,0 +1,137 @@
+"""DVC stage `audit`: an independent recogniser listens to every speech clip it can judge.
+
+catalog -> data/audit/audit.parquet (per clip: heard, confidence, outcome, verdict, reason),
+data/audit/review.parquet (the unsure clips people are asked about: `datasynth label --study review`),
+reports/metrics/audit.json (per source and voice) and reports/audit/index.html.
+`synthesise` leaves out the clips marked drop when audit.apply is true.
+
+    python -m pipeline.triggerword.audit [--params params.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.common.catalog import CATALOG_DIR, read_catalog
+from pipeline.common.io import atomic_dir, run_stage, write_json, write_text
+from pipeline.common.params import Params, load_params
+from pipeline.triggerword.datasets import AUDIT_DIR
+from synth.triggerword.audit import AuditRules, decide, outcome, rates, review_list
+
+METRICS = Path("reports/metrics/audit.json")
+REPORT = Path("reports/audit/index.html")
+COLUMNS = ["clip_id", "kind", "source", "speaker", "language", "text", "heard", "confidence", "outcome"]
+log = logging.getLogger("datasynth.audit")
+
+
+def rules(params: Params) -> AuditRules:
+    a = params.audit
+    return AuditRules(
+        positive_word=params.collect.positive_word,
+        min_confidence=a.min_confidence,
+        min_source_rate=a.min_source_rate,
+        min_voice_rate=a.min_voice_rate,
+        review_per_voice=a.review_per_voice,
+    )
+
+
+def checkable(catalog: pd.DataFrame, params: Params) -> np.ndarray:
+    """Speech clips of an audited source in an audited language."""
+    language = catalog["language"].astype(str)
+    in_language = np.zeros(len(catalog), bool)
+    for prefix in params.audit.languages:
+        in_language |= language.str.startswith(prefix).to_numpy()
+    speech = catalog["kind"].isin(["positive", "negative"]).to_numpy()
+    return speech & catalog["source"].isin(params.audit.sources).to_numpy() & in_language
+
+
+def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path) -> pd.DataFrame:
+    """What the recogniser hears in each speech clip (unchecked rows: outside `mask` or unknown words)."""
+    from tqdm import tqdm
+
+    from models.triggerword.recogniser import Recogniser, normalise
+    from pipeline.common.audio_files import read_audio
+
+    speech = catalog[catalog["kind"].isin(["positive", "negative"])].reset_index(drop=True)
+    mask = mask[catalog["kind"].isin(["positive", "negative"]).to_numpy()]
+    texts = speech["text"].map(normalise)
+    recognise = Recogniser(sorted(set(texts[mask]))) if mask.any() else None
+    heard, confidence, checked = [""] * len(speech), np.zeros(len(speech)), np.zeros(len(speech), bool)
+    for i in tqdm(np.flatnonzero(mask), desc="audit", unit="clip", disable=None):
+        if not recognise.knows(texts[i]):
+            continue
+        audio, rate = read_audio(catalog_dir / speech["path"][i], speech["clip_id"][i])
+        result = recognise(audio, rate)
+        heard[i], confidence[i], checked[i] = result.text, result.confidence, True
+    table = speech.assign(text=texts, heard=heard, confidence=confidence)
+    table["outcome"] = [outcome(t, h, c) for t, h, c in zip(texts, heard, checked, strict=True)]
+    return table[COLUMNS]
+
+
+def summary(decided: pd.DataFrame, review: pd.DataFrame) -> dict:
+    """Deterministic counts and rates for reports/metrics/audit.json (no timings: DVC diffs these)."""
+    checked = decided[decided["outcome"] != "unchecked"]
+    per = {by: rates(decided, by).round(4).reset_index().to_dict("records") for by in ("source", "speaker")}
+    return {
+        "clips": len(decided),
+        "checked": len(checked),
+        "outcomes": {k: int(n) for k, n in decided["outcome"].value_counts().sort_index().items()},
+        "heard_own_rate": round(float((checked["outcome"] == "own").mean()), 4) if len(checked) else None,
+        "verdicts": {k: int(n) for k, n in decided["verdict"].value_counts().sort_index().items()},
+        "dropped_by_reason": _reasons(decided[decided["verdict"] == "drop"]),
+        "to_review": len(review),
+        "per_source": per["source"],
+        "per_voice": per["speaker"],
+    }
+
+
+def _reasons(dropped: pd.DataFrame) -> dict[str, int]:
+    """Reasons with the heard word folded ("heard 'relate'" -> "heard another text") for counting."""
+    folded = dropped["reason"].str.replace(r"^heard '.*'$", "heard another text", regex=True)
+    folded = folded.str.replace(r"^voice heard right in .*$", "voice heard right too rarely", regex=True)
+    return {k: int(n) for k, n in folded.value_counts().sort_index().items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pipeline.triggerword.audit_report import audit_html
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")
+    args = parser.parse_args(argv)
+    params = load_params(args.params)
+    started = time.monotonic()
+    catalog = read_catalog(CATALOG_DIR)
+    heard = listen(catalog, checkable(catalog, params), CATALOG_DIR)
+    decided = decide(heard, rules(params))
+    review = review_list(decided, rules(params), params.seed)
+    stats = summary(decided, review)
+    with atomic_dir(AUDIT_DIR) as out:
+        decided.to_parquet(out / "audit.parquet", index=False)
+        review.to_parquet(out / "review.parquet", index=False)
+    write_json(METRICS, stats)
+    rejected = _rejected(CATALOG_DIR)
+    write_text(REPORT, audit_html(decided, stats, rejected, catalog, CATALOG_DIR, params.audit.apply))
+    log.info(
+        "audit: %d of %d speech clips checked, %.0f %% heard as their own text; %s; %d to review; %.0f s",
+        stats["checked"],
+        stats["clips"],
+        100 * (stats["heard_own_rate"] or 0),
+        stats["verdicts"],
+        len(review),
+        time.monotonic() - started,
+    )
+
+
+def _rejected(catalog_dir: Path) -> pd.DataFrame:
+    path = catalog_dir / "rejected.parquet"
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=["clip_id", "source", "speaker", "reason"])
+
+
+if __name__ == "__main__":
+    run_stage(main, "audit")
