@@ -3,8 +3,9 @@
 Why PocketSphinx in grammar mode: its wheel ships a US-English acoustic model and a 130k-word
 dictionary (nothing to download), it shares nothing with the detector's front-end, and a grammar
 restricted to the catalog's own texts asks exactly the audit's question, "which of these did the
-clip say, if any?", at ~50x real time on one core. Its posterior (bestpath lattice) is the
-confidence. Keyphrase mode answers only yes/no for one phrase and needs a threshold per phrase;
+clip say, if any?", at ~20x real time on one core. The confidence is the lowest lattice posterior
+of the recognised words (the utterance's own posterior is split between paths that differ only in
+trailing silence, so it stops near 0.5 for a clear word). Keyphrase mode answers only yes/no for one phrase and needs a threshold per phrase;
 the free language model mishears isolated words too often to tell "other word" from "unsure".
 """
 
@@ -23,8 +24,8 @@ _CLEAN = re.compile(r"[^a-z' ]+")
 
 @dataclass(frozen=True)
 class Heard:
-    text: str  # '' when the recogniser matched no text of the grammar
-    confidence: float  # posterior probability of that result, in [0, 1]
+    text: str  # '' when no text of the grammar fits the clip
+    confidence: float  # lowest posterior of its words, in [0, 1]; 1.0 for ''  (nothing fits at all)
 
 
 def normalise(text: str) -> str:
@@ -65,9 +66,11 @@ class Recogniser:
         self._decoder.process_raw(pcm, full_utt=True)
         self._decoder.end_utt()
         hyp = self._decoder.hyp()
-        if hyp is None:
+        text = normalise(hyp.hypstr) if hyp is not None else ""
+        if not text:
             return Heard("", 1.0)
-        return Heard(normalise(hyp.hypstr), float(np.clip(hyp.prob, 0.0, 1.0)))
+        words = [seg.prob for seg in self._decoder.seg() if not seg.word.startswith(("<", "["))]
+        return Heard(text, float(np.clip(min(words, default=1.0), 0.0, 1.0)))
 
 
 def _pcm16(audio: np.ndarray, sample_rate: int) -> bytes:
