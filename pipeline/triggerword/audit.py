@@ -47,8 +47,12 @@ def checkable(catalog: pd.DataFrame, params: Params) -> np.ndarray:
     in_language = np.zeros(len(catalog), bool)
     for prefix in params.audit.languages:
         in_language |= language.str.startswith(prefix).to_numpy()
+    source = catalog["source"].astype(str)
+    in_source = np.zeros(len(catalog), bool)
+    for name in params.audit.sources:  # "archive" covers archive:<name>, "tts" every engine
+        in_source |= ((source == name) | source.str.startswith(name + ":")).to_numpy()
     speech = catalog["kind"].isin(["positive", "negative"]).to_numpy()
-    return speech & catalog["source"].isin(params.audit.sources).to_numpy() & in_language
+    return speech & in_source & in_language
 
 
 def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path) -> pd.DataFrame:

@@ -206,7 +206,7 @@ class TrainParams(Spec):
 
 
 class AuditParams(Spec):
-    sources: tuple[str, ...]  # catalog sources whose clips the recogniser checks
+    sources: tuple[str, ...]  # catalog sources whose clips the recogniser checks ("archive": archive:<name>)
     languages: tuple[str, ...]  # language prefixes it checks (its acoustic model is US English)
     min_confidence: Share
     min_source_rate: Share
