@@ -20,7 +20,7 @@ from prefect_dask import DaskTaskRunner
 
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
-from pipeline.triggerword.datasets import clip_stats
+from pipeline.triggerword.datasets import AUDIT_DIR, audit_dropped, clip_stats
 from pipeline.triggerword.synthesise import assign_splits, draw_streams, recipe_spec, split_pools, write_outputs
 from synth.common.splits import SPLITS
 from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
@@ -49,7 +49,8 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
     params = load_params(root / params_file)
     catalog = read_catalog(root / CATALOG_DIR)
     clip_split = assign_splits(params, catalog)
-    pools, stats, spec = split_pools(catalog, clip_split), clip_stats(catalog), recipe_spec(params)
+    dropped = audit_dropped(catalog, root / AUDIT_DIR) if params.audit.apply else None
+    pools, stats, spec = split_pools(catalog, clip_split, dropped), clip_stats(catalog), recipe_spec(params)
     futures, first_id, size = [], 0, params.synthesise.shard_size
     for split in SPLITS:
         n = params.synthesise.examples[split]
@@ -62,7 +63,7 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
     get_run_logger().info("drawing %d shards of up to %d recipes", len(futures), size)
     recipes = Recipes.concat([future.result() for future in futures])  # shard order, not finishing order
     stream = draw_streams(params, pools, stats)  # small: drawn here
-    write_outputs(root, params, catalog, recipes, stream, clip_split)
+    write_outputs(root, params, catalog, recipes, stream, clip_split, dropped)
     return {split: int(params.synthesise.examples[split]) for split in SPLITS}
 
 

@@ -38,6 +38,7 @@ def rules(params: Params) -> AuditRules:
         min_source_rate=a.min_source_rate,
         min_voice_rate=a.min_voice_rate,
         review_per_voice=a.review_per_voice,
+        review_max=a.review_max,
     )
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 from pipeline.common.html import CSS, audio_uri, esc, tile
 from synth.triggerword.audit import rates
 
-WORST_VOICES = 8
+WORST_PER_SOURCE = 2  # voices to listen to per source
 MIN_CLIPS = 3  # a voice needs this many checked clips to be listed among the worst
+VOICE_ROWS = 40  # the per-voice table shows the worst ones; the metrics hold them all
 
 
 def audit_html(
@@ -31,8 +32,8 @@ def audit_html(
     )
     body = [
         _panel("Per source", _rate_table(rates(decided, "source"), "source")),
-        _panel("Worst voices: listen", _worst(decided, catalog, catalog_dir)),
-        _panel("Per voice", _rate_table(rates(decided, "speaker"), "voice")),
+        _panel("The worst voices of each source: listen", _worst(decided, catalog, catalog_dir)),
+        _panel("Per voice (worst first)", _voices(decided)),
         _panel("Dropped, and why", _reasons(dropped)),
         _panel("Rejected by people (collect.review_verdicts)", _rejected(rejected)),
     ]
@@ -76,7 +77,9 @@ def _worst(decided: pd.DataFrame, catalog: pd.DataFrame, catalog_dir: Path) -> s
     from synth.common.catalog import to_pcm16
 
     table = rates(decided, "speaker")
-    table = table[table["checked"] >= MIN_CLIPS].head(WORST_VOICES)
+    table = table[table["checked"] >= MIN_CLIPS]
+    source = decided.drop_duplicates("speaker").set_index("speaker")["source"]
+    table = table.groupby(table.index.map(source), sort=True, group_keys=False).head(WORST_PER_SOURCE)
     if table.empty:
         return '<p class="muted">No voice has enough checked clips.</p>'
     paths = catalog.set_index("clip_id")["path"]
@@ -94,6 +97,13 @@ def _worst(decided: pd.DataFrame, catalog: pd.DataFrame, catalog_dir: Path) -> s
             f'<audio controls preload="none" src="{audio_uri(to_pcm16(np.asarray(audio)), rate)}"></audio></div></div>'
         )
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _voices(decided: pd.DataFrame) -> str:
+    table = rates(decided, "speaker")
+    shown = min(VOICE_ROWS, len(table))
+    note = f'<p class="small muted">{shown} of {len(table)} voices; all are in reports/metrics/audit.json.</p>'
+    return _rate_table(table.head(VOICE_ROWS), "voice") + note
 
 
 def _reasons(dropped: pd.DataFrame) -> str:

@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.common.catalog import load_bank
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
-from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, read_recipes, renderer
 from pipeline.triggerword.error_findings import Finding, Rules, confirm, findings, flag, quiet_sentence
 from pipeline.triggerword.error_plots import Curves, Span, det_figure, mistake_figure, write_wav
 from pipeline.triggerword.error_slices import (
@@ -59,8 +59,10 @@ TABLE_ORDER = (
     "inserts",
     "reverb",
     "positive_source",
+    "positive_audit",
     "miss_reason",
 )
+AUDIT_NAMES = {"own": "its own text", "other": "another text", "nothing": "nothing", "unchecked": "not checked"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,15 @@ def read_predictions(path: Path, recipes: Recipes) -> tuple[np.ndarray, np.ndarr
             f"{int(ids[rows < 0][0])}); re-run evaluate"
         )
     return rows, probs, threshold, ones
+
+
+def with_audit(catalog: pd.DataFrame, audit_dir: Path = AUDIT_DIR) -> pd.DataFrame:
+    """The catalog with what the speech audit heard in each clip (the `audit` column), when it ran."""
+    path = audit_dir / "audit.parquet"
+    if not path.exists():
+        return catalog
+    heard = pd.read_parquet(path, columns=["clip_id", "outcome"]).set_index("clip_id")["outcome"]
+    return catalog.assign(audit=catalog["clip_id"].map(heard).map(AUDIT_NAMES).fillna("not checked"))
 
 
 def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> SplitResult | None:
@@ -347,6 +358,7 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     rules = Rules(min_positives=args.min_positives)
     data = read_recipes()
+    data = SynthData(data.recipes, data.metadata, with_audit(data.catalog))
     results = [r for r in (analyse_split(s, params, data, rules) for s in SPLITS) if r is not None]
     if len(results) > 1:
         results[0] = _confirmed(results[0], results[1])

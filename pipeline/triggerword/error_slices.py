@@ -77,7 +77,9 @@ class SplitEvents:
 
 
 def _catalog_columns(catalog: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {c: catalog[c].astype(str).to_numpy(object) for c in ("clip_id", "word", "speaker", "source")}
+    columns = {c: catalog[c].astype(str).to_numpy(object) for c in ("clip_id", "word", "speaker", "source")}
+    audit = catalog["audit"] if "audit" in catalog else pd.Series("not audited", index=catalog.index)
+    return {**columns, "audit": audit.astype(str).to_numpy(object)}
 
 
 def snr_bin(snr: np.ndarray) -> np.ndarray:
@@ -132,6 +134,7 @@ def _inserts_frame(recipes: Recipes, positive: bool, cat: dict, timing: Timing) 
             "word": cat["word"][clip],
             "speaker": cat["speaker"][clip],
             "source": cat["source"][clip],
+            "audit": cat["audit"][clip],
             "start_s": start / timing.clip_samples * timing.clip_seconds,
             "end_s": end / timing.clip_samples * timing.clip_seconds,
             "start_step": (start * timing.ty) // timing.clip_samples,
@@ -268,6 +271,7 @@ class SliceTable:
 DIMENSIONS: dict[str, tuple[str, str, str]] = {
     "positive_speaker": ("Voice / speaker of the positive", "speaker", "miss"),
     "positive_source": ("Source of the positive", "source", "miss"),
+    "positive_audit": ("What the speech audit's recogniser heard in the positive", "audit", "miss"),
     "background_source": ("Background source", "background_source", "both"),
     "snr": ("SNR of the positive", "snr_bin", "miss"),
     "position": ("Position of the positive (by its end time)", "position", "miss"),

@@ -161,7 +161,13 @@ def summary(recipes: Recipes, catalog: pd.DataFrame, clip_split: np.ndarray) -> 
 
 
 def write_outputs(
-    root: Path, params: Params, catalog: pd.DataFrame, recipes: Recipes, stream: Recipes, clip_split: np.ndarray
+    root: Path,
+    params: Params,
+    catalog: pd.DataFrame,
+    recipes: Recipes,
+    stream: Recipes,
+    clip_split: np.ndarray,
+    dropped: np.ndarray | None = None,
 ) -> dict:
     """data/synth/ (recipes.parquet, stream.parquet, clip_splits.parquet) atomically, then the stage's metrics."""
     catalog_sha256 = file_sha256(root / CATALOG_DIR / "catalog.parquet")
@@ -184,6 +190,7 @@ def write_outputs(
         examples = int(np.sum(stream.split == code))
         metrics[part] = {"examples": examples, "hours": examples * params.audio.clip_seconds / 3600}
     metrics["holdout_engines"] = list(params.synthesise.holdout_engines)
+    metrics["audit_dropped"] = 0 if dropped is None else int(dropped.sum())  # clips never inserted
     write_json(root / METRICS, metrics)
     return metrics
 
@@ -199,9 +206,7 @@ def main() -> None:
         recipes, stream, clip_split = synthesise(params, catalog, dropped)
     except RecipeError as exc:
         raise DataError(f"{CATALOG_DIR}/catalog.parquet: {exc}") from None
-    metrics = write_outputs(Path("."), params, catalog, recipes, stream, clip_split)
-    metrics["audit_dropped"] = 0 if dropped is None else int(dropped.sum())
-    write_json(METRICS, metrics)
+    metrics = write_outputs(Path("."), params, catalog, recipes, stream, clip_split, dropped)
     log.info(
         "wrote %d recipes to %s (%s)",
         len(recipes),

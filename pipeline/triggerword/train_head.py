@@ -67,12 +67,20 @@ def mined_rows(pool_ids: np.ndarray, manifest: pd.DataFrame) -> np.ndarray:
 
 class HeadTrainer:
     """The head, its optimiser and the cached embeddings it learns from: the training clips, plus the
-    mined pool clips (negatives only, labels all 0) with a higher loss weight."""
+    mined pool clips (negatives only, labels all 0) with a higher loss weight. `train` (embeddings and
+    their recipes) replaces the embed stage's training clips (the audit's with/without comparison)."""
 
-    def __init__(self, params: Params, device: torch.device, mined: np.ndarray | None = None, embed_dir=EMBED_DIR):
+    def __init__(
+        self,
+        params: Params,
+        device: torch.device,
+        mined: np.ndarray | None = None,
+        embed_dir=EMBED_DIR,
+        train: tuple[np.ndarray, Recipes] | None = None,
+    ):
         self.params, self.device = params, device
         recipes = read_recipes().recipes
-        train_x, train_recipes = read_part("train", recipes, embed_dir)
+        train_x, train_recipes = train if train is not None else read_part("train", recipes, embed_dir)
         self.dev_x, dev_recipes = read_part("dev", recipes, embed_dir)
         self.dev_y = part_labels(params, dev_recipes)
         train_y, weights = part_labels(params, train_recipes), np.ones(len(train_x), np.float32)

@@ -27,6 +27,7 @@ class AuditRules:
     min_source_rate: float  # share of a source's clips heard right below which the recogniser can't judge it
     min_voice_rate: float  # share of a voice's clips heard right below which the voice is dropped
     review_per_voice: int  # unsure clips per voice sent to people
+    review_max: int  # and at most this many in all
 
 
 def outcome(own_text: str, heard: str, checked: bool) -> str:
@@ -80,7 +81,8 @@ def decide(table: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:
 
 
 def review_list(decided: pd.DataFrame, rules: AuditRules, seed: int) -> pd.DataFrame:
-    """At most `review_per_voice` clips per voice among those marked review, drawn with `seed`."""
+    """At most `review_per_voice` clips per voice among those marked review and `review_max` in all,
+    drawn with `seed`."""
     pending = decided[decided["verdict"] == "review"]
     picks = [
         group.sample(n=min(rules.review_per_voice, len(group)), random_state=seed)
@@ -88,7 +90,10 @@ def review_list(decided: pd.DataFrame, rules: AuditRules, seed: int) -> pd.DataF
     ]
     if not picks:
         return pending.iloc[:0]
-    return pd.concat(picks).sort_values("clip_id").reset_index(drop=True)
+    chosen = pd.concat(picks)
+    if len(chosen) > rules.review_max:
+        chosen = chosen.sample(n=rules.review_max, random_state=seed)
+    return chosen.sort_values("clip_id").reset_index(drop=True)
 
 
 def _share_own(table: pd.DataFrame, by: str) -> np.ndarray:

@@ -8,7 +8,7 @@ rendered from recipes on demand (synth/triggerword/render.py), so a million exam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -100,6 +100,17 @@ class Recipes:
 
     def take(self, index) -> Recipes:
         return Recipes(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def without_clips(self, dropped: np.ndarray) -> Recipes:
+        """The same recipes with every insert of a `dropped` clip (bool per catalog row) left out:
+        silence over the background where it was, and no label."""
+        gone = self.insert_mask & dropped[np.maximum(self.insert_clip, 0)]
+        return replace(
+            self,
+            insert_clip=np.where(gone, PAD_CLIP, self.insert_clip).astype(self.insert_clip.dtype),
+            insert_positive=self.insert_positive & ~gone,
+            insert_length=np.where(gone, 0, self.insert_length).astype(self.insert_length.dtype),
+        )
 
     def widened(self, width: int) -> Recipes:
         """The same recipes with room for `width` inserts (padding slots appended)."""

@@ -212,7 +212,9 @@ class AuditParams(Spec):
     min_source_rate: Share
     min_voice_rate: Share
     review_per_voice: Count
+    review_max: Count
     apply: bool  # False: the audit only reports; synthesise uses every clip
+    effect_examples: Count  # training recipes of the with/without comparison (audit_effect); 0: skip it
 
 
 class EmbedParams(Spec):

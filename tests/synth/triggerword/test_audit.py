@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 from synth.triggerword.audit import AuditRules, decide, outcome, rates, review_list
 
-RULES = AuditRules("activate", min_confidence=0.6, min_source_rate=0.3, min_voice_rate=0.4, review_per_voice=2)
+RULES = AuditRules(
+    "activate", min_confidence=0.6, min_source_rate=0.3, min_voice_rate=0.4, review_per_voice=2, review_max=10
+)
 
 
 def clip(clip_id, kind, source, speaker, text, heard, confidence, checked=True):
@@ -104,3 +108,5 @@ def test_review_list_is_capped_per_voice_and_seeded() -> None:
     assert first.groupby("speaker").size().max() <= RULES.review_per_voice
     assert set(first["speaker"]) == {"formant:x", "good:a"}
     assert review_list(decided[decided["verdict"] != "review"], RULES, 0).empty
+    capped = review_list(decided, dataclasses.replace(RULES, review_max=1), seed=3)
+    assert len(capped) == 1 and capped["clip_id"].iloc[0] in set(first["clip_id"])

@@ -106,3 +106,37 @@ def test_inserts_that_do_not_fit_together_are_left_out_the_last_first():
 def test_an_empty_pool_names_the_split_and_kind():
     with pytest.raises(RecipeError, match="split 'dev' has no positive clips"):
         draw_split("dev", 10, Pools(np.array([], int), POOLS.negatives, POOLS.backgrounds), STATS, SPEC, 0, 10, 0)
+
+
+def test_without_clips_leaves_out_exactly_the_dropped_inserts() -> None:
+    from synth.triggerword.recipes import PAD_CLIP
+
+    n, k = 3, 2
+    recipes = Recipes(
+        example_id=np.arange(n, dtype=np.int64),
+        split=np.zeros(n, np.int8),
+        shard=np.zeros(n, np.int32),
+        background_clip=np.full(n, 9, np.int32),
+        background_offset=np.zeros(n, np.int64),
+        background_gain_db=np.zeros(n, np.float32),
+        insert_clip=np.array([[0, 1], [2, PAD_CLIP], [1, 2]], np.int32),
+        insert_positive=np.array([[True, False], [True, False], [False, True]]),
+        insert_start=np.full((n, k), 100, np.int64),
+        insert_length=np.array([[10, 20], [30, 0], [20, 30]], np.int64),
+        insert_snr_db=np.zeros((n, k), np.float32),
+        insert_gain_db=np.zeros((n, k), np.float32),
+        reverb_ir=np.full(n, -1, np.int16),
+        mix_gain_db=np.zeros(n, np.float32),
+        channel_center_hz=np.zeros(n, np.float32),
+        channel_bandwidth_hz=np.zeros(n, np.float32),
+        channel_rolloff_db=np.zeros(n, np.int16),
+        channel_clip_percentile=np.zeros(n, np.int8),
+    )
+    dropped = np.zeros(10, bool)
+    dropped[2] = True  # a positive clip
+    out = recipes.without_clips(dropped)
+    assert out.insert_clip.tolist() == [[0, 1], [PAD_CLIP, PAD_CLIP], [1, PAD_CLIP]]
+    assert out.n_positives.tolist() == [1, 0, 0] and out.n_negatives.tolist() == [1, 0, 1]
+    assert out.insert_length.tolist() == [[10, 20], [0, 0], [20, 0]]
+    assert out.background_clip.tolist() == [9, 9, 9] and out.insert_clip.dtype == np.int32
+    assert recipes.without_clips(np.zeros(10, bool)).insert_clip.tolist() == recipes.insert_clip.tolist()
