@@ -165,9 +165,9 @@ def model_ladder(path: str) -> list[dict] | None:
 
 
 def export_verdicts(args: argparse.Namespace) -> None:
+    from pipeline.common.review_verdicts import write_verdicts
     from pipeline.labelling.store import read_answers
     from pipeline.labelling.verdicts import review_verdicts
-    from pipeline.triggerword.review_verdicts import write_verdicts
 
     verdicts = review_verdicts(read_answers(args.db), args.min_raters)
     write_verdicts(verdicts, args.verdicts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.triggerword.review_verdicts import COLUMNS
+from pipeline.common.review_verdicts import COLUMNS
 
 VERDICT = {"says": "accept", "other": "reject"}
 

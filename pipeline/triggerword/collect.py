@@ -54,7 +54,7 @@ def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter, pd.Da
     clips people rejected (clip_id, source, speaker, reason), which are left out."""
     from tqdm import tqdm
 
-    from pipeline.triggerword.review_verdicts import read_verdicts, rejected
+    from pipeline.common.review_verdicts import read_verdicts, rejected
     from pipeline.triggerword.sources.prepare import ClipRejected, prepare
     from pipeline.triggerword.sources.writer import CatalogWriter
 

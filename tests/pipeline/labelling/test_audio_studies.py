@@ -18,13 +18,13 @@ import soundfile as sf
 
 from pipeline.common.io import DataError
 from pipeline.common.params import load_params
+from pipeline.common.review_verdicts import read_verdicts
 from pipeline.labelling import cli as label_cli
 from pipeline.labelling.audio_tasks import review_task, sample_rate_task, wav_at_rate
 from pipeline.labelling.report import summarise, write_report
 from pipeline.labelling.server import Study, make_server
 from pipeline.labelling.store import Store
 from pipeline.labelling.verdicts import review_verdicts
-from pipeline.triggerword.review_verdicts import read_verdicts
 from tests.helpers.synth_fixtures import make_catalog
 from tests.pipeline.labelling.test_labelling import CHROMIUM, CHROMIUM_ARGS
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from pipeline.common.io import DataError
+from pipeline.common.review_verdicts import read_verdicts, rejected, write_verdicts
 from pipeline.triggerword.collect import collect
-from pipeline.triggerword.review_verdicts import read_verdicts, rejected, write_verdicts
 from tests.helpers.collect_fixtures import tiny_params, user_folder
 
 HEADER = "clip_id,verdict,answers,reason\n"
