@@ -25,7 +25,7 @@ TINY = {
     "synthesise": {"examples": {"train": 120, "dev": 40, "test": 40}, "shard_size": 50},  # 5 shards
     "validate": {"rendered_sample": 8, "positive_share": [0.3, 0.98]},
 }  # few examples: looser balance
-FIRST = ["collect", "synthesise", "validate"]
+FIRST = ["collect", "audit", "synthesise", "validate"]
 ALL = FIRST + ["train", "evaluate", "error_analysis", "style_gallery"]
 OUTCOME = re.compile(r"^(?P<stage>[\w@.-]+)\s+(?P<outcome>ran|cached|skipped)\s", re.M)
 FLOW_RUN = re.compile(r"^flow run (?P<id>[0-9a-f-]{36})$", re.M)
@@ -97,7 +97,8 @@ def test_stage_order_comes_from_dvc_dag(tiny_base):
     listed = run(["dvc", "stage", "list", "--name-only"], cwd=tiny_base).stdout.split()
     assert sorted(order) == sorted(listed) and set(ALL) <= set(order)
     for before, after in [
-        ("collect", "synthesise"),
+        ("collect", "audit"),
+        ("audit", "synthesise"),
         ("synthesise", "validate"),
         ("validate", "train"),
         ("train", "evaluate"),
@@ -172,7 +173,7 @@ def test_set_params_runs_a_tracked_dvc_experiment(tiny, server, prefect_home, tm
         root,
         prefect_env(prefect_home, server),
     ).stdout
-    assert outcomes(out) == {"collect": "skipped", "synthesise": "ran", "validate": "ran"}, out
+    assert outcomes(out) == {"collect": "skipped", "audit": "skipped", "synthesise": "ran", "validate": "ran"}, out
     shown = json.loads(run(["dvc", "exp", "show", "--json"], cwd=root).stdout)
     experiments = {exp["name"]: exp for base in shown for exp in base.get("experiments") or []}
     data = experiments["tiny-exp"]["revs"][0]["data"]

@@ -322,3 +322,29 @@ def test_an_item_is_answered_once(study: Study) -> None:
     study.answer({"rater": "ann", "item": token, "answer": "day"})
     with pytest.raises(StudyError, match="already answered"):
         study.answer({"rater": "ann", "item": token, "answer": "night"})
+
+
+def test_a_database_of_the_image_only_version_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE served (token TEXT PRIMARY KEY, rater TEXT NOT NULL, image_id TEXT NOT NULL, "
+        "resolution INTEGER NOT NULL, created_at REAL NOT NULL, served_at REAL NOT NULL);"
+        "CREATE TABLE answers (id INTEGER PRIMARY KEY AUTOINCREMENT, token TEXT NOT NULL UNIQUE, rater TEXT NOT NULL, "
+        "image_id TEXT NOT NULL, resolution INTEGER NOT NULL, label TEXT NOT NULL, answer TEXT NOT NULL, "
+        "correct INTEGER NOT NULL, server_seconds REAL NOT NULL, client_seconds REAL, answered_at REAL NOT NULL, "
+        "UNIQUE (rater, image_id, resolution));"
+        "INSERT INTO served VALUES ('t', 'ann', 'img0', 32, 0, 0);"
+        "INSERT INTO answers (token, rater, image_id, resolution, label, answer, correct, server_seconds, "
+        "answered_at) VALUES ('t', 'ann', 'img0', 32, 'day', 'day', 1, 1.0, 0);"
+    )
+    old.close()
+    store = Store(path)
+    try:
+        assert store.seen("ann") == {("img0", 32)}
+        assert store.served("t").level == 32
+    finally:
+        store.close()
+    assert list(read_answers(path)[["item_id", "level"]].itertuples(index=False, name=None)) == [("img0", 32)]
