@@ -48,11 +48,18 @@ def fired(params: Params, recipes: Recipes, probs: np.ndarray, words: np.ndarray
                 (
                     int(recipes.example_id[i]),
                     time_s,
-                    float(row[step:].max(initial=0.0)),
+                    _peak(row, step, threshold),
                     _word_at(recipes, i, time_s, params, words),
                 )
             )
     return pd.DataFrame(rows, columns=["example_id", "time_s", "score", "word"])
+
+
+def _peak(smoothed: np.ndarray, step: int, threshold: float) -> float:
+    """The highest output of the run above `threshold` that starts at `step` (one detection's score)."""
+    below = np.flatnonzero(smoothed[step:] < threshold)
+    end = step + (int(below[0]) if len(below) else len(smoothed) - step)
+    return float(smoothed[step:end].max())
 
 
 def _word_at(recipes: Recipes, i: int, time_s: float, params: Params, words: np.ndarray) -> str:

@@ -124,17 +124,18 @@ class HeadTrainer:
         return total / max(len(batches), 1)
 
     @torch.no_grad()
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+    def logits(self, embeddings: np.ndarray) -> torch.Tensor:
         self.head.eval()
-        parts = [
-            torch.sigmoid(self.head(self._tensor(embeddings[i : i + 256]))) for i in range(0, len(embeddings), 256)
-        ]
-        return torch.cat(parts).cpu().numpy() if parts else np.zeros((0, 0), np.float32)
+        parts = [self.head(self._tensor(embeddings[i : i + 256])) for i in range(0, len(embeddings), 256)]
+        return torch.cat(parts).cpu() if parts else torch.zeros((0, 0))
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        return torch.sigmoid(self.logits(embeddings)).numpy()
 
     def score_dev(self) -> dict[str, float]:
-        probs = self.probabilities(self.dev_x)
-        eps = 1e-7
-        loss = float(self._loss(torch.logit(torch.as_tensor(probs), eps), torch.as_tensor(self.dev_y)))
+        logits = self.logits(self.dev_x)
+        probs = torch.sigmoid(logits).numpy()
+        loss = float(self._loss(logits.to(self.device), self._tensor(self.dev_y)))
         return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, self.dev_y).items()}}
 
     def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:

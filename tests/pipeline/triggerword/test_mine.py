@@ -28,3 +28,12 @@ def test_a_detection_in_a_negatives_only_clip_is_mined_with_the_word_under_it(tm
     assert np.isclose(hits["score"].iloc[0], 0.9)
     assert abs(hits["time_s"].iloc[0] - (end_step + 1) / ty) < 1e-9
     assert fired(params, negatives, probs, words, threshold=0.95).empty
+
+
+def test_each_detection_scores_the_peak_of_its_own_run_above_the_threshold():
+    from pipeline.triggerword.mine import _peak
+
+    row = np.array([0.1, 0.6, 0.7, 0.2, 0.1, 0.95, 0.8, 0.3], np.float32)
+    assert np.isclose(_peak(row, 1, 0.5), 0.7)  # not the later, higher run
+    assert np.isclose(_peak(row, 5, 0.5), 0.95)
+    assert np.isclose(_peak(np.array([0.2, 0.6, 0.9], np.float32), 1, 0.5), 0.9)  # runs to the clip's end
