@@ -20,10 +20,11 @@ from pipeline.common.io import DataError
 from pipeline.common.params import load_params
 from pipeline.common.review_verdicts import read_verdicts
 from pipeline.labelling import cli as label_cli
-from pipeline.labelling.audio_tasks import review_task, sample_rate_task, wav_at_rate
+from pipeline.labelling.audio_tasks import _checked, review_task, sample_rate_task, wav_at_rate
 from pipeline.labelling.report import summarise, write_report
 from pipeline.labelling.server import Study, make_server
 from pipeline.labelling.store import Store
+from pipeline.labelling.tasks import Item
 from pipeline.labelling.verdicts import review_verdicts
 from tests.helpers.synth_fixtures import make_catalog
 from tests.pipeline.labelling.test_labelling import CHROMIUM, CHROMIUM_ARGS
@@ -99,7 +100,7 @@ def test_bad_audio_is_a_500_naming_the_file_and_the_server_keeps_serving(catalog
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF....WAVEfmt not audio at all")
     first = next(iter(task.items))
-    task.items[first] = task.items[first].__class__(first, broken, "says", "“activate”")
+    task.items[first] = Item(first, broken, "says", "“activate”")
     server, store, base = serve(task, tmp_path / "review.sqlite")
     try:
         for _ in range(len(task.items)):
@@ -116,10 +117,7 @@ def test_bad_audio_is_a_500_naming_the_file_and_the_server_keeps_serving(catalog
     finally:
         stop(server, store)
     with pytest.raises(DataError, match="no file"):
-        task.items[first] = task.items[first].__class__(first, tmp_path / "missing.wav", "says")
-        from pipeline.labelling.audio_tasks import _checked
-
-        _checked(task.items)
+        _checked({first: Item(first, tmp_path / "missing.wav", "says")})
 
 
 def answers(rows: list[tuple[str, str, int, str]]) -> pd.DataFrame:
