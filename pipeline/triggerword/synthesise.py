@@ -62,15 +62,33 @@ def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray, dropped: np.ndarr
     }
 
 
+def held_out(params: Params, catalog: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per split of synthesise.holdout, the catalog rows it holds: a named source or speaker. A name that
+    matches nothing (an engine switched off, or a typo) is logged, since the split then holds less."""
+    source, speaker = catalog["source"].to_numpy(object), catalog["split_group"].to_numpy(object)
+    out = {}
+    for split, names in params.synthesise.holdout.items():
+        rows = np.zeros(len(catalog), bool)
+        for name in names:
+            match = (source == name) | (speaker == name)
+            if not match.any():
+                log.warning("synthesise.holdout.%s: %r is neither a catalog source nor a speaker", split, name)
+            rows |= match
+        out[split] = rows
+    return out
+
+
 def assign_splits(params: Params, catalog: pd.DataFrame) -> np.ndarray:
-    """Each catalog row's split: speakers and background recordings never cross splits, and every
-    voice of a held-out TTS engine (synthesise.holdout_engines) is in test."""
+    """Each catalog row's split: speakers and background recordings never cross splits, and the sources or
+    speakers of synthesise.holdout are heard in their own split only (dev and test each an unheard engine)."""
     split_rng = np.random.default_rng(np.random.SeedSequence([params.seed, 0x5917]))
-    held = catalog["source"].isin([f"tts:{engine}" for engine in params.synthesise.holdout_engines]).to_numpy()
-    out = np.full(len(catalog), "test", dtype=object)
-    out[~held] = assign_catalog(
-        catalog["kind"].to_numpy(object)[~held],
-        catalog["split_group"].to_numpy(object)[~held],
+    out = np.full(len(catalog), "", dtype=object)
+    for split, rows in held_out(params, catalog).items():
+        out[rows & (out == "")] = split
+    free = out == ""
+    out[free] = assign_catalog(
+        catalog["kind"].to_numpy(object)[free],
+        catalog["split_group"].to_numpy(object)[free],
         dict(params.synthesise.split_fractions),
         split_rng,
     )
@@ -189,7 +207,7 @@ def write_outputs(
     for code, part in ((SPLITS.index("test"), "stream"), (SPLITS.index("train"), "mining_pool")):
         examples = int(np.sum(stream.split == code))
         metrics[part] = {"examples": examples, "hours": examples * params.audio.clip_seconds / 3600}
-    metrics["holdout_engines"] = list(params.synthesise.holdout_engines)
+    metrics["holdout"] = {split: list(names) for split, names in params.synthesise.holdout.items()}
     metrics["audit_dropped"] = 0 if dropped is None else int(dropped.sum())  # clips never inserted
     write_json(root / METRICS, metrics)
     return metrics

@@ -77,8 +77,10 @@ class HeadTrainer:
         mined: np.ndarray | None = None,
         embed_dir=EMBED_DIR,
         train: tuple[np.ndarray, Recipes] | None = None,
+        seed: int | None = None,
     ):
         self.params, self.device = params, device
+        self.seed = params.seed if seed is None else seed  # the head's initialisation and batch order
         recipes = read_recipes().recipes
         train_x, train_recipes = train if train is not None else read_part("train", recipes, embed_dir)
         self.dev_x, dev_recipes = read_part("dev", recipes, embed_dir)
@@ -89,7 +91,7 @@ class HeadTrainer:
             train_y = np.concatenate([train_y, np.zeros((len(mined), train_y.shape[1]), np.float32)])
             weights = np.concatenate([weights, np.full(len(mined), params.mine.weight, np.float32)])
         self.train_x, self.train_y, self.weights = train_x, train_y, weights
-        torch.manual_seed(params.seed)  # the same initial head in every round
+        torch.manual_seed(self.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head
         self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
@@ -109,7 +111,7 @@ class HeadTrainer:
     def train_epoch(self, epoch: int) -> float:
         self.head.train()
         size = self.params.train.head.batch_size
-        rng = np.random.default_rng(np.random.SeedSequence([self.params.seed, 0xE9, epoch]))
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0xE9, epoch]))
         order = rng.permutation(len(self.train_x))
         batches = [np.sort(order[i : i + size]) for i in range(0, len(order), size)]
         total = 0.0
@@ -139,17 +141,24 @@ class HeadTrainer:
         return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, self.dev_y).items()}}
 
     def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:
-        """Every epoch of train.head; the head is left at the epoch with the best dev frame F1."""
+        """Every epoch of train.head; the head is left at the epoch train.head.select picks: the best dev
+        frame F1, the lowest dev loss, or the last."""
         from rich.progress import track
 
         history, best, best_state = [], None, None
         for epoch in track(range(self.params.train.head.epochs), description=describe, transient=True):
             row = {"epoch": epoch + 1, "train_loss": self.train_epoch(epoch), **self.score_dev()}
             history.append(row)
-            if best is None or row["dev_f1"] > best["dev_f1"]:
+            if best is None or self._better(row, best):
                 best, best_state = row, copy.deepcopy(self.head.state_dict())
         self.head.load_state_dict(best_state)
         return history, best
+
+    def _better(self, row: dict, best: dict) -> bool:
+        select = self.params.train.head.select
+        if select == "dev_loss":
+            return row["dev_loss"] < best["dev_loss"]
+        return select == "last" or row["dev_f1"] > best["dev_f1"]
 
     def checkpoint(self, path: Path, scores: dict) -> None:
         p = self.params

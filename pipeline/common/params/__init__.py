@@ -5,6 +5,6 @@ mistyped key is one ParamsError naming it (`params.yaml: synthesise.snr_db: ...`
 """
 
 from pipeline.common.params.errors import ParamsError
-from pipeline.common.params.root import DEFAULT_PARAMS, Params, build, load_params, merge, read_yaml
+from pipeline.common.params.root import DEFAULT_PARAMS, Params, build, load_params, merge, read_yaml, with_change
 
-__all__ = ["DEFAULT_PARAMS", "Params", "ParamsError", "build", "load_params", "merge", "read_yaml"]
+__all__ = ["DEFAULT_PARAMS", "Params", "ParamsError", "build", "load_params", "merge", "read_yaml", "with_change"]

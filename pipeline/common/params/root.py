@@ -15,6 +15,7 @@ from pipeline.common.params.errors import ParamsError, check, describe
 from pipeline.common.params.identity import IdentityParams
 from pipeline.common.params.style import StyleParams
 from pipeline.common.params.triggerword import (
+    AblateParams,
     AudioParams,
     AuditParams,
     CollectParams,
@@ -50,6 +51,7 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         train: TrainParams
         embed: EmbedParams
         mine: MineParams
+        ablate: AblateParams
         evaluate: EvaluateParams
         validate: ValidateParams
         studies: StudiesParams
@@ -112,6 +114,21 @@ def read_yaml(path: str | Path) -> dict:
 def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
     """Read and validate params.yaml; every problem is a ParamsError naming the key."""
     return build(Params, read_yaml(path), path)
+
+
+def with_change(params: Params, key: str, value: object, source: str) -> Params:
+    """`params` with one dotted key set to `value`, validated as params.yaml is (errors name `source`)."""
+    raw = params.model_dump()
+    *path, last = key.split(".")
+    node = raw
+    for part in path:
+        if not isinstance(node.get(part), dict):
+            raise ParamsError(f"{source}: {key}: no such params section {part!r}")
+        node = node[part]
+    if last not in node:
+        raise ParamsError(f"{source}: {key}: no such param")
+    node[last] = value
+    return build(Params, raw, source)
 
 
 def merge(base: dict, overlay: dict) -> dict:

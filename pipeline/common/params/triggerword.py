@@ -11,7 +11,7 @@ from pipeline.common.params.errors import ParamIssue, check
 from pipeline.common.params.fields import CountRange, Device, NonNegative, Range, SplitCounts, SplitFractions, Unique
 from synth.common.spec import Count, Int, PositiveFloat, PositiveInt, Share, Spec
 
-Engine = Literal["espeak-ng", "flite", "festival"]
+Engine = Literal["espeak-ng", "flite", "festival", "kokoro"]
 Jitter = Annotated[float, Field(ge=0, lt=0.5)]
 ARCHIVE_KEYS = {"url", "sha256", "licence", "name", "language"}
 
@@ -25,12 +25,28 @@ class AudioParams(Spec):
         return int(round(self.sample_rate * self.clip_seconds))
 
 
+class KokoroParams(Spec):
+    blend_voices: tuple[str, ...]  # base voices mixed into blend speakers
+    blend_speakers: Count  # Dirichlet blends of blend_voices, each a speaker of its own
+    concentration: PositiveFloat  # Dirichlet concentration: < 1 near one voice, > 1 near the average
+    speed_range: Jitter  # each blend speaker's own speed, 1 +- this
+    pure_voices: tuple[str, ...]  # base voices that are speakers as themselves (synthesise.holdout can hold them)
+
+    @model_validator(mode="after")
+    def _disjoint(self):
+        both = set(self.blend_voices) & set(self.pure_voices)
+        message = f"{sorted(both)} also in blend_voices: a held-out voice would be heard in training"
+        check(not both, "tts.kokoro.pure_voices", message)
+        return self
+
+
 class TTSParams(Spec):
     engines: tuple[Engine, ...]
     espeak_accents: tuple[str, ...]
     espeak_variants: Literal["all"] | tuple[str, ...]
     flite_voices: tuple[str, ...]
     festival_voices: tuple[str, ...]
+    kokoro: KokoroParams
     positive_takes: PositiveInt
     engine_take_multiplier: dict[Engine, PositiveInt]
     negative_voices_per_word: PositiveInt
@@ -130,7 +146,8 @@ class SynthParams(Spec):
     reverb_rt60_seconds: Range(0.01, 3.0)
     reverb_irs: PositiveInt
     shard_size: PositiveInt
-    holdout_engines: tuple[Engine, ...]
+    # split -> catalog sources ("tts:festival") or speakers ("kokoro:jf_nezumi") heard in that split only
+    holdout: dict[Literal["dev", "test"], tuple[str, ...]]
     stream: StreamParams
     channel: ChannelParams
 
@@ -141,6 +158,8 @@ class SynthParams(Spec):
     @model_validator(mode="after")
     def _something_to_learn(self):
         check(self.max_inserts >= 1, "positives", "at most zero inserts of any kind: nothing to learn")
+        named = [name for names in self.holdout.values() for name in names]
+        check(len(set(named)) == len(named), "holdout", f"{named} names a source or speaker in two splits")
         return self
 
 
@@ -184,6 +203,7 @@ class TrainProfile(Spec):
 class HeadProfile(Spec):
     epochs: PositiveInt
     batch_size: PositiveInt
+    select: Literal["dev_f1", "dev_loss", "last"]  # which epoch's head is kept (early stopping on dev)
 
 
 class TrainParams(Spec):
@@ -227,6 +247,27 @@ class MineParams(Spec):
     rounds: Count  # 0: no mining
     threshold: Annotated[float, Field(gt=0, lt=1)]
     weight: PositiveFloat
+
+
+ABLATABLE = ("model.embedding.", "train.learning_rate", "train.weight_decay", "train.positive_weight", "train.head.")
+ABLATABLE += ("mine.rounds", "mine.weight")
+
+
+class AblateParams(Spec):
+    seeds: Annotated[tuple[Count, ...], Unique, Field(min_length=1)]  # head seeds per arm: the spread is measured
+    arms: dict[str, dict[str, object]]  # arm -> {dotted param: value}: one choice changed against the default
+
+    @model_validator(mode="after")
+    def _one_choice(self):
+        for arm, change in self.arms.items():
+            check(len(change) == 1, f"arms.{arm}", f"changes {len(change)} params; an arm changes exactly one")
+            key = next(iter(change))
+            check(
+                key.startswith(ABLATABLE),
+                f"arms.{arm}",
+                f"{key!r} is not a choice of the head's training on cached embeddings ({', '.join(ABLATABLE)})",
+            )
+        return self
 
 
 class EvaluateParams(Spec):

@@ -1,5 +1,5 @@
 """Offline text-to-speech: the positive word, every negative word, phrases and sentences from espeak-ng,
-flite and festival.
+flite, festival and Kokoro-82M (a neural engine whose speakers are blends of its voices, sources/kokoro.py).
 
 Every voice says the positive word `positive_takes` times and each negative word is said by
 `negative_voices_per_word` voices drawn by a seeded generator; each take gets its own speed and
@@ -24,10 +24,14 @@ import numpy as np
 from pipeline.common.audio_files import read_audio, source_rng
 from pipeline.common.io import DataError
 from pipeline.common.params.triggerword import CollectParams, TTSParams
+from pipeline.triggerword.sources import kokoro
 from pipeline.triggerword.sources.base import RawClip, require_binary, slug
 
-APT_PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival"}
+# engine -> (binary it needs, Debian package); Kokoro needs espeak-ng for its phonemes
+BINARIES = {"espeak-ng": ("espeak-ng", "espeak-ng"), "flite": ("flite", "flite"), "festival": ("festival", "festival")}
+BINARIES["kokoro"] = BINARIES["espeak-ng"]
 LICENCES = {
+    "kokoro": kokoro.LICENCE,
     "espeak-ng": "GPL-3.0-or-later",
     "flite": "BSD-style (flite)",
     # From /usr/share/doc/<package>/copyright.
@@ -52,8 +56,9 @@ CHUNK = 64  # takes rendered ahead of the consumer: bounds memory, keeps both co
 @dataclass(frozen=True)
 class Voice:
     engine: str
-    name: str  # as in params: en-us+f2, kal16, kal_diphone
+    name: str  # as in params: en-us+f2, kal16, kal_diphone; Kokoro: blend-07 or a base voice
     language: str
+    blend: kokoro.Blend | None = None  # Kokoro's speaker: the mixture of its voice tables
 
     @property
     def speaker(self) -> str:
@@ -77,23 +82,28 @@ class Take:
 
 def tts_clips(collect: CollectParams, seed: int) -> Iterator[RawClip]:
     """All takes of all enabled engines, rendered two at a time, in a fixed order."""
-    voices = list_voices(collect.tts)
+    voices = list_voices(collect.tts, seed)
     takes = plan_takes(voices, collect, source_rng(seed, "tts"))
+    neural = kokoro.Kokoro() if any(v.engine == "kokoro" for v in voices) else None
     with tempfile.TemporaryDirectory(prefix="datasynth-tts-") as tmp:
         workdir = Path(tmp)
         festival_wavs = render_festival([t for t in takes if t.voice.engine == "festival"], workdir)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for start in range(0, len(takes), CHUNK):
                 chunk = takes[start : start + CHUNK]
-                yield from pool.map(lambda t: _render_one(t, workdir, festival_wavs), chunk)
+                yield from pool.map(lambda t: _render_one(t, workdir, festival_wavs, neural), chunk)
 
 
-def list_voices(tts: TTSParams) -> list[Voice]:
-    """Voices of the enabled engines; unknown voices and missing binaries are DataErrors."""
+def list_voices(tts: TTSParams, seed: int = 0) -> list[Voice]:
+    """Voices of the enabled engines; unknown voices and missing binaries are DataErrors. Kokoro's blend
+    speakers are drawn from `seed`."""
     voices: list[Voice] = []
     for engine in tts.engines:
-        require_binary(engine, APT_PACKAGES[engine], "collect.tts.engines", engine)
-        voices += {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices}[engine](tts)
+        require_binary(*BINARIES[engine], "collect.tts.engines", engine)
+        if engine == "kokoro":
+            voices += _kokoro_voices(tts, source_rng(seed, "kokoro"))
+        else:
+            voices += {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices}[engine](tts)
     return voices
 
 
@@ -190,6 +200,20 @@ def _festival_voices(tts: TTSParams) -> list[Voice]:
     return [Voice("festival", name, VOICE_LANGUAGES.get(name, "en-us")) for name in tts.festival_voices]
 
 
+def _kokoro_voices(tts: TTSParams, rng: np.random.Generator) -> list[Voice]:
+    k = tts.kokoro
+    for name in (*k.blend_voices, *k.pure_voices):
+        if name not in kokoro.BASE_VOICES:
+            raise DataError(
+                f"kokoro: no voice {name!r} (collect.tts.kokoro); the package has {', '.join(kokoro.BASE_VOICES)}"
+            )
+    speakers = []
+    if k.blend_voices:
+        speakers = kokoro.blends(k.blend_voices, k.blend_speakers, k.concentration, k.speed_range, rng)
+    speakers += [kokoro.pure(name) for name in k.pure_voices]
+    return [Voice("kokoro", s.name, "en-us", s) for s in speakers]
+
+
 def _run(cmd: list[str], origin: str) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
@@ -197,20 +221,30 @@ def _run(cmd: list[str], origin: str) -> None:
         raise DataError(f"{origin}: exited with status {result.returncode}: {detail}")
 
 
-def _render_one(take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path, str]]) -> RawClip:
+def _render_one(
+    take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path, str]], neural: kokoro.Kokoro | None = None
+) -> RawClip:
     from synth.common.audio import change_speed
 
     voice = take.voice
+    wav = None
     if voice.engine == "espeak-ng":
         wav, origin = _espeak(take, workdir)
         audio, sr = read_audio(wav, origin)
+    elif voice.engine == "kokoro":
+        # Speed from the model, pre-compensated for the tape-speed pitch change (as flite's).
+        audio, sr = neural.say(take.spoken, voice.blend, take.speed / take.pitch), kokoro.RATE
+        audio = change_speed(audio, take.pitch)
+        origin = f"{voice.blend.describe()} | say({take.spoken!r}, speed x{take.speed / take.pitch:.4f})"
+        origin += f" | tape speed x{take.pitch:.4f}"
     else:
         wav, origin = _flite(take, workdir) if voice.engine == "flite" else festival_wavs[take]
         audio, sr = read_audio(wav, origin)
         # Pitch by tape speed: flite's rms and festival's voices ignore their f0 settings.
         audio = change_speed(audio, take.pitch)
         origin += f" | tape speed x{take.pitch:.4f}"
-    wav.unlink(missing_ok=True)
+    if wav is not None:
+        wav.unlink(missing_ok=True)
     return RawClip(
         kind=take.kind,
         word=take.word,

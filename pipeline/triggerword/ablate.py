@@ -1,0 +1,172 @@
+"""ablate stage: the head's recipe one choice at a time, judged on voices it never heard.
+
+    python -m pipeline.triggerword.ablate [--params params.yaml]
+
+Each arm of ablate.arms is the default params with exactly one dotted key changed (validated like
+params.yaml). Every arm, the default included, trains the embedding head on the same cached embeddings and
+the same mined clips (none with mine.rounds: 0), once per seed of ablate.seeds, and is scored as the
+evaluate stage scores: the threshold chosen on dev at evaluate.target_fa_per_hour, then on test (clips +
+stream) the pooled FRR and FA/h, and the FRR of each voice group (unseen engine, unseen voice, seen
+voice). The test operating point (a threshold chosen on test at the same FA/h target) shows what each arm
+could reach on the unseen engine. The table gives mean and spread over seeds; an arm's effect is called
+only when it exceeds the seed spread of both arms.
+-> reports/metrics/ablate.json, reports/ablate/arms.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.common.io import atomic_file, run_stage, write_json
+from pipeline.common.params import Params, load_params, with_change
+
+log = logging.getLogger("datasynth.ablate")
+METRICS = Path("reports/metrics/ablate.json")
+TABLE = Path("reports/ablate/arms.tsv")
+BASELINE = "default"
+HEADLINE = "test_unseen_engine_frr"
+
+
+def arms(params: Params, source: str = "params.yaml") -> dict[str, tuple[str | None, object, Params]]:
+    """arm -> (changed key, its value, the arm's params); the default first, with nothing changed."""
+    out: dict[str, tuple[str | None, object, Params]] = {BASELINE: (None, None, params)}
+    for name, change in params.ablate.arms.items():
+        ((key, value),) = change.items()
+        out[name] = (key, value, with_change(params, key, value, f"{source}: ablate.arms.{name}"))
+    return out
+
+
+def score_arm(params: Params, seed: int, data: dict) -> dict:
+    """Train one head (this arm's params, this seed) and score it the way the evaluate stage does."""
+    from models.common.training import resolve_device
+    from models.triggerword.events import operating_point, threshold_grid
+    from pipeline.triggerword.evaluate import evaluate_split, split_metrics, voice_frame
+    from pipeline.triggerword.train_head import HeadTrainer
+    from pipeline.triggerword.voice_groups import slice_frr
+    from synth.triggerword.recipes import Recipes
+
+    mined = data["mined"] if params.mine.rounds > 0 else None
+    trainer = HeadTrainer(params, resolve_device(params.train.device), mined, seed=seed)
+    _, best = trainer.fit(f"arm seed {seed}")
+    parts = {part: (recipes, trainer.probabilities(x)) for part, (x, recipes) in data["parts"].items()}
+    ty, grid = parts["dev"][1].shape[1], threshold_grid(params.evaluate.thresholds)
+    dev_det, _ = evaluate_split(params, *parts["dev"], grid, ty)
+    threshold = operating_point(dev_det, params.evaluate.target_fa_per_hour)["threshold"]
+    test = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
+    test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
+    test_det, facts = evaluate_split(params, test, test_probs, grid, ty)
+    pooled = split_metrics(params, test, test_probs, facts, threshold, ty, params.model.embedding.ones_after_end)
+    at_dev = voice_frame(params, parts, threshold, ty, data["voices"])
+    test_point = operating_point(test_det, params.evaluate.target_fa_per_hour)
+    at_test = voice_frame(params, parts, test_point["threshold"], ty, data["voices"])
+    return {
+        "seed": seed,
+        "best_epoch": int(best["epoch"]),
+        "threshold": float(threshold),
+        "test_frr": pooled["frr"],
+        "test_fa_per_hour": pooled["fa_per_hour"],
+        HEADLINE: slice_frr(at_dev, "test", "unseen engine"),
+        "test_unseen_voice_frr": slice_frr(at_dev, "test", "unseen voice"),
+        "dev_unseen_engine_frr": slice_frr(at_dev, "dev", "unseen engine"),
+        "seen_voice_frr": slice_frr(at_dev, "train", "seen voice"),
+        "test_unseen_engine_median_peak": float(
+            at_dev.loc[(at_dev["part"] == "test") & (at_dev["group"] == "unseen engine"), "peak"].median()
+        ),
+        "test_point_fa_per_hour": float(test_point["fa_per_hour"]),
+        "test_point_unseen_engine_frr": slice_frr(at_test, "test", "unseen engine"),
+    }
+
+
+def cached_data(params: Params) -> dict:
+    """The embeddings every arm trains and is scored on: mined clips, training (seen), dev, test, stream."""
+    from pipeline.triggerword.datasets import read_recipes
+    from pipeline.triggerword.evaluate import voice_context
+    from pipeline.triggerword.train_head import read_mined, read_part
+
+    recipes, stream = read_recipes().recipes, read_recipes(name="stream.parquet").recipes
+    limit, parts = params.evaluate.max_examples, {}
+    for part in ("train", "dev", "test", "stream"):
+        x, r = read_part(part, stream if part == "stream" else recipes)
+        if part != "stream":
+            x, r = x[:limit], r.take(np.arange(min(limit, len(r))))
+        parts[part] = (np.asarray(x), r)
+    return {"mined": read_mined(params), "parts": parts, "voices": voice_context()}
+
+
+def summarise(runs: pd.DataFrame, changes: dict) -> list[dict]:
+    """Mean and spread (max - min over seeds) per arm and measure, and the verdict on the headline."""
+    measures = [c for c in runs.columns if c not in ("arm", "seed", "seconds")]
+    base = runs[runs["arm"] == BASELINE]
+    rows = []
+    for arm, group in runs.groupby("arm", sort=False):
+        row = {"arm": arm, "change": changes[arm], "seeds": int(len(group))}
+        for m in measures:
+            values = group[m].dropna().astype(float)
+            row[m] = round(float(values.mean()), 4) if len(values) else None
+            row[f"{m}_spread"] = round(float(values.max() - values.min()), 4) if len(values) else None
+        row["verdict"] = verdict(group[HEADLINE], base[HEADLINE]) if arm != BASELINE else "reference"
+        rows.append(row)
+    return rows
+
+
+def verdict(arm: pd.Series, base: pd.Series) -> str:
+    """'better' / 'worse' on the unseen-engine FRR when the means differ by more than both seed spreads."""
+    a, b = arm.dropna().astype(float), base.dropna().astype(float)
+    if not len(a) or not len(b):
+        return "no unseen-engine positives"
+    noise = max(a.max() - a.min(), b.max() - b.min())
+    delta = a.mean() - b.mean()
+    if abs(delta) <= noise:
+        return f"within noise ({delta * 100:+.1f} points, spread {noise * 100:.1f})"
+    return f"{'worse' if delta > 0 else 'better'} ({delta * 100:+.1f} points, spread {noise * 100:.1f})"
+
+
+def ablate(params: Params) -> tuple[pd.DataFrame, list[dict]]:
+    from models.common.training import seed_everything
+
+    seed_everything(params.seed)
+    data = cached_data(params)
+    runs, changes = [], {}
+    for name, (key, value, arm_params) in arms(params).items():
+        changes[name] = "default params.yaml" if key is None else f"{key}: {value}"
+        for seed in params.ablate.seeds:
+            started = time.perf_counter()
+            result = score_arm(arm_params, seed, data)
+            runs.append({"arm": name, **result, "seconds": round(time.perf_counter() - started, 1)})
+            log.info(
+                "%s seed %d: unseen-engine FRR %s, test FRR %.3f at %.2f FA/h",
+                name,
+                seed,
+                result[HEADLINE],
+                result["test_frr"],
+                result["test_fa_per_hour"],
+            )
+    table = pd.DataFrame(runs)
+    return table, summarise(table, changes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    if params.model.family != "embedding":
+        write_json(METRICS, {"skipped": "the ablation trains the embedding family's head (model.family: embedding)"})
+        with atomic_file(TABLE, "w") as handle:
+            handle.write("arm\n")
+        return
+    runs, rows = ablate(params)
+    with atomic_file(TABLE, "w") as handle:
+        pd.DataFrame(rows).to_csv(handle, sep="\t", index=False)
+    summary = {"headline": HEADLINE, "seeds": list(params.ablate.seeds), "arms": rows}
+    write_json(METRICS, {**summary, "runs": runs.to_dict("records")})
+
+
+if __name__ == "__main__":
+    run_stage(main, "ablate")

