@@ -39,6 +39,7 @@ from pipeline.triggerword.error_slices import (
 )
 from pipeline.triggerword.evaluate import event_spec
 from pipeline.triggerword.report_page import Card, SplitView, page
+from pipeline.triggerword.voice_report import voices_html
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
 
@@ -375,7 +376,16 @@ def main(argv: list[str] | None = None) -> None:
         det = det_image(out, results[0].events.overall.threshold)
         quiet = {r.name: quiet_sentence(r.events.overall, rules) for r in results}
         (out / "index.html").write_text(
-            page(params.collect.positive_word, evaluate, views, det, quiet, definitions(params, rules), read_mine()),
+            page(
+                params.collect.positive_word,
+                evaluate,
+                views,
+                det,
+                quiet,
+                definitions(params, rules),
+                read_mine(),
+                voices_html(out, evaluate, PREDICTIONS),
+            ),
             encoding="utf-8",
         )
     write_json(TABLES, metrics(results, rules))

@@ -187,6 +187,9 @@ def headline(evaluate: dict, views: list[SplitView]) -> str:
             tile(pct(m["frr"]), f"{view.name}: false-reject rate"),
             tile(rate_h(m["fa_per_hour"]), f"{view.name}: false accepts / hour"),
         ]
+    unseen = (evaluate.get("test") or {}).get("unseen_engine_frr")
+    if unseen is not None:
+        tiles.append(tile(pct(unseen), "test: FRR on an engine never heard"))
     threshold = next((evaluate[s]["threshold"] for s in ("test", "dev") if s in evaluate), views[0].overall.threshold)
     tiles.append(tile(f"{threshold:.3f}", "threshold (chosen on dev)"))
     return '<div class="tiles">' + "".join(tiles) + "</div>"
@@ -224,10 +227,12 @@ def page(
     quiet: dict[str, str],
     definitions: str,
     mine: dict | None = None,
+    voices: str = "",
 ) -> str:
     main, others = views[0], views[1:]
     o = main.overall
     mining_link = '<a href="#mining">mining</a>' if (mine or {}).get("rounds") else ""
+    mining_link += '<a href="#voices">unheard voices</a>' if voices else ""
     det = f'<img src="{esc(det_image)}" alt="DET curve" width="414">' if det_image else ""
     nav = "".join(
         f'<a href="#{esc(v.name)}">{esc(v.name)} slices</a><a href="#{esc(v.name)}-rejects">'
@@ -244,6 +249,7 @@ def page(
         f'<nav><a href="#findings">findings</a>{nav}{mining_link}</nav>'
         f'<section id="findings"><h2>What to collect or synthesise next</h2>'
         f"{findings_panel(main.findings, quiet[main.name])}</section>"
+        + voices
         + split_section(main, quiet[main.name], with_findings=False)
         + "".join(split_section(v, quiet[v.name], with_findings=True) for v in others)
         + mining_section(mine or {})

@@ -24,6 +24,7 @@ from pipeline.common.params.triggerword import (
     FeatureParams,
     LabelParams,
     MineParams,
+    StressParams,
     StudiesParams,
     SynthParams,
     TrainParams,
@@ -52,6 +53,7 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         embed: EmbedParams
         mine: MineParams
         ablate: AblateParams
+        stress: StressParams
         evaluate: EvaluateParams
         validate: ValidateParams
         studies: StudiesParams

