@@ -33,6 +33,7 @@ class EmbeddingSpec(Spec):
     layers: PositiveInt  # hidden layers after the first (the window-wide one)
     dropout: Dropout
     ones_after_end: PositiveInt  # 80 ms steps labelled 1 right after each positive ends
+    ignore_after_ones: Annotated[int, Field(ge=0, strict=True)]  # steps after those left out of the loss
 
 
 class ModelParams(Spec):

@@ -60,6 +60,24 @@ def part_labels(params: Params, recipes: Recipes) -> np.ndarray:
     )
 
 
+def loss_mask(params: Params, recipes: Recipes) -> np.ndarray | None:
+    """1 where a step's label counts, 0 for the model.embedding.ignore_after_ones steps after each positive's
+    ones (the whole word is still in the window there: neither clearly a detection nor clearly not one).
+    None when nothing is ignored."""
+    e = params.model.embedding
+    if e.ignore_after_ones == 0:
+        return None
+    wide = label_matrix(
+        recipes.insert_start,
+        recipes.insert_length,
+        recipes.insert_positive,
+        params.audio.clip_samples,
+        steps_per_clip(params),
+        e.ones_after_end + e.ignore_after_ones,
+    )
+    return (1.0 - (wide - part_labels(params, recipes))).astype(np.float32)
+
+
 def mined_rows(pool_ids: np.ndarray, manifest: pd.DataFrame) -> np.ndarray:
     """Rows of the mining pool's embeddings that were mined (each clip once, in pool order)."""
     return np.flatnonzero(np.isin(pool_ids, manifest["example_id"].to_numpy()))
@@ -86,11 +104,13 @@ class HeadTrainer:
         self.dev_x, dev_recipes = read_part("dev", recipes, embed_dir)
         self.dev_y = part_labels(params, dev_recipes)
         train_y, weights = part_labels(params, train_recipes), np.ones(len(train_x), np.float32)
+        mask = loss_mask(params, train_recipes)
         if mined is not None and len(mined):
             train_x = np.concatenate([train_x, mined])
             train_y = np.concatenate([train_y, np.zeros((len(mined), train_y.shape[1]), np.float32)])
             weights = np.concatenate([weights, np.full(len(mined), params.mine.weight, np.float32)])
-        self.train_x, self.train_y, self.weights = train_x, train_y, weights
+            mask = None if mask is None else np.concatenate([mask, np.ones((len(mined), mask.shape[1]), np.float32)])
+        self.train_x, self.train_y, self.weights, self.mask = train_x, train_y, weights, mask
         torch.manual_seed(self.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head
@@ -102,10 +122,17 @@ class HeadTrainer:
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(array, np.float32), device=self.device)
 
-    def _loss(self, logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+    def _loss(
+        self,
+        logits: torch.Tensor,
+        labels: torch.Tensor,
+        weights: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        steps = torch.nn.functional.binary_cross_entropy_with_logits(
             logits, labels, pos_weight=self.pos_weight, reduction="none"
-        ).mean(dim=1)
+        )
+        loss = steps.mean(dim=1) if mask is None else (steps * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
         return (loss * weights).sum() / weights.sum() if weights is not None else loss.mean()
 
     def train_epoch(self, epoch: int) -> float:
@@ -117,7 +144,8 @@ class HeadTrainer:
         total = 0.0
         for rows in batches:
             logits = self.head(self._tensor(self.train_x[rows]))
-            loss = self._loss(logits, self._tensor(self.train_y[rows]), self._tensor(self.weights[rows]))
+            mask = None if self.mask is None else self._tensor(self.mask[rows])
+            loss = self._loss(logits, self._tensor(self.train_y[rows]), self._tensor(self.weights[rows]), mask)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
