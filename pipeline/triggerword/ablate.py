@@ -8,8 +8,9 @@ the same mined clips (none with mine.rounds: 0), once per seed of ablate.seeds, 
 evaluate stage scores: the threshold chosen on dev at evaluate.target_fa_per_hour, then on test (clips +
 stream) the pooled FRR and FA/h, and the FRR of each voice group (unseen engine, unseen voice, seen
 voice). The test operating point (a threshold chosen on test at the same FA/h target) shows what each arm
-could reach on the unseen engine. The table gives mean and spread over seeds; an arm's effect is called
-only when it exceeds the seed spread of both arms.
+could reach on the unseen engine, and one at 5 FA/h resolves an arm's effect with less threshold noise.
+The table gives mean and spread over seeds; an arm's effect is called only when it exceeds the seed
+spread of both arms.
 -> reports/metrics/ablate.json, reports/ablate/arms.tsv
 """
 
@@ -31,6 +32,9 @@ METRICS = Path("reports/metrics/ablate.json")
 TABLE = Path("reports/ablate/arms.tsv")
 BASELINE = "default"
 HEADLINE = "test_unseen_engine_frr"
+# A looser operating point, chosen on the pooled test DET: 2.7 h of test audio resolve 5 FA/h with a dozen
+# false accepts, where the <= 1 FA/h points rest on one or two (the threshold's noise, not the arm's).
+LOOSE_FA_PER_HOUR = 5.0
 
 
 def arms(params: Params, source: str = "params.yaml") -> dict[str, tuple[str | None, object, Params]]:
@@ -65,6 +69,8 @@ def score_arm(params: Params, seed: int, data: dict) -> dict:
     at_dev = voice_frame(params, parts, threshold, ty, data["voices"])
     test_point = operating_point(test_det, params.evaluate.target_fa_per_hour)
     at_test = voice_frame(params, parts, test_point["threshold"], ty, data["voices"])
+    loose = operating_point(test_det, LOOSE_FA_PER_HOUR)
+    at_loose = voice_frame(params, parts, loose["threshold"], ty, data["voices"])
     return {
         "seed": seed,
         "best_epoch": int(best["epoch"]),
@@ -80,6 +86,7 @@ def score_arm(params: Params, seed: int, data: dict) -> dict:
         ),
         "test_point_fa_per_hour": float(test_point["fa_per_hour"]),
         "test_point_unseen_engine_frr": slice_frr(at_test, "test", "unseen engine"),
+        f"test_{LOOSE_FA_PER_HOUR:g}fa_unseen_engine_frr": slice_frr(at_loose, "test", "unseen engine"),
     }
 
 

@@ -102,7 +102,7 @@ class HeadTrainer:
         recipes = read_recipes().recipes
         train_x, train_recipes = train if train is not None else read_part("train", recipes, embed_dir)
         self.dev_x, dev_recipes = read_part("dev", recipes, embed_dir)
-        self.dev_y = part_labels(params, dev_recipes)
+        self.dev_y, self.dev_mask = part_labels(params, dev_recipes), loss_mask(params, dev_recipes)
         train_y, weights = part_labels(params, train_recipes), np.ones(len(train_x), np.float32)
         mask = loss_mask(params, train_recipes)
         if mined is not None and len(mined):
@@ -163,10 +163,14 @@ class HeadTrainer:
         return torch.sigmoid(self.logits(embeddings)).numpy()
 
     def score_dev(self) -> dict[str, float]:
+        """Dev loss and frame scores over the steps whose labels count (the training loss's mask)."""
         logits = self.logits(self.dev_x)
-        probs = torch.sigmoid(logits).numpy()
-        loss = float(self._loss(logits.to(self.device), self._tensor(self.dev_y)))
-        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, self.dev_y).items()}}
+        probs, labels = torch.sigmoid(logits).numpy(), self.dev_y
+        mask = None if self.dev_mask is None else self._tensor(self.dev_mask)
+        loss = float(self._loss(logits.to(self.device), self._tensor(labels), mask=mask))
+        if self.dev_mask is not None:
+            probs, labels = probs[self.dev_mask > 0], labels[self.dev_mask > 0]
+        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, labels).items()}}
 
     def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:
         """Every epoch of train.head; the head is left at the epoch train.head.select picks: the best dev

@@ -21,7 +21,13 @@ ORDER = ("train/seen voice", "dev/unseen voice", "dev/unseen engine", "test/unse
 COLOURS = {"seen voice": "#2b8a3e", "unseen voice": "#1c7ed6", "unseen engine": "#e8590c"}
 
 
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
 def peaks_figure(path: Path, positives: pd.DataFrame, threshold: float) -> None:
+    """Histograms on a logit axis: the operating points of a confident detector all lie above 0.99."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,16 +36,19 @@ def peaks_figure(path: Path, positives: pd.DataFrame, threshold: float) -> None:
     keys = positives["part"] + "/" + positives["group"]
     shown = [k for k in ORDER if (keys == k).any()]
     fig, axes = plt.subplots(len(shown), 1, figsize=(6.4, 1.25 * len(shown) + 0.6), dpi=90, sharex=True)
-    bins = np.linspace(0, 1, 41)
+    bins = np.linspace(_logit(1e-4), _logit(1 - 1e-4), 49)
+    ticks = np.array([0.01, 0.1, 0.5, 0.9, 0.99, 0.999])
     for ax, key in zip(np.atleast_1d(axes), shown):
         peaks = positives.loc[keys == key, "peak"].to_numpy(np.float64)
         weights = np.full(len(peaks), 100.0 / len(peaks))
-        ax.hist(peaks, bins=bins, weights=weights, color=COLOURS[key.split("/")[1]], alpha=0.85)
-        ax.axvline(threshold, color="#c92a2a", lw=1.2, ls="--")
+        ax.hist(_logit(peaks), bins=bins, weights=weights, color=COLOURS[key.split("/")[1]], alpha=0.85)
+        ax.axvline(_logit(threshold), color="#c92a2a", lw=1.2, ls="--")
         ax.set_ylabel("%", fontsize=8)
         ax.set_title(f"{key}: {len(peaks)} positives, {np.mean(peaks < threshold) * 100:.0f} % below", fontsize=9)
         ax.tick_params(labelsize=8)
-    np.atleast_1d(axes)[-1].set_xlabel("peak smoothed score in the match window (dashed: threshold)", fontsize=8)
+    last = np.atleast_1d(axes)[-1]
+    last.set_xticks(_logit(ticks), [f"{t:g}" for t in ticks])
+    last.set_xlabel("peak smoothed score in the match window, logit scale (dashed: threshold)", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
