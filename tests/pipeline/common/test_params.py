@@ -71,6 +71,8 @@ def leaf_keys(mapping: dict, prefix: str = "") -> list[str]:
         "identity.speakers",
         "identity.split_fractions",
         "train.profiles",
+        "synthesise.holdout",  # split -> names; a split may hold nothing
+        "ablate.arms",  # arm -> {dotted param: value}
     }
     keys = []
     for key, value in mapping.items():
