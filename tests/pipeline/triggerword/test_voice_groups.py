@@ -33,7 +33,6 @@ def test_each_positive_gets_its_voice_group_and_the_summary_shows_the_slide(tmp_
     recipes, _, clip_split = synthesise(data.params, data.catalog)
     trained = trained_sources(data.catalog, clip_split)
     assert trained == {"tts:test"}
-    sure = {"train": 0.99, "test": 0.99}
     frames = []
     for part in ("train", "test"):
         r = recipes.take(recipes.split == SPLITS.index(part))
@@ -44,7 +43,7 @@ def test_each_positive_gets_its_voice_group_and_the_summary_shows_the_slide(tmp_
         for i, row_ends in enumerate(ends):
             clips = r.insert_clip[i][r.insert_mask[i] & r.insert_positive[i]]
             for end, clip in zip(row_ends, clips):  # confident on known engines, lukewarm on the new one
-                probs[i, min(end, ty - 1)] = 0.3 if source[clip] == "tts:new" else sure[part]
+                probs[i, min(end, ty - 1)] = 0.3 if source[clip] == "tts:new" else 0.99
         frames.append(positive_frame(part, r, ends, probs, data.catalog, trained, 0.5, SPEC))
     frame = pd.concat(frames, ignore_index=True)
     assert set(frame.loc[frame["part"] == "train", "group"]) == {"seen voice"}
