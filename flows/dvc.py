@@ -56,34 +56,43 @@ def stream(root: Path, args: list[str], log: logging.Logger | logging.LoggerAdap
     return lines
 
 
-def stages(root: Path, target: str | None = None) -> list[str]:
-    """The stages `dvc repro [target]` would consider, upstream first (ties in dvc.yaml order)."""
+def graph(root: Path, target: str | None = None) -> tuple[list[str], dict[str, set[str]]]:
+    """(the stages `dvc repro [target]` would consider, upstream first with ties in dvc.yaml order,
+    {stage: the stages it reads from directly})."""
     dot = dvc(root, "dag", "--dot", *([target] if target else []))
     order: list[str] = []
-    graph: dict[str, set[str]] = {}
+    needs: dict[str, set[str]] = {}
     for line in map(str.strip, dot.splitlines()):
         if node := NODE.match(line):
             order.append(node["n"])
-            graph.setdefault(node["n"], set())
+            needs.setdefault(node["n"], set())
         elif edge := EDGE.match(line):
-            graph.setdefault(edge["b"], set()).add(edge["a"])
-    sorter = graphlib.TopologicalSorter(graph)
+            needs.setdefault(edge["b"], set()).add(edge["a"])
+    sorter = graphlib.TopologicalSorter(needs)
     sorter.prepare()
     ranked: list[str] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready(), key=order.index)
         ranked += ready
         sorter.done(*ready)
-    return ranked
+    return ranked, needs
 
 
-def status(root: Path, stage: str) -> dict[str, Any]:
-    """What DVC finds changed for this one stage ({} = up to date): changed deps, outs, command."""
-    found = json.loads(dvc(root, "status", stage, "--json") or "{}")
-    if stage not in found:
-        return {}
+def stages(root: Path, target: str | None = None) -> list[str]:
+    """The stages `dvc repro [target]` would consider, upstream first (ties in dvc.yaml order)."""
+    return graph(root, target)[0]
+
+
+def stale(root: Path, target: str | None = None) -> dict[str, dict[str, Any]]:
+    """One `dvc status --json` for the whole pipeline: {stage: what DVC finds changed} for every stale stage
+    (changed deps, outs, params, command); an up-to-date stage is absent."""
+    found = json.loads(dvc(root, "status", "--json", *([target, "--with-deps"] if target else [])) or "{}")
+    return {stage: _changes(entries) for stage, entries in found.items()}
+
+
+def _changes(entries: list | None) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    for entry in found[stage] or ["changed"]:  # entries are {"changed deps": {...}} or "always changed"
+    for entry in entries or ["changed"]:  # entries are {"changed deps": {...}} or "always changed"
         changes.update({entry: True} if isinstance(entry, str) else entry)
     return changes
 

@@ -3,8 +3,11 @@
     python -m flows.rebuild [--target STAGE] [--force STAGE ...]          # dvc repro, stage by stage
     python -m flows.rebuild --set synthesise.examples.train=2000 [--name EXP]   # a tracked `dvc exp run`
 
-DVC decides what is stale (`dvc status`) and runs each stage (`dvc repro --single-item`, so dvc.lock is
-updated); Prefect shows what ran, streams the logs and keeps each stage's summary and metrics as artifacts.
+DVC decides what is stale: one `dvc status --json` for the whole pipeline before the first stage, so an
+up-to-date pipeline costs what `dvc status` costs. A stage runs (`dvc repro --single-item`, so dvc.lock is
+updated) when it was stale then or when a stage it reads from has just run; in the second case DVC looks
+again and skips it if its inputs came out the same. Prefect shows what ran, streams the logs and keeps each
+stage's summary and metrics as artifacts.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from flows.artifacts import StageRun, publish
 # The other stages are deterministic functions of their inputs; a retry would fail the same way.
 RETRIES = {"collect": 2}
 CACHED = re.compile(r"Stage '(?P<stage>[^']+)' is cached")
+UNCHANGED = re.compile(r"Stage '(?P<stage>[^']+)' didn't change, skipping")
 RAN = re.compile(r"Running stage '(?P<stage>[^']+)'")
 
 
@@ -36,10 +40,10 @@ def _state(run: StageRun) -> State[StageRun]:
 
 
 @task(task_run_name="{stage}", retry_delay_seconds=10)
-def run_stage(project_dir: str, stage: str, force: bool = False) -> State[StageRun]:
-    """Run one stage with `dvc repro --single-item` unless DVC says it is up to date."""
+def run_stage(project_dir: str, stage: str, changes: dict, force: bool = False) -> State[StageRun]:
+    """Run one stage with `dvc repro --single-item`; `changes` ({} = up to date) is what made it a candidate."""
     root, log = Path(project_dir), get_run_logger()
-    changes = {"forced": True} if force else dvc.status(root, stage)
+    changes = {"forced": True} if force else changes
     if not changes:
         log.info("%s is up to date (dvc status): skipped", stage)
         run = StageRun(stage, "skipped")
@@ -47,10 +51,26 @@ def run_stage(project_dir: str, stage: str, force: bool = False) -> State[StageR
         log.info("%s is stale: %s", stage, ", ".join(changes))
         args, start = ["repro", "--single-item", *(["--force"] if force else []), stage], time.monotonic()
         lines = dvc.stream(root, args, log)
-        cached = any(CACHED.search(line) for line in lines)
-        run = StageRun(stage, "cached" if cached else "ran", time.monotonic() - start, changes, "dvc " + " ".join(args))
+        outcome = "ran"
+        if any(CACHED.search(line) for line in lines):
+            outcome = "cached"
+        elif any(UNCHANGED.search(line) for line in lines):
+            outcome = "skipped"
+        run = StageRun(stage, outcome, time.monotonic() - start, changes, "dvc " + " ".join(args))
     publish(root, run)
     return _state(run)
+
+
+def rebuild_stages(root: Path, order: list[str], needs: dict[str, set[str]], force: set[str]) -> list[StageRun]:
+    """Every stage in order: what one `dvc status` found stale, and whatever reads from a stage that ran."""
+    stale, ran, runs = dvc.stale(root), set(), []
+    for stage in order:
+        changes = stale.get(stage) or ({"upstream ran": sorted(needs[stage] & ran)} if needs[stage] & ran else {})
+        runner = run_stage.with_options(retries=RETRIES.get(stage, 0))
+        run = runner(str(root), stage, changes, stage in force, return_state=True).result()
+        ran |= {stage} if run.outcome in ("ran", "cached") else set()
+        runs.append(run)
+    return runs
 
 
 def exp_run_args(overrides: list[str], target: str | None, name: str | None) -> list[str]:
@@ -106,17 +126,12 @@ def rebuild(
     With `set_params`, `examples_train` or `epochs` the run is a DVC experiment (`dvc exp run -S`), listed
     by `dvc exp show` under `experiment_name` (default: this flow run's name)."""
     root = Path(project_dir).resolve()
-    order = dvc.stages(root, target)
+    order, needs = dvc.graph(root, target)
     if unknown := set(force or ()) - set(order):
         raise ValueError(f"force: {sorted(unknown)} are not among the stages to run {order}")
     overrides = experiment_overrides(set_params, examples_train, epochs)
     if not overrides:
-        return [
-            run_stage.with_options(retries=RETRIES.get(stage, 0))(
-                str(root), stage, stage in (force or []), return_state=True
-            ).result()
-            for stage in order
-        ]
+        return rebuild_stages(root, order, needs, set(force or ()))
     if force:
         raise ValueError("force is for plain rebuilds; an experiment reruns what its params make stale")
     if not dvc.has_commit(root):

@@ -67,6 +67,7 @@ def arm_scores(params: Params, train_x: np.ndarray, train: Recipes) -> dict:
 def effect(params: Params, catalog: pd.DataFrame, dropped: np.ndarray) -> dict:
     from models.triggerword.speech_embedding import SpeechEmbedding
     from pipeline.triggerword.embed import embed_rows
+    from pipeline.triggerword.embedding_cache import EmbeddingCache
 
     with_dropped, without = paired_recipes(params, catalog, dropped)
     affected = np.flatnonzero((with_dropped.insert_clip != without.insert_clip).any(axis=1))
@@ -82,11 +83,10 @@ def effect(params: Params, catalog: pd.DataFrame, dropped: np.ndarray) -> dict:
     if not len(affected):
         log.info("no training example holds a dropped clip: the arms are identical")
         return {**summary, "arms": None}
-    front_end = SpeechEmbedding(threads=params.embed.threads)
-    everything = np.arange(len(with_dropped))
-    x_with = embed_rows(params, SynthData(with_dropped, {}, catalog), everything, front_end, "with dropped")
-    x_without = x_with.copy()
-    x_without[affected] = embed_rows(params, SynthData(without, {}, catalog), affected, front_end, "without")
+    cache = EmbeddingCache(SpeechEmbedding(threads=params.embed.threads), params.model.embedding.window)
+    everything = np.arange(len(with_dropped))  # the cache embeds the unaffected examples only once
+    x_with = embed_rows(params, SynthData(with_dropped, {}, catalog), everything, cache, "with dropped")
+    x_without = embed_rows(params, SynthData(without, {}, catalog), everything, cache, "without")
     arms = {
         "with_dropped": arm_scores(params, x_with, with_dropped),
         "without_dropped": arm_scores(params, x_without, without),

@@ -5,7 +5,9 @@
 Writes <part>.npy ((n, T, 96) float16 embeddings) and <part>_ids.npy (their example ids) for the first
 embed.examples recipes of train, dev and test, the whole test stream and the mining pool, plus manifest.json. The
 embeddings are a deterministic function of the recipes, so DVC caches them and the head trains in
-minutes. With model.family: lecture there is nothing to embed and the folder holds only the manifest.
+minutes. Each distinct clip is embedded once (pipeline/triggerword/embedding_cache.py): a run after more
+recipes, another split or another part embeds only audio it has not seen. With model.family: lecture there is
+nothing to embed and the folder holds only the manifest.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pipeline.common.catalog import load_bank
 from pipeline.common.io import atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from pipeline.triggerword.embedding_cache import EmbeddingCache
 from synth.common.splits import SPLITS
 
 log = logging.getLogger("datasynth.embed")
@@ -38,20 +41,19 @@ def part_rows(params: Params, data: SynthData, part: str) -> np.ndarray:
     return np.flatnonzero(data.recipes.split == SPLITS.index(part))[: params.embed.examples[part]]
 
 
-def embed_rows(params: Params, data: SynthData, rows: np.ndarray, front_end: SpeechEmbedding, label: str) -> np.ndarray:
-    """Render, resample to 16 kHz and embed `rows` in fixed batches (the batching is part of the result)."""
+def embed_rows(params: Params, data: SynthData, rows: np.ndarray, cache: EmbeddingCache, label: str) -> np.ndarray:
+    """Render `rows` in batches of embed.batch_size, resample to 16 kHz and embed each clip through `cache`."""
     from rich.progress import track
 
     render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
-    size, window = params.embed.batch_size, params.model.embedding.window
+    size = params.embed.batch_size
     batches = [rows[i : i + size] for i in range(0, len(rows), size)]
     parts = [
-        front_end.embed(resample(render.render(data.recipes.take(b)), params.audio.sample_rate), window).astype(
-            np.float16
-        )
+        cache.embed(clip)
         for b in track(batches, description=f"embedding {label}", transient=True)
+        for clip in resample(render.render(data.recipes.take(b)), params.audio.sample_rate)
     ]
-    return np.concatenate(parts) if parts else np.zeros((0, 0, 96), np.float16)
+    return np.stack(parts) if parts else np.zeros((0, 0, 96), np.float16)
 
 
 def _clips(data: SynthData, rows: np.ndarray) -> np.ndarray:
@@ -68,20 +70,22 @@ def main() -> None:
     started = time.perf_counter()
     with atomic_dir(EMBED_DIR) as out:
         if params.model.family == "embedding":
-            front_end = SpeechEmbedding(threads=params.embed.threads)
+            cache = EmbeddingCache(SpeechEmbedding(threads=params.embed.threads), params.model.embedding.window)
             sources = {"recipes": read_recipes(), "stream": read_recipes(name="stream.parquet")}
             for part in PARTS:
                 data = sources["stream" if part in STREAMS else "recipes"]
                 rows = part_rows(params, data, part)
-                embeddings = embed_rows(params, data, rows, front_end, part)
+                embeddings = embed_rows(params, data, rows, cache, part)
                 np.save(out / f"{part}.npy", embeddings)
                 np.save(out / f"{part}_ids.npy", data.recipes.example_id[rows])
                 manifest["parts"][part] = {"examples": len(rows), "shape": list(embeddings.shape)}
-                log.info("%s: %d clips embedded", part, len(rows))
+                log.info("%s: %d clips embedded (%s)", part, len(rows), cache.counts())
         write_json(out / "manifest.json", manifest)
     clips = sum(p["examples"] for p in manifest["parts"].values())
     seconds = time.perf_counter() - started
-    write_json(METRICS, {"clips": clips, "seconds": round(seconds, 1), "clips_per_second": round(clips / seconds, 2)})
+    counts = cache.counts() if params.model.family == "embedding" else {"computed": 0, "reused": 0}
+    speed = {"seconds": round(seconds, 1), "clips_per_second": round(clips / seconds, 2)}
+    write_json(METRICS, {"clips": clips, **counts, **speed})
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def position_of(end_s: np.ndarray, timing: Timing) -> np.ndarray:
 
 def _inserts_frame(recipes: Recipes, positive: bool, cat: dict, timing: Timing) -> pd.DataFrame:
     """A row per insert of one kind, with its clip facts and its clip's facts."""
-    mask = recipes.insert_mask & (recipes.insert_positive if positive else ~recipes.insert_positive)
+    mask = recipes.positive_inserts if positive else recipes.negative_inserts
     rows, slots = np.nonzero(mask)
     clip = recipes.insert_clip[rows, slots]
     start, length = recipes.insert_start[rows, slots], recipes.insert_length[rows, slots]

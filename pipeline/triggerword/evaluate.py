@@ -21,7 +21,7 @@ import pandas as pd
 from models.common.training import frame_scores, resolve_device
 from models.triggerword.events import EventSpec, count_events, operating_point, sweep, threshold_grid
 from models.triggerword.inference import Detector, load_detector
-from pipeline.common.catalog import load_bank
+from pipeline.common.catalog import load_bank, read_catalog
 from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SYNTH_DIR, SynthData, read_recipes, renderer
@@ -51,7 +51,7 @@ def event_spec(params: Params, ty: int | None = None) -> EventSpec:
 
 def positive_ends(recipes: Recipes, clip_samples: int, ty: int) -> list[np.ndarray]:
     ends = end_steps(recipes.insert_start, recipes.insert_length, clip_samples, ty)
-    mask = recipes.insert_mask & recipes.insert_positive
+    mask = recipes.positive_inserts
     return [ends[i][mask[i]] for i in range(len(recipes))]
 
 
@@ -160,7 +160,7 @@ def evaluate(params: Params, detector: Detector) -> tuple[dict, dict]:
 
 def voice_context() -> tuple[pd.DataFrame, set[str]]:
     """(catalog, the sources heard in training): what a positive's voice group is decided from."""
-    catalog = read_recipes().catalog
+    catalog = read_catalog()  # the recipes' own catalog: read_recipes has checked its hash
     splits = pd.read_parquet(SYNTH_DIR / "clip_splits.parquet", columns=["clip_id", "split"])
     clip_split = splits.set_index("clip_id")["split"].reindex(catalog["clip_id"]).to_numpy(object)
     return catalog, trained_sources(catalog, clip_split)

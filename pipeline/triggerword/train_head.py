@@ -83,6 +83,14 @@ def mined_rows(pool_ids: np.ndarray, manifest: pd.DataFrame) -> np.ndarray:
     return np.flatnonzero(np.isin(pool_ids, manifest["example_id"].to_numpy()))
 
 
+def jitter(x: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
+    """train.head.input_noise: every embedding value moved by Gaussian noise of `std` (a voice is a region of
+    embedding space, not a point); x itself when std is 0."""
+    if std == 0:
+        return x
+    return x + std * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
 class HeadTrainer:
     """The head, its optimiser and the cached embeddings it learns from: the training clips, plus the
     mined pool clips (negatives only, labels all 0) with a higher loss weight. `train` (embeddings and
@@ -111,6 +119,7 @@ class HeadTrainer:
             weights = np.concatenate([weights, np.full(len(mined), params.mine.weight, np.float32)])
             mask = None if mask is None else np.concatenate([mask, np.ones((len(mined), mask.shape[1]), np.float32)])
         self.train_x, self.train_y, self.weights, self.mask = train_x, train_y, weights, mask
+        self.noise_std = params.train.head.input_noise * float(np.std(train_x[: min(len(train_x), 512)]))
         torch.manual_seed(self.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head
@@ -141,9 +150,10 @@ class HeadTrainer:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0xE9, epoch]))
         order = rng.permutation(len(self.train_x))
         batches = [np.sort(order[i : i + size]) for i in range(0, len(order), size)]
+        noise = torch.Generator(device=self.device).manual_seed(int(rng.integers(2**63)))
         total = 0.0
         for rows in batches:
-            logits = self.head(self._tensor(self.train_x[rows]))
+            logits = self.head(jitter(self._tensor(self.train_x[rows]), self.noise_std, noise))
             mask = None if self.mask is None else self._tensor(self.mask[rows])
             loss = self._loss(logits, self._tensor(self.train_y[rows]), self._tensor(self.weights[rows]), mask)
             self.optimizer.zero_grad(set_to_none=True)

@@ -171,7 +171,7 @@ def label_frame(recipes: Recipes, params: Params) -> pd.DataFrame:
     }
     for lo in range(0, len(part), LABEL_CHUNK):
         chunk = part.take(slice(lo, lo + LABEL_CHUNK))
-        positive = chunk.insert_positive & chunk.insert_mask
+        positive = chunk.positive_inserts
         got = synth_labels.label_matrix(
             chunk.insert_start, chunk.insert_length, chunk.insert_positive, clip_samples, ty, after
         )

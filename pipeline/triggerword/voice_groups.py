@@ -28,7 +28,7 @@ def trained_sources(catalog: pd.DataFrame, clip_split: np.ndarray) -> set[str]:
 
 def positive_clips(recipes: Recipes) -> np.ndarray:
     """Catalog rows of every positive insert, clip by clip, in the order evaluate's positive ends take."""
-    mask = recipes.insert_mask & recipes.insert_positive
+    mask = recipes.positive_inserts
     parts = [recipes.insert_clip[i][mask[i]] for i in range(len(recipes))]
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 

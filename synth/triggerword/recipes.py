@@ -91,12 +91,21 @@ class Recipes:
         return self.insert_clip != PAD_CLIP
 
     @property
+    def positive_inserts(self) -> np.ndarray:
+        """(n, max_inserts) bool: the slots that hold a positive (what labels, hits and voice groups count)."""
+        return self.insert_positive & self.insert_mask
+
+    @property
+    def negative_inserts(self) -> np.ndarray:
+        return ~self.insert_positive & self.insert_mask
+
+    @property
     def n_positives(self) -> np.ndarray:
-        return (self.insert_positive & self.insert_mask).sum(axis=1)
+        return self.positive_inserts.sum(axis=1)
 
     @property
     def n_negatives(self) -> np.ndarray:
-        return (~self.insert_positive & self.insert_mask).sum(axis=1)
+        return self.negative_inserts.sum(axis=1)
 
     def take(self, index) -> Recipes:
         return Recipes(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

@@ -204,6 +204,7 @@ class HeadProfile(Spec):
     epochs: PositiveInt
     batch_size: PositiveInt
     select: Literal["dev_f1", "dev_loss", "last"]  # which epoch's head is kept (early stopping on dev)
+    input_noise: NonNegative  # training-time Gaussian noise on the embeddings, in units of their std
 
 
 class TrainParams(Spec):

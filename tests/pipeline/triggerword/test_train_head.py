@@ -1,18 +1,22 @@
 """The head's labels: the steps right after a positive's ones can be left out of the loss."""
 
 import numpy as np
+import torch
 
-from pipeline.triggerword.train_head import loss_mask, part_labels, steps_per_clip
+from pipeline.triggerword.train_head import jitter, loss_mask, part_labels, steps_per_clip
 from synth.triggerword.labels import label_matrix
 from tests.helpers.synth_fixtures import make_dataset
 
 
 def test_ignored_steps_are_exactly_those_after_each_positives_ones(tmp_path):
     data = make_dataset(tmp_path)
-    params = data.params
-    assert loss_mask(params, data.recipes) is None  # nothing ignored: the plain mean over steps
-    e = params.model.embedding.replace(ones_after_end=2, ignore_after_ones=3)
-    params = params.replace(model=params.model.replace(embedding=e))
+
+    def with_labels(**labels):
+        e = data.params.model.embedding.replace(**labels)
+        return data.params.replace(model=data.params.model.replace(embedding=e))
+
+    assert loss_mask(with_labels(ignore_after_ones=0), data.recipes) is None  # nothing ignored: the plain mean
+    params = with_labels(ones_after_end=2, ignore_after_ones=3)
     r = data.recipes
     mask, labels = loss_mask(params, r), part_labels(params, r)
     wide = label_matrix(
@@ -22,3 +26,12 @@ def test_ignored_steps_are_exactly_those_after_each_positives_ones(tmp_path):
     np.testing.assert_array_equal(mask == 0, (wide == 1) & (labels == 0))
     assert (labels[mask == 0] == 0).all() and (mask[labels == 1] == 1).all()  # ones always count
     assert (mask == 0).any()
+
+
+def test_input_noise_has_the_asked_spread_and_comes_from_its_seed():
+    x = torch.ones((64, 40, 96))
+    assert jitter(x, 0.0, torch.Generator().manual_seed(1)) is x
+    first = jitter(x, 0.3, torch.Generator().manual_seed(1))
+    assert abs(float((first - x).std()) - 0.3) < 0.01 and abs(float((first - x).mean())) < 0.01
+    assert torch.equal(first, jitter(x, 0.3, torch.Generator().manual_seed(1)))
+    assert not torch.equal(first, jitter(x, 0.3, torch.Generator().manual_seed(2)))

@@ -1,0 +1,70 @@
+"""Each distinct clip's speech embeddings computed once, keyed by the 16-kHz audio its recipe renders to.
+
+A key is the sha256 of the front-end's fingerprint (its two ONNX graphs, onnxruntime's version, the head
+window) and the clip's float32 samples. A changed recipe, catalog clip or render param renders other audio,
+so it is a new key; an unchanged clip is read back instead of embedded again, so adding recipes embeds only
+the new ones. Rendering costs well under 1 % of embedding, so keying by the audio is both exact and cheap.
+
+Each clip goes through the front-end alone, so its embeddings depend on its own audio only: a read-back
+equals a recomputation byte for byte, whatever else was embedded in the same run. Entries are float16 .npy
+files under data/cache/embeddings/<fingerprint>/ (git-ignored and outside DVC: deleting the folder costs
+time, never correctness). They are read with allow_pickle=False; an unreadable entry is embedded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from models.triggerword.speech_embedding import SpeechEmbedding, model_dir
+from pipeline.common.io import atomic_file
+
+log = logging.getLogger("datasynth.embed")
+CACHE_DIR = Path("data/cache/embeddings")
+FORMAT = b"datasynth-embeddings-v1"  # bump when the meaning of an entry changes
+
+
+def fingerprint(window: int) -> str:
+    """What, besides the audio, decides a clip's embeddings: the graphs, their runtime and the lead."""
+    import onnxruntime
+
+    digest = hashlib.sha256(FORMAT + f"|window={window}|onnxruntime={onnxruntime.__version__}".encode())
+    for name in ("melspectrogram.onnx", "embedding_model.onnx"):
+        digest.update((model_dir() / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class EmbeddingCache:
+    """`embed(clip)` -> (steps, 96) float16, from the store when this audio was embedded before.
+    `root=None` keeps nothing (every clip computed). Counts `computed` and `reused` for the metrics."""
+
+    def __init__(self, front_end: SpeechEmbedding, window: int, root: Path | None = CACHE_DIR):
+        self.front_end, self.window = front_end, window
+        self.root = None if root is None else Path(root) / fingerprint(window)
+        self.computed = self.reused = 0
+
+    def path(self, clip: np.ndarray) -> Path:
+        key = hashlib.sha256(np.ascontiguousarray(clip, np.float32).tobytes()).hexdigest()
+        return self.root / key[:2] / f"{key}.npy"
+
+    def embed(self, clip: np.ndarray) -> np.ndarray:
+        path = None if self.root is None else self.path(clip)
+        if path is not None and path.exists():
+            try:
+                stored = np.load(path, allow_pickle=False)
+                self.reused += 1
+                return stored
+            except (ValueError, OSError, EOFError) as error:
+                log.warning("%s: unreadable cache entry (%s); embedding the clip again", path, error)
+        embeddings = self.front_end.embed(np.asarray(clip, np.float32)[None], self.window)[0].astype(np.float16)
+        self.computed += 1
+        if path is not None:
+            with atomic_file(path) as handle:
+                np.save(handle, embeddings, allow_pickle=False)
+        return embeddings
+
+    def counts(self) -> dict[str, int]:
+        return {"computed": self.computed, "reused": self.reused}
