@@ -21,7 +21,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.triggerword.speech_embedding import SpeechEmbedding, lead_samples, resample  # noqa: E402
+from models.triggerword.speech_embedding import (  # noqa: E402
+    STEP_INPUT,
+    STEP_SAMPLES,
+    SpeechEmbedding,
+    lead_samples,
+    resample,
+)
 from pipeline.common.catalog import load_bank  # noqa: E402
 from pipeline.common.params import load_params  # noqa: E402
 from pipeline.triggerword.datasets import read_recipes, renderer  # noqa: E402
@@ -29,8 +35,10 @@ from synth.common.splits import SPLITS  # noqa: E402
 
 
 def whole_clip(front_end: SpeechEmbedding, audio: np.ndarray, window: int) -> np.ndarray:
-    """The same lead and embedding windows, but the mel frames of each clip from one call."""
-    led = np.concatenate([np.zeros((len(audio), lead_samples(window)), np.float32), audio], axis=1)
+    """The same lead and embedding windows, but the mel frames of each clip from one call. The lead gets the
+    352 samples the first step's frames look back too, so mel frame f covers the same audio in both."""
+    lead = lead_samples(window) + STEP_INPUT - STEP_SAMPLES
+    led = np.concatenate([np.zeros((len(audio), lead), np.float32), audio], axis=1)
     mels = np.stack([front_end.melspectrogram(clip[None])[0] for clip in led])
     return front_end.embeddings_from_mel(mels)
 

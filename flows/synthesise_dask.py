@@ -20,7 +20,7 @@ from prefect_dask import DaskTaskRunner
 
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
-from pipeline.triggerword.datasets import AUDIT_DIR, audit_dropped, clip_stats
+from pipeline.triggerword.datasets import AUDIT_DIR, clip_stats, dropped_clips
 from pipeline.triggerword.synthesise import assign_splits, draw_streams, recipe_spec, split_pools, write_outputs
 from synth.common.splits import SPLITS
 from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
@@ -49,7 +49,7 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
     params = load_params(root / params_file)
     catalog = read_catalog(root / CATALOG_DIR)
     clip_split = assign_splits(params, catalog)
-    dropped = audit_dropped(catalog, root / AUDIT_DIR) if params.audit.apply else None
+    dropped = dropped_clips(params, catalog, root / AUDIT_DIR)
     pools, stats, spec = split_pools(catalog, clip_split, dropped), clip_stats(catalog), recipe_spec(params)
     futures, first_id, size = [], 0, params.synthesise.shard_size
     for split in SPLITS:

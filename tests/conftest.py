@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.project import copy_project, run, small_params
+
+# One embedding store for every project the tests build: a clip embedded by one project's `dvc repro` is read
+# back by the next (pipeline/triggerword/embedding_cache.py); set before any stage or import reads it.
+if "DATASYNTH_EMBEDDING_CACHE" not in os.environ:
+    os.environ["DATASYNTH_EMBEDDING_CACHE"] = tempfile.mkdtemp(prefix="datasynth-embeddings-")
+    atexit.register(shutil.rmtree, os.environ["DATASYNTH_EMBEDDING_CACHE"], ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -49,16 +49,23 @@ def arms(params: Params, source: str = "params.yaml") -> dict[str, tuple[str | N
 def score_arm(params: Params, seed: int, data: dict) -> dict:
     """Train one head (this arm's params, this seed) and score it the way the evaluate stage does."""
     from models.common.training import resolve_device
+    from pipeline.triggerword.train_head import HeadTrainer
+
+    mined = data["mined"] if params.mine.rounds > 0 else None
+    trainer = HeadTrainer(params, resolve_device(params.train.device), mined, data["embed_dir"], seed=seed)
+    _, best = trainer.fit(f"arm seed {seed}")
+    return {"seed": seed, "best_epoch": int(best["epoch"]), **score_model(params, trainer.probabilities, data)}
+
+
+def score_model(params: Params, probabilities, data: dict) -> dict:
+    """Any detector's frame probabilities ((n, T, 96) embeddings -> (n, steps)) scored as evaluate scores:
+    the threshold chosen on dev, then pooled test FRR and FA/h and the FRR per voice group."""
     from models.triggerword.events import operating_point, threshold_grid
     from pipeline.triggerword.evaluate import evaluate_split, split_metrics, voice_frame
-    from pipeline.triggerword.train_head import HeadTrainer
     from pipeline.triggerword.voice_groups import slice_frr
     from synth.triggerword.recipes import Recipes
 
-    mined = data["mined"] if params.mine.rounds > 0 else None
-    trainer = HeadTrainer(params, resolve_device(params.train.device), mined, seed=seed)
-    _, best = trainer.fit(f"arm seed {seed}")
-    parts = {part: (recipes, trainer.probabilities(x)) for part, (x, recipes) in data["parts"].items()}
+    parts = {part: (recipes, probabilities(x)) for part, (x, recipes) in data["parts"].items()}
     ty, grid = parts["dev"][1].shape[1], threshold_grid(params.evaluate.thresholds)
     dev_det, _ = evaluate_split(params, *parts["dev"], grid, ty)
     threshold = operating_point(dev_det, params.evaluate.target_fa_per_hour)["threshold"]
@@ -72,8 +79,6 @@ def score_arm(params: Params, seed: int, data: dict) -> dict:
     loose = operating_point(test_det, LOOSE_FA_PER_HOUR)
     at_loose = voice_frame(params, parts, loose["threshold"], ty, data["voices"])
     return {
-        "seed": seed,
-        "best_epoch": int(best["epoch"]),
         "threshold": float(threshold),
         "test_frr": pooled["frr"],
         "test_fa_per_hour": pooled["fa_per_hour"],
@@ -90,20 +95,24 @@ def score_arm(params: Params, seed: int, data: dict) -> dict:
     }
 
 
-def cached_data(params: Params) -> dict:
-    """The embeddings every arm trains and is scored on: mined clips, training (seen), dev, test, stream."""
+def cached_data(params: Params, embed_dir: Path | None = None) -> dict:
+    """The embeddings every arm trains and is scored on: mined clips, training (seen), dev, test, stream;
+    from the embed stage's folder, or from `embed_dir` laid out the same way (another front-end's)."""
     from pipeline.triggerword.datasets import read_recipes
     from pipeline.triggerword.evaluate import voice_context
-    from pipeline.triggerword.train_head import read_mined, read_part
+    from pipeline.triggerword.train_head import EMBED_DIR, read_mined, read_part
+
+    embed_dir = embed_dir or EMBED_DIR
 
     recipes, stream = read_recipes().recipes, read_recipes(name="stream.parquet").recipes
     limit, parts = params.evaluate.max_examples, {}
     for part in ("train", "dev", "test", "stream"):
-        x, r = read_part(part, stream if part == "stream" else recipes)
+        x, r = read_part(part, stream if part == "stream" else recipes, embed_dir)
         if part != "stream":
             x, r = x[:limit], r.take(np.arange(min(limit, len(r))))
         parts[part] = (np.asarray(x), r)
-    return {"mined": read_mined(params), "parts": parts, "voices": voice_context()}
+    mined = read_mined(params, embed_dir=embed_dir)
+    return {"mined": mined, "parts": parts, "voices": voice_context(), "embed_dir": embed_dir}
 
 
 def summarise(runs: pd.DataFrame, changes: dict) -> list[dict]:

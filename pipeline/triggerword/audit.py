@@ -44,16 +44,18 @@ def rules(params: Params) -> AuditRules:
 
 def checkable(catalog: pd.DataFrame, params: Params) -> np.ndarray:
     """Speech clips of an audited source in an audited language."""
-    language = catalog["language"].astype(str)
-    in_language = np.zeros(len(catalog), bool)
-    for prefix in params.audit.languages:
-        in_language |= language.str.startswith(prefix).to_numpy()
-    source = catalog["source"].astype(str)
-    in_source = np.zeros(len(catalog), bool)
-    for name in params.audit.sources:  # "archive" covers archive:<name>, "tts" every engine
-        in_source |= ((source == name) | source.str.startswith(name + ":")).to_numpy()
+    in_language = named_by(catalog["language"], params.audit.languages)
+    in_source = named_by(catalog["source"], params.audit.sources, ":")  # "tts" covers every tts:<engine>
     speech = catalog["kind"].isin(["positive", "negative"]).to_numpy()
     return speech & in_source & in_language
+
+
+def named_by(values: pd.Series, names: list[str], separator: str = "") -> np.ndarray:
+    """Where a value is one of `names` or starts with one of them followed by `separator`."""
+    values, found = values.astype(str), np.zeros(len(values), bool)
+    for name in names:
+        found |= ((values == name) | values.str.startswith(name + separator)).to_numpy()
+    return found
 
 
 def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path) -> pd.DataFrame:

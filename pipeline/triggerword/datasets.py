@@ -75,3 +75,8 @@ def audit_dropped(catalog: pd.DataFrame, audit_dir: Path = AUDIT_DIR) -> np.ndar
         raise DataError(f"{path}: clip {sorted(unknown)[0]!r} is not in the catalog; the audit is stale (dvc repro)")
     drop = set(table.loc[table["verdict"] == "drop", "clip_id"])
     return catalog["clip_id"].isin(drop).to_numpy()
+
+
+def dropped_clips(params: Params, catalog: pd.DataFrame, audit_dir: Path = AUDIT_DIR) -> np.ndarray | None:
+    """What synthesis leaves out: the audit's dropped clips, or None with audit.apply: false (report only)."""
+    return audit_dropped(catalog, audit_dir) if params.audit.apply else None

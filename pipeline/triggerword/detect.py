@@ -21,7 +21,9 @@ import numpy as np
 
 from models.triggerword.inference import Detector, load_detector
 from models.triggerword.streaming import Event, open_stream, stream_rate
+from pipeline.common import audio_files
 from pipeline.common.io import DataError
+from synth.common.audio import resample, to_mono
 
 MODEL = Path("models/trained/trigger_word/model.pt")
 EVALUATE_METRICS = Path("reports/metrics/evaluate.json")
@@ -29,25 +31,14 @@ CHUNK_SECONDS = 1.0  # file audio is pushed in chunks of this length (the result
 
 
 def read_audio(path: Path, sample_rate: int) -> np.ndarray:
-    """Mono float32 at `sample_rate`; clear errors for missing, unreadable, empty or silent files."""
-    import soundfile as sf
-
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    try:
-        audio, rate = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile/libsndfile raise several types for bad files
-        raise DataError(f"{path}: not a readable audio file ({exc})") from None
-    audio = audio.mean(axis=1)
+    """Mono float32 at `sample_rate`; clear errors for missing, unreadable, empty or non-finite files."""
+    audio, rate = audio_files.read_audio(path, str(path))
+    audio = to_mono(audio)
     if len(audio) == 0:
         raise DataError(f"{path}: contains no samples")
     if not np.isfinite(audio).all():
         raise DataError(f"{path}: contains NaN or infinite samples")
-    if rate != sample_rate:
-        import soxr
-
-        audio = soxr.resample(audio, rate, sample_rate).astype(np.float32)
-    return audio
+    return resample(audio, rate, sample_rate)
 
 
 def default_threshold() -> float:

@@ -8,13 +8,16 @@ the new ones. Rendering costs well under 1 % of embedding, so keying by the audi
 Each clip goes through the front-end alone, so its embeddings depend on its own audio only: a read-back
 equals a recomputation byte for byte, whatever else was embedded in the same run. Entries are float16 .npy
 files under data/cache/embeddings/<fingerprint>/ (git-ignored and outside DVC: deleting the folder costs
-time, never correctness). They are read with allow_pickle=False; an unreadable entry is embedded again.
+time, never correctness), or under $DATASYNTH_EMBEDDING_CACHE when set (one store shared by several
+checkouts, e.g. the test suite's projects). They are read with allow_pickle=False; an unreadable entry is
+embedded again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +26,7 @@ from models.triggerword.speech_embedding import SpeechEmbedding, model_dir
 from pipeline.common.io import atomic_file
 
 log = logging.getLogger("datasynth.embed")
-CACHE_DIR = Path("data/cache/embeddings")
+CACHE_DIR = Path(os.environ.get("DATASYNTH_EMBEDDING_CACHE") or "data/cache/embeddings")
 FORMAT = b"datasynth-embeddings-v1"  # bump when the meaning of an entry changes
 
 

@@ -74,10 +74,18 @@ def _about(ident: str, rule: str) -> dict:
     return {"meta": {"id": ident}, "description": rule}
 
 
-def catalog_suite(p: Params) -> SuiteSpec:
-    E, c, sr = _gx().expectations, p.collect, p.audio.sample_rate
+def _duration(kind: str, seconds: tuple[float, float | None], ident: str, rule: str):
+    """The catalog's clips of one kind last seconds[0]..seconds[1] (None: no upper bound)."""
     from great_expectations.expectations.row_conditions import Column
 
+    low, high = seconds
+    return _gx().expectations.ExpectColumnValuesToBeBetween(
+        column="duration_s", min_value=low, max_value=high, row_condition=Column("kind") == kind, **_about(ident, rule)
+    )
+
+
+def catalog_suite(p: Params) -> SuiteSpec:
+    E, c, sr = _gx().expectations, p.collect, p.audio.sample_rate
     return SuiteSpec(
         "catalog",
         "catalog",
@@ -89,33 +97,25 @@ def catalog_suite(p: Params) -> SuiteSpec:
                 value_set=[sr],
                 **_about("sample_rate", f"every clip is at audio.sample_rate = {sr} Hz"),
             ),
-            E.ExpectColumnValuesToBeBetween(
-                column="duration_s",
-                min_value=c.min_word_seconds,
-                max_value=c.max_word_seconds,
-                row_condition=Column("kind") == "positive",
-                **_about(
-                    "word_duration",
-                    f"positives last collect.min_word_seconds..max_word_seconds "
-                    f"({c.min_word_seconds}..{c.max_word_seconds} s)",
-                ),
+            _duration(
+                "positive",
+                (c.min_word_seconds, c.max_word_seconds),
+                "word_duration",
+                f"positives last collect.min_word_seconds..max_word_seconds "
+                f"({c.min_word_seconds}..{c.max_word_seconds} s)",
             ),
-            E.ExpectColumnValuesToBeBetween(
-                column="duration_s",
-                min_value=c.min_word_seconds,
-                max_value=c.max_phrase_seconds,
-                row_condition=Column("kind") == "negative",
-                **_about(
-                    "negative_duration",
-                    f"negatives (words, phrases, sentences) last collect.min_word_seconds..max_phrase_seconds "
-                    f"({c.min_word_seconds}..{c.max_phrase_seconds} s)",
-                ),
+            _duration(
+                "negative",
+                (c.min_word_seconds, c.max_phrase_seconds),
+                "negative_duration",
+                f"negatives (words, phrases, sentences) last collect.min_word_seconds..max_phrase_seconds "
+                f"({c.min_word_seconds}..{c.max_phrase_seconds} s)",
             ),
-            E.ExpectColumnValuesToBeBetween(
-                column="duration_s",
-                min_value=p.audio.clip_seconds,
-                row_condition=Column("kind") == "background",
-                **_about("background_duration", f"backgrounds last >= audio.clip_seconds ({p.audio.clip_seconds} s)"),
+            _duration(
+                "background",
+                (p.audio.clip_seconds, None),
+                "background_duration",
+                f"backgrounds last >= audio.clip_seconds ({p.audio.clip_seconds} s)",
             ),
             E.ExpectColumnValuesToBeBetween(
                 column="peak",

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from pipeline.common.catalog import CATALOG_DIR, file_sha256, read_catalog
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
-from pipeline.triggerword.datasets import AUDIT_DIR, SYNTH_DIR, audit_dropped, clip_stats
+from pipeline.triggerword.datasets import AUDIT_DIR, SYNTH_DIR, clip_stats, dropped_clips
 from synth.common.splits import SPLITS, assign_catalog
 from synth.triggerword.channel import ChannelSpec
 from synth.triggerword.recipe_table import to_table
@@ -219,7 +219,7 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params(args.params)
     catalog = read_catalog(CATALOG_DIR)
-    dropped = audit_dropped(catalog, AUDIT_DIR) if params.audit.apply else None
+    dropped = dropped_clips(params, catalog, AUDIT_DIR)
     try:
         recipes, stream, clip_split = synthesise(params, catalog, dropped)
     except RecipeError as exc:

@@ -222,14 +222,14 @@ class HeadTrainer:
             torch.save(state, handle)
 
 
-def read_mined(params: Params, manifest_path: Path = MINED) -> np.ndarray | None:
-    """The mining pool's embeddings of the clips the mine stage kept (None without a manifest)."""
+def read_mined(params: Params, manifest_path: Path = MINED, embed_dir: Path = EMBED_DIR) -> np.ndarray | None:
+    """The mining pool's embeddings (from `embed_dir`) of the clips the mine stage kept (None without a manifest)."""
     if not manifest_path.exists():
         return None
     manifest = pd.read_parquet(manifest_path)
     if manifest.empty:
         return None
-    pool_x, pool = read_part("pool", read_recipes(name="stream.parquet").recipes)
+    pool_x, pool = read_part("pool", read_recipes(name="stream.parquet").recipes, embed_dir)
     return np.asarray(pool_x[mined_rows(pool.example_id, manifest)])
 
 

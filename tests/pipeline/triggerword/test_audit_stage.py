@@ -67,3 +67,11 @@ def test_the_effect_stage_trains_with_and_without_the_dropped_clips(small_projec
         for split in ("dev", "test"):
             scores = effect["arms"][arm][split]
             assert 0 <= scores["frr"] <= 1 and scores["fa_per_hour"] >= 0
+
+
+def test_sources_match_by_name_or_prefix_and_colon_languages_by_prefix():
+    from pipeline.triggerword.audit import named_by
+
+    sources = pd.Series(["tts:flite", "tts", "ttsx", "ktuberling", "archive:sc"])
+    assert named_by(sources, ["tts", "archive"], ":").tolist() == [True, True, False, False, True]
+    assert named_by(pd.Series(["en-us", "en", "de"]), ["en"]).tolist() == [True, True, False]

@@ -134,7 +134,7 @@ def test_detect_rejects_a_file_that_is_not_audio(small_project, tmp_path):
     bad.write_text("not audio")
     result = run(["datasynth", "detect", str(bad)], cwd=small_project, check=False)
     assert result.returncode == 1
-    assert "notes.wav: not a readable audio file" in result.stderr
+    assert "notes.wav: not readable as wav/flac/ogg/mp3 audio" in result.stderr
     assert "Traceback" not in result.stderr
 
 
