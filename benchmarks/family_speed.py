@@ -3,6 +3,7 @@
     python benchmarks/family_speed.py [--clips 64] [--device cpu|cuda]
 
 On the default 10-s clips (a synthetic bank of the pipeline's shape, so no data is needed) it prints:
+  render_numpy_clips_per_s      the numpy renderer (the embed stage's); on a GPU also the torch renderer
   lecture_train_clips_per_s     render + spectrogram + forward/backward of the lecture network
   embedding_front_end_clips_per_s  render + resample to 16 kHz + the frozen ONNX front-end (the embed stage)
   embedding_head_train_clips_per_s forward/backward of the head on cached embeddings (the train stage)
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,13 +33,14 @@ from pipeline.triggerword.train import feature_spec  # noqa: E402
 from synth.common.catalog import ClipBank  # noqa: E402
 from synth.common.features import Features  # noqa: E402
 from synth.triggerword.recipes import ClipStats, Pools, draw_split  # noqa: E402
-from synth.triggerword.render import NumpyRenderer, impulse_responses  # noqa: E402
+from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses  # noqa: E402
 
 PARAMS = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
 SR, N = PARAMS.audio.sample_rate, PARAMS.audio.clip_samples
 
 
-def rendered(clips: int) -> np.ndarray:
+def synthetic(clips: int):
+    """A bank of noise words and backgrounds, `clips` recipes drawn from it and the impulse responses."""
     rng = np.random.default_rng(0)
     words = [rng.uniform(-0.7, 0.7, int(SR * rng.uniform(0.4, 1.2))).astype(np.float32) for _ in range(200)]
     backgrounds = [rng.uniform(-0.3, 0.3, N).astype(np.float32) for _ in range(16)]
@@ -46,7 +49,26 @@ def rendered(clips: int) -> np.ndarray:
     pools = Pools(np.arange(100), np.arange(100, 200), np.arange(200, 216))
     recipes = draw_split("train", clips, pools, stats, recipe_spec(PARAMS), 0, clips, 0)
     responses = impulse_responses(PARAMS.synthesise.reverb_irs, PARAMS.synthesise.reverb_rt60_seconds, SR, 1)
-    return NumpyRenderer(bank, responses, N, SR).render(recipes)
+    return bank, recipes, responses
+
+
+def render_rate(clips: int, device: torch.device | None) -> tuple[float, np.ndarray]:
+    """Clips/s of the numpy renderer (device None) or the torch renderer on `device`, and the audio."""
+    bank, recipes, responses = synthetic(clips)
+    if device is None:
+        renderer = NumpyRenderer(bank, responses, N, SR)
+        out = []
+        return clips / timed(lambda: out.append(renderer.render(recipes))), out[0]
+    renderer = TorchRenderer(bank, responses, N, SR, str(device))
+    renderer.render(recipes.take(np.arange(min(clips, 8))))  # warm-up: kernels, the bank's upload
+
+    def run():
+        out = renderer.render(recipes)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return out
+
+    return clips / timed(run), None
 
 
 def timed(fn) -> float:
@@ -74,8 +96,8 @@ def lecture_rate(audio: np.ndarray, device: torch.device, batch: int) -> float:
     return len(audio) / timed(run)
 
 
-def front_end_rate(audio: np.ndarray, batch: int) -> tuple[float, np.ndarray]:
-    front_end = SpeechEmbedding(threads=torch.get_num_threads())
+def front_end_rate(audio: np.ndarray, batch: int, providers: tuple[str, ...]) -> tuple[float, np.ndarray]:
+    front_end = SpeechEmbedding(threads=torch.get_num_threads(), providers=providers)
     window = PARAMS.model.embedding.window
     out = []
     seconds = timed(
@@ -113,11 +135,17 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
-    audio = rendered(args.clips)
     print(f"device {device.type}, torch threads {torch.get_num_threads()}, {args.clips} clips of {N / SR:.0f} s")
+    rate, audio = render_rate(args.clips, None)
+    print(f"render_numpy_clips_per_s {rate:.1f}")
+    if device.type != "cpu":
+        print(f"render_torch_{device.type}_clips_per_s {render_rate(args.clips, device)[0]:.1f}")
     print(f"lecture_train_clips_per_s {lecture_rate(audio, device, PARAMS.train.profile(device.type).batch_size):.1f}")
-    rate, embeddings = front_end_rate(audio, PARAMS.embed.batch_size)
-    print(f"embedding_front_end_clips_per_s {rate:.1f}  (onnxruntime on the CPU)")
+    providers = ("CPUExecutionProvider",)
+    if device.type == "cuda" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        providers = ("CUDAExecutionProvider", "CPUExecutionProvider")
+    rate, embeddings = front_end_rate(audio, PARAMS.embed.batch_size, providers)
+    print(f"embedding_front_end_clips_per_s {rate:.1f}  (onnxruntime {providers[0]})")
     print(f"embedding_head_train_clips_per_s {head_rate(embeddings, device, PARAMS.train.head.batch_size):.1f}")
 
 

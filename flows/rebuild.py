@@ -106,8 +106,9 @@ def experiment_overrides(
     overrides = dict(set_params or {})
     if examples_train is not None:
         overrides["synthesise.examples.train"] = str(examples_train)
-    if epochs is not None:  # the training profile is picked by device: set both
+    if epochs is not None:  # both families: the lecture profile is picked by device (set both), the head's is one
         overrides |= {f"train.profiles.{device}.epochs": str(epochs) for device in ("cpu", "cuda")}
+        overrides["train.head.epochs"] = str(epochs)
     return [f"{key}={value}" for key, value in overrides.items()]
 
 

@@ -117,6 +117,7 @@ def test_flow_parameters_map_onto_dvc_exp_overrides():
         "synthesise.examples.train=2000",
         "train.profiles.cpu.epochs=3",
         "train.profiles.cuda.epochs=3",
+        "train.head.epochs=3",
     ]
 
 

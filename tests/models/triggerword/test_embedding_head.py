@@ -1,8 +1,10 @@
 """The embedding family's head: one output per step after a full window, openWakeWord's window form."""
 
+import pytest
 import torch
 
 from models.triggerword.embedding_head import EmbeddingHead, WindowScorer
+from tests.helpers.devices import DEVICES
 from tests.helpers.specs import embedding_spec
 
 
@@ -21,10 +23,11 @@ def test_scoring_a_whole_clip_equals_scoring_each_window():
     assert torch.allclose(whole, windows, atol=1e-6)
 
 
-def test_the_head_learns_to_tell_two_kinds_of_windows_apart():
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_head_learns_to_tell_two_kinds_of_windows_apart(device):
     torch.manual_seed(0)
-    head = EmbeddingHead(embedding_spec(window=4, hidden=16, dropout=0.0))
-    x = torch.randn(64, 8, 96)
+    head = EmbeddingHead(embedding_spec(window=4, hidden=16, dropout=0.0)).to(device)
+    x = torch.randn(64, 8, 96).to(device)
     y = (x[:, 3:, 0] > 0).float()  # the last frame of each window decides
     optimiser = torch.optim.Adam(head.parameters(), lr=0.01)
     for _ in range(200):

@@ -9,6 +9,7 @@ from synth.common.catalog import PCM_SCALE
 from synth.triggerword.channel import ChannelSpec
 from synth.triggerword.recipes import db_to_gain
 from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
+from tests.helpers.devices import DEVICES
 from tests.synth.triggerword.test_recipes import BANK, SPEC, SR, N, draw
 
 IRS = impulse_responses(8, (0.1, 0.3), SR, 1)
@@ -40,10 +41,11 @@ def test_rendering_is_deterministic():
     assert a.tobytes() == b.tobytes()
 
 
-def test_torch_renderer_matches_numpy():
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_renderer_matches_numpy(device):
     r = draw(n=30, spec=dataclasses.replace(SPEC, reverb_probability=0.5))
     a = NumpyRenderer(BANK, IRS, N, SR).render(r)
-    b = TorchRenderer(BANK, IRS, N, SR, "cpu").render(r).numpy()
+    b = TorchRenderer(BANK, IRS, N, SR, device).render(r).cpu().numpy()
     np.testing.assert_allclose(a, b, atol=2e-5)
 
 
@@ -90,8 +92,9 @@ def test_a_band_pass_channel_removes_low_and_high_frequencies_and_stays_below_th
     assert out.tobytes() == again.tobytes()
 
 
-def test_torch_renderer_matches_numpy_with_channel_effects():
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_renderer_matches_numpy_with_channel_effects(device):
     r = draw(n=20, spec=dataclasses.replace(SPEC, channel=CHANNEL))
     a = NumpyRenderer(BANK, IRS, N, SR).render(r)
-    b = TorchRenderer(BANK, IRS, N, SR, "cpu").render(r).numpy()
+    b = TorchRenderer(BANK, IRS, N, SR, device).render(r).cpu().numpy()
     np.testing.assert_allclose(a, b, atol=2e-5)
