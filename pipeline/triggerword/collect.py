@@ -23,7 +23,7 @@ from pipeline.triggerword.sources.base import Skipped, SourceIter
 
 CATALOG_DIR = Path("data/catalog")
 METRICS_PATH = Path("reports/metrics/collect.json")
-QUIET_REASONS = {"contains the positive word", "too long (phrase)"}  # routine filtering: no warning
+QUIET_REASONS = {"contains the positive word", "too long (phrase)", "too short"}  # routine: one summary line per source
 log = logging.getLogger("datasynth.collect")
 
 
