@@ -38,6 +38,12 @@ def test_every_stage_wrote_its_outputs(small_project):
     assert metrics(root, "validate")["success"] is True
 
 
+def test_embed_counts_every_clip_as_computed_or_read_back(small_project):
+    embed = metrics(small_project, "embed")
+    manifest = json.loads((small_project / "data/embeddings/manifest.json").read_text())
+    assert embed["computed"] + embed["reused"] == embed["clips"] == sum(p["examples"] for p in manifest["parts"].values())
+
+
 def test_a_second_repro_does_nothing(small_project):
     out = run(["dvc", "repro"], cwd=small_project).stdout
     assert "Data and pipelines are up to date" in out, out
