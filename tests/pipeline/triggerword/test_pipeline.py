@@ -41,7 +41,8 @@ def test_every_stage_wrote_its_outputs(small_project):
 def test_embed_counts_every_clip_as_computed_or_read_back(small_project):
     embed = metrics(small_project, "embed")
     manifest = json.loads((small_project / "data/embeddings/manifest.json").read_text())
-    assert embed["computed"] + embed["reused"] == embed["clips"] == sum(p["examples"] for p in manifest["parts"].values())
+    clips = sum(part["examples"] for part in manifest["parts"].values())
+    assert embed["computed"] + embed["reused"] == embed["clips"] == clips
 
 
 def test_a_second_repro_does_nothing(small_project):
