@@ -83,6 +83,14 @@ def mined_rows(pool_ids: np.ndarray, manifest: pd.DataFrame) -> np.ndarray:
     return np.flatnonzero(np.isin(pool_ids, manifest["example_id"].to_numpy()))
 
 
+def noise_std(input_noise: float, train_x: np.ndarray) -> float:
+    """train.head.input_noise in embedding units: times the std of (the first 512 of) the training clips,
+    taken in float32 (the cached float16 embeddings overflow a float16 sum of squares)."""
+    if input_noise == 0:
+        return 0.0
+    return input_noise * float(np.std(np.asarray(train_x[: min(len(train_x), 512)], np.float32)))
+
+
 def jitter(x: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
     """train.head.input_noise: every embedding value moved by Gaussian noise of `std` (a voice is a region of
     embedding space, not a point); x itself when std is 0."""
@@ -119,7 +127,7 @@ class HeadTrainer:
             weights = np.concatenate([weights, np.full(len(mined), params.mine.weight, np.float32)])
             mask = None if mask is None else np.concatenate([mask, np.ones((len(mined), mask.shape[1]), np.float32)])
         self.train_x, self.train_y, self.weights, self.mask = train_x, train_y, weights, mask
-        self.noise_std = params.train.head.input_noise * float(np.std(train_x[: min(len(train_x), 512)]))
+        self.noise_std = noise_std(params.train.head.input_noise, train_x)
         torch.manual_seed(self.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from pipeline.triggerword.train_head import jitter, loss_mask, part_labels, steps_per_clip
+from pipeline.triggerword.train_head import jitter, loss_mask, noise_std, part_labels, steps_per_clip
 from synth.triggerword.labels import label_matrix
 from tests.helpers.synth_fixtures import make_dataset
 
@@ -35,3 +35,10 @@ def test_input_noise_has_the_asked_spread_and_comes_from_its_seed():
     assert abs(float((first - x).std()) - 0.3) < 0.01 and abs(float((first - x).mean())) < 0.01
     assert torch.equal(first, jitter(x, 0.3, torch.Generator().manual_seed(1)))
     assert not torch.equal(first, jitter(x, 0.3, torch.Generator().manual_seed(2)))
+
+
+def test_the_noise_scale_of_float16_embeddings_is_finite_and_zero_without_noise():
+    embeddings = np.full((600, 140, 96), 60.0, np.float16)  # squares overflow a float16 sum
+    embeddings[::2] = -60.0
+    assert noise_std(0.0, embeddings) == 0.0
+    assert noise_std(0.5, embeddings) == np.float32(30.0)
