@@ -83,10 +83,10 @@ def stages(root: Path, target: str | None = None) -> list[str]:
     return graph(root, target)[0]
 
 
-def stale(root: Path, target: str | None = None) -> dict[str, dict[str, Any]]:
+def stale(root: Path) -> dict[str, dict[str, Any]]:
     """One `dvc status --json` for the whole pipeline: {stage: what DVC finds changed} for every stale stage
     (changed deps, outs, params, command); an up-to-date stage is absent."""
-    found = json.loads(dvc(root, "status", "--json", *([target, "--with-deps"] if target else [])) or "{}")
+    found = json.loads(dvc(root, "status", "--json") or "{}")
     return {stage: _changes(entries) for stage, entries in found.items()}
 
 

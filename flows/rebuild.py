@@ -68,7 +68,8 @@ def rebuild_stages(root: Path, order: list[str], needs: dict[str, set[str]], for
         changes = stale.get(stage) or ({"upstream ran": sorted(needs[stage] & ran)} if needs[stage] & ran else {})
         runner = run_stage.with_options(retries=RETRIES.get(stage, 0))
         run = runner(str(root), stage, changes, stage in force, return_state=True).result()
-        ran |= {stage} if run.outcome in ("ran", "cached") else set()
+        if run.outcome in ("ran", "cached"):  # its outputs may be new: its dependants are asked again
+            ran.add(stage)
         runs.append(run)
     return runs
 
