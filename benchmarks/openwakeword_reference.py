@@ -46,10 +46,10 @@ from models.common.training import resolve_device, seed_everything  # noqa: E402
 from models.triggerword.embedding_head import EmbeddingHead  # noqa: E402
 from models.triggerword.speech_embedding import STEP_INPUT, STEP_SAMPLES, lead_samples  # noqa: E402
 from pipeline.common.params import Params, load_params  # noqa: E402
-from pipeline.triggerword import ablate  # noqa: E402
 from pipeline.triggerword.datasets import read_recipes  # noqa: E402
 from pipeline.triggerword.embed import PARTS, STREAMS, embed_rows, part_rows  # noqa: E402
 from pipeline.triggerword.embedding_cache import CACHE_DIR, EmbeddingCache  # noqa: E402
+from pipeline.triggerword.studies import ablate  # noqa: E402
 from pipeline.triggerword.train_head import loss_mask, part_labels, read_part  # noqa: E402
 
 REFERENCE_DIR = ROOT / "data/cache/reference/openwakeword"

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.triggerword.inference import load_detector  # noqa: E402
 from models.triggerword.streaming import stream_rate  # noqa: E402
-from pipeline.triggerword.detect import detect_audio  # noqa: E402
+from pipeline.triggerword.deploy.detect import detect_audio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,7 +86,15 @@ def files_call(audio: np.ndarray, rate: int, model: Path) -> None:
             sf.write(paths[-1], piece, rate, subtype="PCM_16")
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "pipeline.triggerword.detect", *map(str, paths), "--json", "--model", str(model)],
+            [
+                sys.executable,
+                "-m",
+                "pipeline.triggerword.deploy.detect",
+                *map(str, paths),
+                "--json",
+                "--model",
+                str(model),
+            ],
             cwd=ROOT,
             check=True,
             capture_output=True,

@@ -13,9 +13,14 @@ import yaml
 from tests.helpers.imports import closure, stage_module, uncovered
 from tests.helpers.project import REPO, run
 
+PIPELINES = ("dvc.yaml", "studies/dvc.yaml")  # the default pipeline and the studies (their stages run in the root)
+
 
 def stages() -> dict:
-    return yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    found = {}
+    for pipeline in PIPELINES:
+        found |= yaml.safe_load((REPO / pipeline).read_text())["stages"]
+    return found
 
 
 def test_every_stage_depends_on_the_code_it_imports():
@@ -84,15 +89,18 @@ def test_a_param_or_code_edit_marks_exactly_the_stages_that_read_it(small_projec
 
 
 def stage_names(root) -> list[str]:
-    """Every stage, foreach instances expanded as DVC names them (audio_rate@8000)."""
+    """Every stage of both pipelines as DVC names them: foreach instances expanded (ablate, audio_rate@8000), a
+    stage of studies/dvc.yaml with its file (studies/dvc.yaml:ablate)."""
     params = yaml.safe_load((root / "params.yaml").read_text())
     names = []
-    for name, stage in yaml.safe_load((root / "dvc.yaml").read_text())["stages"].items():
-        if "foreach" not in stage:
-            names.append(name)
-            continue
-        section = params
-        for part in stage["foreach"].strip("${}").split("."):
-            section = section[part]
-        names += [f"{name}@{item}" for item in section]
+    for pipeline in PIPELINES:
+        prefix = "" if pipeline == "dvc.yaml" else f"{pipeline}:"
+        for name, stage in yaml.safe_load((root / pipeline).read_text())["stages"].items():
+            if "foreach" not in stage:
+                names.append(prefix + name)
+                continue
+            section = params
+            for part in stage["foreach"].strip("${}").split("."):
+                section = section[part]
+            names += [f"{prefix}{name}@{item}" for item in section]
     return names

@@ -136,12 +136,13 @@ class SpeechEmbedding:
 
 
 def resample(audio: np.ndarray, rate: int) -> np.ndarray:
-    """(..., samples) float audio at `rate` -> the front-end's 16 kHz (polyphase, deterministic)."""
+    """(..., samples) float audio at `rate` -> the front-end's 16 kHz, each clip through the project's one
+    resampler (soxr, `synth.common.audio.resample`), so training, detection and the audit hear the same audio."""
+    from synth.common.audio import resample as resample_clip
+
+    audio = np.asarray(audio, np.float32)
     if rate == RATE:
-        return np.asarray(audio, np.float32)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(RATE, rate)
-    return resample_poly(audio, RATE // g, rate // g, axis=-1).astype(np.float32)
+        return audio
+    flat = audio.reshape(-1, audio.shape[-1])
+    out = np.stack([resample_clip(clip, rate, RATE) for clip in flat]) if len(flat) else np.zeros((0, 0), np.float32)
+    return out.reshape(*audio.shape[:-1], out.shape[-1])

@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline.common.io import atomic_dir, atomic_file
+from pipeline.common.progress import progress
 from synth.identity.faces import FaceAligner, FaceError, FaceNotFound, read_rgb
 
 log = logging.getLogger("datasynth")
@@ -62,7 +62,7 @@ def load_identity_folders(
     # Filled in place: all of LFW is ~0.9 GB of chips, a list plus np.stack would need twice that.
     chips = np.empty((len(photos), aligner.size, aligner.size, 3), np.uint8)
     rows, no_face = [], []
-    for identity, path in tqdm(photos, desc="faces", unit="photo", disable=None, leave=False):
+    for identity, path in progress(photos, "faces", unit="photo"):
         item_id = f"{identity}/{path.name}"
         try:
             chips[len(rows)] = aligner.align(read_rgb(path), str(path))

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline.common.audio_files import read_audio, source_rng
 from pipeline.common.io import DataError
 from pipeline.common.params.identity import IdentityParams
+from pipeline.common.progress import progress
 from synth.common.audio import loop_to_length, resample, to_mono, trim_silence
 from synth.common.catalog import to_pcm16
 
@@ -50,7 +50,7 @@ def speaker_items(params: IdentityParams, seed: int) -> tuple[pd.DataFrame, np.n
         files = _speaker_files(identity, folders)
         order = source_rng(seed, f"identity:{identity}").permutation(len(files))
         kept = 0
-        for i in tqdm(order, desc=f"speaker {identity}", leave=False, disable=None):
+        for i in progress(order, f"speaker {identity}", unit="clip"):
             if params.max_items and kept >= params.max_items:
                 break
             path, root = files[i]

@@ -21,6 +21,7 @@ import pandas as pd
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.io import atomic_dir, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
+from pipeline.common.progress import progress
 from pipeline.triggerword.datasets import AUDIT_DIR
 from synth.triggerword.audit import AuditRules, decide, outcome, rates, review_list
 
@@ -60,8 +61,6 @@ def named_by(values: pd.Series, names: list[str], separator: str = "") -> np.nda
 
 def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path) -> pd.DataFrame:
     """What the recogniser hears in each speech clip (unchecked rows: outside `mask` or unknown words)."""
-    from tqdm import tqdm
-
     from models.triggerword.recogniser import Recogniser, normalise
     from pipeline.common.audio_files import read_audio
 
@@ -70,7 +69,7 @@ def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path) -> pd.Dat
     texts = speech["text"].map(normalise)
     recognise = Recogniser(sorted(set(texts[mask]))) if mask.any() else None
     heard, confidence, checked = [""] * len(speech), np.zeros(len(speech)), np.zeros(len(speech), bool)
-    for i in tqdm(np.flatnonzero(mask), desc="audit", unit="clip", disable=None):
+    for i in progress(np.flatnonzero(mask), "audit: recognising", unit="clip"):
         if not recognise.knows(texts[i]):
             continue
         audio, rate = read_audio(catalog_dir / speech["path"][i], speech["clip_id"][i])
@@ -106,7 +105,7 @@ def _reasons(dropped: pd.DataFrame) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from pipeline.triggerword.audit_report import audit_html
+    from pipeline.triggerword.analysis.audit_report import audit_html
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
+from pipeline.common.progress import progress
 from pipeline.triggerword.sources.base import Skipped, SourceIter
 
 CATALOG_DIR = Path("data/catalog")
@@ -52,8 +53,6 @@ def plan_sources(params: Params) -> list[tuple[str, Callable[[], SourceIter]]]:
 def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter, pd.DataFrame]:
     """Run every source, prepare and write its clips; returns the catalog, skip counts and the
     clips people rejected (clip_id, source, speaker, reason), which are left out."""
-    from tqdm import tqdm
-
     from pipeline.common.review_verdicts import read_verdicts, rejected
     from pipeline.triggerword.sources.prepare import ClipRejected, prepare
     from pipeline.triggerword.sources.writer import CatalogWriter
@@ -64,7 +63,7 @@ def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter, pd.Da
     left_out: list[dict] = []
     for label, make in plan_sources(params):
         start, before = time.monotonic(), len(writer.rows)
-        for item in tqdm(make(), desc=label, unit="clip", disable=None, leave=False):
+        for item in progress(make(), f"collect {label}", unit="clip"):
             if isinstance(item, Skipped):
                 skipped[(item.source, item.reason)] += 1
                 (log.warning if item.warn else log.debug)("skipped %s: %s", item.origin, item.detail or item.reason)

@@ -23,6 +23,7 @@ from models.triggerword.speech_embedding import SpeechEmbedding, resample
 from pipeline.common.catalog import load_bank
 from pipeline.common.io import atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
+from pipeline.common.progress import progress
 from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
 from pipeline.triggerword.embedding_cache import EmbeddingCache
 from synth.common.splits import SPLITS
@@ -43,14 +44,12 @@ def part_rows(params: Params, data: SynthData, part: str) -> np.ndarray:
 
 def embed_rows(params: Params, data: SynthData, rows: np.ndarray, cache: EmbeddingCache, label: str) -> np.ndarray:
     """Render `rows` in batches of embed.batch_size, resample to 16 kHz and embed each clip through `cache`."""
-    from rich.progress import track
-
     render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
     size = params.embed.batch_size
     batches = [rows[i : i + size] for i in range(0, len(rows), size)]
     parts = [
         cache.embed(clip)
-        for b in track(batches, description=f"embedding {label}", transient=True)
+        for b in progress(batches, f"embedding {label}", unit="batch")
         for clip in resample(render.render(data.recipes.take(b)), params.audio.sample_rate)
     ]
     return np.stack(parts) if parts else np.zeros((0, 0, 96), np.float16)

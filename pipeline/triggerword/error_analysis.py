@@ -22,10 +22,9 @@ import pandas as pd
 from pipeline.common.catalog import load_bank
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
-from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, read_recipes, renderer
-from pipeline.triggerword.error_findings import Finding, Rules, confirm, findings, flag, quiet_sentence
-from pipeline.triggerword.error_plots import Curves, Span, det_figure, mistake_figure, write_wav
-from pipeline.triggerword.error_slices import (
+from pipeline.triggerword.analysis.error_findings import Finding, Rules, confirm, findings, flag, quiet_sentence
+from pipeline.triggerword.analysis.error_plots import Curves, Span, det_figure, mistake_figure, write_wav
+from pipeline.triggerword.analysis.error_slices import (
     BLOCKED,
     EARLY,
     OTHER,
@@ -37,9 +36,10 @@ from pipeline.triggerword.error_slices import (
     split_events,
     table_json,
 )
+from pipeline.triggerword.analysis.report_page import Card, SplitView, page
+from pipeline.triggerword.analysis.voice_report import voices_html
+from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, read_recipes, renderer
 from pipeline.triggerword.evaluate import event_spec
-from pipeline.triggerword.report_page import Card, SplitView, page
-from pipeline.triggerword.voice_report import voices_html
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
 

@@ -24,9 +24,10 @@ from models.triggerword.inference import Detector, load_detector
 from pipeline.common.catalog import load_bank, read_catalog
 from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
 from pipeline.common.params import Params, load_params
+from pipeline.common.progress import progress
+from pipeline.triggerword.analysis.voice_groups import group_summary, positive_frame, slice_frr, trained_sources
 from pipeline.triggerword.datasets import SYNTH_DIR, SynthData, read_recipes, renderer
 from pipeline.triggerword.train_head import EMBED_DIR, read_part
-from pipeline.triggerword.voice_groups import group_summary, positive_frame, slice_frr, trained_sources
 from synth.common.splits import SPLITS
 from synth.triggerword.labels import end_steps, label_matrix
 from synth.triggerword.recipes import Recipes
@@ -61,13 +62,11 @@ def split_rows(data: SynthData, split: str, limit: int) -> np.ndarray:
 
 def rendered_probabilities(params: Params, data: SynthData, rows: np.ndarray, detector: Detector) -> np.ndarray:
     """Render recipe `rows` batch by batch and score the waveforms."""
-    from rich.progress import track
-
     r = data.recipes
     used = np.unique(np.concatenate([r.background_clip[rows], r.insert_clip[rows][r.insert_mask[rows]]]))
     render = renderer(params, load_bank(data.catalog, rows=used))
     chunks = [rows[i : i + 32] for i in range(0, len(rows), 32)]
-    probs = [detector.probabilities(render.render(r.take(c))) for c in track(chunks, "predicting", transient=True)]
+    probs = [detector.probabilities(render.render(r.take(c))) for c in progress(chunks, "predicting", unit="batch")]
     return np.concatenate(probs) if probs else np.zeros((0, detector.ty), np.float32)
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from models.triggerword.events import match
 from pipeline.common.io import DataError, atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
-from pipeline.triggerword.detect import MODEL, default_threshold
+from pipeline.triggerword.deploy.detect import MODEL, default_threshold
 from pipeline.triggerword.stress_set import STRESS_DIR
 
 log = logging.getLogger("datasynth.stress")

@@ -61,8 +61,9 @@ class Trainer:
     """One training run: the model, its optimiser and the way batches reach the device.
 
     The train stage uses every recipe of each split, `train.profiles` and the params' features. A study
-    (pipeline/triggerword/audio_rate_study.py) passes its own budget (`profile`), recipe rows per split (`splits`: only
-    their clips are loaded) and feature front end (`features`, with a `spec`; the model's input width follows it).
+    (pipeline/triggerword/studies/audio_rate_study.py) passes its own budget (`profile`), recipe rows per split
+    (`splits`: only their clips are loaded) and feature front end (`features`, with a `spec`; the model's input
+    width follows it).
     """
 
     def __init__(

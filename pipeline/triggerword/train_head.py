@@ -22,6 +22,7 @@ from models.triggerword.embedding_head import EmbeddingHead
 from models.triggerword.speech_embedding import RATE, output_steps
 from pipeline.common.io import DataError, atomic_file
 from pipeline.common.params import Params
+from pipeline.common.progress import progress
 from pipeline.triggerword.datasets import read_recipes
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
@@ -193,10 +194,8 @@ class HeadTrainer:
     def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:
         """Every epoch of train.head; the head is left at the epoch train.head.select picks: the best dev
         frame F1, the lowest dev loss, or the last."""
-        from rich.progress import track
-
         history, best, best_state = [], None, None
-        for epoch in track(range(self.params.train.head.epochs), description=describe, transient=True):
+        for epoch in progress(range(self.params.train.head.epochs), describe, unit="epoch"):
             row = {"epoch": epoch + 1, "train_loss": self.train_epoch(epoch), **self.score_dev()}
             history.append(row)
             if best is None or self._better(row, best):

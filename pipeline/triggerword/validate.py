@@ -17,9 +17,9 @@ from pipeline.common.catalog import CATALOG_DIR
 from pipeline.common.io import run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import SYNTH_DIR, read_recipes
-from pipeline.triggerword.expectations import SuiteResult, all_suites, run_suites
-from pipeline.triggerword.validation_frames import build_frames, observations, read_clip_splits
-from pipeline.triggerword.validation_report import failure_summary, html_report, validation_metrics
+from pipeline.triggerword.validation.expectations import SuiteResult, all_suites, run_suites
+from pipeline.triggerword.validation.validation_frames import build_frames, observations, read_clip_splits
+from pipeline.triggerword.validation.validation_report import failure_summary, html_report, validation_metrics
 
 log = logging.getLogger("datasynth.validate")
 REPORT = Path("reports/validation/index.html")

@@ -1,5 +1,5 @@
 """The validate stage: a clean tiny dataset passes, and each injected defect fails the specific
-expectation meant to catch it (pipeline/triggerword/expectations.py ids)."""
+expectation meant to catch it (pipeline/triggerword/validation/expectations.py ids)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 import synth.triggerword.labels
 from pipeline.triggerword import validate
-from pipeline.triggerword.expectations import Outcome, SuiteResult
-from pipeline.triggerword.validation_frames import expected_labels
+from pipeline.triggerword.validation.expectations import Outcome, SuiteResult
+from pipeline.triggerword.validation.validation_frames import expected_labels
 from tests.helpers.synth_fixtures import Dataset, make_dataset, with_params
 
 

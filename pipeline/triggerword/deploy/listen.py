@@ -16,7 +16,7 @@ import numpy as np
 from models.triggerword.inference import load_detector
 from models.triggerword.streaming import open_stream, stream_rate
 from pipeline.common.io import DataError
-from pipeline.triggerword.detect import MODEL, default_threshold, line
+from pipeline.triggerword.deploy.detect import MODEL, default_threshold, line
 
 
 def microphone():

@@ -153,7 +153,7 @@ def test_params_without_the_study_name_the_missing_section(tmp_path):
 
 
 def test_summary_recommends_the_lowest_rate_within_epsilon(tmp_path, monkeypatch):
-    from pipeline.triggerword import audio_rate_study as study
+    from pipeline.triggerword.studies import audio_rate_study as study
 
     monkeypatch.chdir(tmp_path)
     params = load_params(REPO / "params.yaml")

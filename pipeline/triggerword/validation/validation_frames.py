@@ -1,6 +1,6 @@
 """Derived pandas frames the validate stage's expectations run on.
 
-Each rule of pipeline/triggerword/expectations.py is a standard Great Expectations expectation on one of
+Each rule of pipeline/triggerword/validation/expectations.py is a standard Great Expectations expectation on one of
 these frames: one row per catalog clip, insert, example, labelled example, split group, clip use
 and rendered example. Lookups of clips the catalog lacks give MISSING / NaN rather than raising,
 so a broken recipe shows up as an unexpected value, not as a crash.

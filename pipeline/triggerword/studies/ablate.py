@@ -1,6 +1,6 @@
 """ablate stage: the head's recipe one choice at a time, judged on voices it never heard.
 
-    python -m pipeline.triggerword.ablate [--params params.yaml]
+    python -m pipeline.triggerword.studies.ablate [--params params.yaml]
 
 Each arm of ablate.arms is the default params with exactly one dotted key changed (validated like
 params.yaml). Every arm, the default included, trains the embedding head on the same cached embeddings and
@@ -61,8 +61,8 @@ def score_model(params: Params, probabilities, data: dict) -> dict:
     """Any detector's frame probabilities ((n, T, 96) embeddings -> (n, steps)) scored as evaluate scores:
     the threshold chosen on dev, then pooled test FRR and FA/h and the FRR per voice group."""
     from models.triggerword.events import operating_point, threshold_grid
+    from pipeline.triggerword.analysis.voice_groups import slice_frr
     from pipeline.triggerword.evaluate import evaluate_split, split_metrics, voice_frame
-    from pipeline.triggerword.voice_groups import slice_frr
     from synth.triggerword.recipes import Recipes
 
     parts = {part: (recipes, probabilities(x)) for part, (x, recipes) in data["parts"].items()}

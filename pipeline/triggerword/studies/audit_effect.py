@@ -7,7 +7,7 @@ that held a dropped clip are embedded twice. Each arm trains the embedding head 
 mined clips) and is scored on the embed stage's dev and test clips: FRR and false accepts per hour
 at the dev operating point, as the evaluate stage scores. -> reports/metrics/audit_effect.json
 
-    python -m pipeline.triggerword.audit_effect [--params params.yaml]
+    python -m pipeline.triggerword.studies.audit_effect [--params params.yaml]
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from models.triggerword.events import count_events
 from pipeline.common.catalog import file_sha256
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword import error_analysis
+from pipeline.triggerword.analysis.error_findings import Rules, fa_p_value, miss_p_value
+from pipeline.triggerword.analysis.error_slices import OTHER, Timing, position_of
 from pipeline.triggerword.datasets import clip_stats
-from pipeline.triggerword.error_findings import Rules, fa_p_value, miss_p_value
-from pipeline.triggerword.error_slices import OTHER, Timing, position_of
 from pipeline.triggerword.evaluate import event_spec, positive_ends
 from pipeline.triggerword.synthesise import recipe_spec, recipe_table
 from synth.common.catalog import CATALOG_COLUMNS, clip_peak, clip_rms, to_pcm16

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from pipeline.triggerword.expectations import Outcome, SuiteResult
+from pipeline.triggerword.validation.expectations import Outcome, SuiteResult
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}

@@ -1,6 +1,6 @@
 """The validate stage's rules as Great Expectations suites, and a runner with plain results.
 
-One suite per derived frame (pipeline/triggerword/validation_frames.py). Every expectation carries
+One suite per derived frame (pipeline/triggerword/validation/validation_frames.py). Every expectation carries
 meta["id"] (stable, e.g. "inserts.no_overlap": tests and the stderr summary use it) and a
 description in words (the report's "rule" column). great_expectations is imported lazily: it
 takes seconds to import and only this stage needs it.

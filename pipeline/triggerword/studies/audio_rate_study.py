@@ -1,7 +1,7 @@
 """Trigger-word sample-rate ladder: the lowest audio rate at which the model still detects as well.
 
-    python -m pipeline.triggerword.audio_rate_study rate 16000   one rung -> reports/audio_rate/rate/16000.json
-    python -m pipeline.triggerword.audio_rate_study summary      -> reports/metrics/audio_rate_study.json,
+    python -m pipeline.triggerword.studies.audio_rate_study rate 16000   one rung -> reports/audio_rate/rate/16000.json
+    python -m pipeline.triggerword.studies.audio_rate_study summary      -> reports/metrics/audio_rate_study.json,
                                                         plot reports/audio_rate/rate.tsv
 
 The audio twin of the day/night resolution study (pipeline/daynight/study.py). Each rung trains the

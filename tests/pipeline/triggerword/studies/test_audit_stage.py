@@ -59,7 +59,7 @@ def test_the_effect_stage_trains_with_and_without_the_dropped_clips(small_projec
     audit = pd.read_parquet(root / "data/audit/audit.parquet")
     audit.loc[audit["clip_id"].isin(train_words.iloc[::3]), ["verdict", "reason"]] = ["drop", "heard nothing"]
     audit.to_parquet(root / "data/audit/audit.parquet", index=False)
-    run(["python", "-m", "pipeline.triggerword.audit_effect"], cwd=root)
+    run(["python", "-m", "pipeline.triggerword.studies.audit_effect"], cwd=root)
     effect = metrics(root, "audit_effect")
     assert effect["train_examples"] == 120 and effect["examples_with_a_dropped_clip"] > 0
     assert effect["dropped_inserts"]["positive"] + effect["dropped_inserts"]["negative"] > 0

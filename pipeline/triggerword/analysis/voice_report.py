@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.html import esc
-from pipeline.triggerword.error_findings import pct, rate_h
+from pipeline.triggerword.analysis.error_findings import pct, rate_h
 
 STRESS_METRICS = Path("reports/metrics/stress.json")
 ORDER = ("train/seen voice", "dev/unseen voice", "dev/unseen engine", "test/unseen voice", "test/unseen engine")

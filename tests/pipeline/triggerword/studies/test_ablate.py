@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pipeline.common.params import ParamsError, load_params
-from pipeline.triggerword.ablate import BASELINE, HEADLINE, arms, summarise, verdict
+from pipeline.triggerword.studies.ablate import BASELINE, HEADLINE, arms, summarise, verdict
 from tests.helpers.project import full_params
 
 

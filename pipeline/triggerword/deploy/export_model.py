@@ -25,7 +25,7 @@ from models.triggerword.onnx_export import AUDIO_STATE, MEL_STATE, head_model, i
 from models.triggerword.speech_embedding import EMBEDDING_DIM, RATE, STEP_SAMPLES
 from pipeline.common.catalog import file_sha256
 from pipeline.common.io import DataError, atomic_file
-from pipeline.triggerword.detect import MODEL, default_threshold
+from pipeline.triggerword.deploy.detect import MODEL, default_threshold
 
 RECIPES = Path("data/synth/recipes.parquet")
 

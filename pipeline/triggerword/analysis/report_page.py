@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.html import CSS, esc, tile
-from pipeline.triggerword.error_findings import Finding, pct, rate_h
-from pipeline.triggerword.error_slices import Overall, SliceTable
+from pipeline.triggerword.analysis.error_findings import Finding, pct, rate_h
+from pipeline.triggerword.analysis.error_slices import Overall, SliceTable
 
 SHOW_ROWS = 14
 

@@ -6,9 +6,9 @@ import yaml
 
 from models.triggerword.events import EventSpec, positive_outcomes
 from pipeline.common.params import merge
+from pipeline.triggerword.analysis.voice_groups import group_summary, positive_frame, slice_frr, trained_sources
 from pipeline.triggerword.evaluate import positive_ends
 from pipeline.triggerword.synthesise import synthesise
-from pipeline.triggerword.voice_groups import group_summary, positive_frame, slice_frr, trained_sources
 from synth.common.splits import SPLITS
 from tests.helpers.synth_fixtures import TINY_PARAMS, make_dataset
 

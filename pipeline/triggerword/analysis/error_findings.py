@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.triggerword.error_slices import BLOCKED, CUT, EARLY, OTHER, Overall, SliceTable
+from pipeline.triggerword.analysis.error_slices import BLOCKED, CUT, EARLY, OTHER, Overall, SliceTable
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Materialise recipes as WAV + label files, for listening or for other frameworks.
 
-    python -m pipeline.triggerword.export --split dev --count 20 --out exports/dev
+    python -m pipeline.triggerword.deploy.export --split dev --count 20 --out exports/dev
 Writes <example_id>.wav (16-bit PCM), <example_id>.labels.npy (Ty float32) and manifest.csv
 (one row per example: its inserts' words, speakers, start/end seconds).
 """
