@@ -27,9 +27,28 @@ class StageRun:
     command: str = ""  # the dvc command that ran it
 
 
-def publish(root: Path, run: StageRun) -> None:
-    files = dvc.metric_files(root, run.stage)
-    values, deltas = dvc.metrics(root, files), dvc.metrics_diff(root, files)
+Metrics = tuple[dict[str, Any], dict[str, dict[str, Any]] | None]  # (dvc metrics show, dvc metrics diff)
+
+
+def stage_metrics(root: Path, stages: list[str]) -> dict[str, Metrics]:
+    """Every stage's metrics and deltas vs HEAD from one `dvc metrics show` and one `dvc metrics diff` over all
+    their files: what an up-to-date stage's artifacts show, without two dvc calls per stage."""
+    files = {stage: dvc.metric_files(root, stage) for stage in stages}
+    every = sorted({f for fs in files.values() for f in fs})
+    values, deltas = dvc.metrics(root, every), dvc.metrics_diff(root, every)
+
+    def of(found: dict[str, Any], names: list[str]) -> dict[str, Any]:
+        return {key: value for key, value in found.items() if key.split(":", 1)[0] in names}
+
+    return {stage: (of(values, fs), None if deltas is None else of(deltas, fs)) for stage, fs in files.items()}
+
+
+def publish(root: Path, run: StageRun, known: Metrics | None = None) -> None:
+    """The stage's artifacts; `known` are its metrics read before the run, used unless the stage just ran."""
+    if known is None or run.outcome in ("ran", "cached"):
+        files = dvc.metric_files(root, run.stage)
+        known = dvc.metrics(root, files), dvc.metrics_diff(root, files)
+    values, deltas = known
     key = re.sub(r"[^a-z0-9]+", "-", run.stage.lower())  # artifact keys allow lowercase letters, digits and dashes
     create_markdown_artifact(
         key=f"{key}-summary", markdown=summary(root, run, values, deltas), description=f"{run.stage}: {run.outcome}"

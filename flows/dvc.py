@@ -56,10 +56,13 @@ def stream(root: Path, args: list[str], log: logging.Logger | logging.LoggerAdap
     return lines
 
 
+DEFAULT_PIPELINE = "dvc.yaml"  # what a plain `dvc repro` runs; studies/dvc.yaml only when named
+
+
 def graph(root: Path, target: str | None = None) -> tuple[list[str], dict[str, set[str]]]:
     """(the stages `dvc repro [target]` would consider, upstream first with ties in dvc.yaml order,
-    {stage: the stages it reads from directly})."""
-    dot = dvc(root, "dag", "--dot", *([target] if target else []))
+    {stage: the stages it reads from directly}). No target: the default pipeline, as `dvc repro` runs it."""
+    dot = dvc(root, "dag", "--dot", target or DEFAULT_PIPELINE)
     order: list[str] = []
     needs: dict[str, set[str]] = {}
     for line in map(str.strip, dot.splitlines()):
@@ -107,8 +110,11 @@ def outs(root: Path, stage: str) -> list[str]:
 
 
 def _declared(root: Path, stage: str, kind: str) -> list[str]:
-    name, _, item = stage.partition("@")  # 'daynight_resolution@16': one instance of a foreach stage
-    spec = yaml.safe_load((root / "dvc.yaml").read_text())["stages"][name]
+    """The `kind` paths of `stage` as DVC names it: 'train', 'daynight_resolution@16' (one instance of a foreach
+    stage), 'studies/dvc.yaml:ablate' (a stage of another dvc.yaml; its paths are the root's: wdir ..)."""
+    pipeline, _, stage = stage.rpartition(":")
+    name, _, item = stage.partition("@")
+    spec = yaml.safe_load((root / (pipeline or DEFAULT_PIPELINE)).read_text())["stages"][name]
     spec = spec.get("do", spec)  # a foreach stage declares its outputs in a template with ${item}
     paths = [next(iter(entry)) if isinstance(entry, dict) else entry for entry in spec.get(kind, [])]
     return [path.replace("${item}", item) for path in paths]

@@ -23,7 +23,8 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, State
 
 from flows import dvc
-from flows.artifacts import StageRun, publish
+from flows.artifacts import Metrics, StageRun, publish, stage_metrics
+from flows.server import ServerError, api_server
 
 # collect reads TTS engines, Debian packages and archive URLs: a transient failure is worth a retry.
 # The other stages are deterministic functions of their inputs; a retry would fail the same way.
@@ -40,8 +41,11 @@ def _state(run: StageRun) -> State[StageRun]:
 
 
 @task(task_run_name="{stage}", retry_delay_seconds=10)
-def run_stage(project_dir: str, stage: str, changes: dict, force: bool = False) -> State[StageRun]:
-    """Run one stage with `dvc repro --single-item`; `changes` ({} = up to date) is what made it a candidate."""
+def run_stage(
+    project_dir: str, stage: str, changes: dict, force: bool = False, known: Metrics | None = None
+) -> State[StageRun]:
+    """Run one stage with `dvc repro --single-item`; `changes` ({} = up to date) is what made it a candidate,
+    `known` its metrics as they were before the flow run."""
     root, log = Path(project_dir), get_run_logger()
     changes = {"forced": True} if force else changes
     if not changes:
@@ -57,17 +61,18 @@ def run_stage(project_dir: str, stage: str, changes: dict, force: bool = False) 
         elif any(UNCHANGED.search(line) for line in lines):
             outcome = "skipped"
         run = StageRun(stage, outcome, time.monotonic() - start, changes, "dvc " + " ".join(args))
-    publish(root, run)
+    publish(root, run, known)
     return _state(run)
 
 
 def rebuild_stages(root: Path, order: list[str], needs: dict[str, set[str]], force: set[str]) -> list[StageRun]:
     """Every stage in order: what one `dvc status` found stale, and whatever reads from a stage that ran."""
     stale, ran, runs = dvc.stale(root), set(), []
+    known = stage_metrics(root, order)
     for stage in order:
         changes = stale.get(stage) or ({"upstream ran": sorted(needs[stage] & ran)} if needs[stage] & ran else {})
         runner = run_stage.with_options(retries=RETRIES.get(stage, 0))
-        run = runner(str(root), stage, changes, stage in force, return_state=True).result()
+        run = runner(str(root), stage, changes, stage in force, known[stage], return_state=True).result()
         if run.outcome in ("ran", "cached"):  # its outputs may be new: its dependants are asked again
             ran.add(stage)
         runs.append(run)
@@ -171,14 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--name", help="the DVC experiment's name (with --set)")
     args = parser.parse_args(argv)
-    state = rebuild(
-        project_dir=args.project_dir,
-        target=args.target,
-        force=args.force,
-        set_params=parse_set(args.set) or None,
-        experiment_name=args.name,
-        return_state=True,
-    )
+    try:
+        with api_server():
+            state = rebuild(
+                project_dir=args.project_dir,
+                target=args.target,
+                force=args.force,
+                set_params=parse_set(args.set) or None,
+                experiment_name=args.name,
+                return_state=True,
+            )
+    except ServerError as exc:
+        print(f"rebuild: {exc}", file=sys.stderr)
+        return 2
     if not state.is_completed():
         print(f"rebuild: {state.name}: {state.message}", file=sys.stderr)
         return 1

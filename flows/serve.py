@@ -16,6 +16,7 @@ from pathlib import Path
 from prefect.settings import get_current_settings
 
 from flows.rebuild import rebuild
+from flows.server import ServerError, api_server
 
 NIGHTLY = "0 2 * * *"  # 02:00 every night, in the server's time zone (UTC unless set)
 
@@ -42,14 +43,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    rebuild.serve(
-        name=args.name,
-        cron=args.cron,
-        tags=["datasynth", "dvc"],
-        parameters={"project_dir": str(Path(args.project_dir).resolve()), "force": args.force},
-        description="Nightly: re-collect, then DVC reruns whatever that made stale "
-        "(re-synthesise, validate, retrain, evaluate, error analysis).",
-    )
+    try:
+        with api_server():  # the named server must answer before the deployment is registered
+            rebuild.serve(
+                name=args.name,
+                cron=args.cron,
+                tags=["datasynth", "dvc"],
+                parameters={"project_dir": str(Path(args.project_dir).resolve()), "force": args.force},
+                description="Nightly: re-collect, then DVC reruns whatever that made stale "
+                "(re-synthesise, validate, retrain, evaluate, error analysis).",
+            )
+    except ServerError as exc:
+        print(f"flows.serve: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -75,9 +75,9 @@ def wait_until_healthy(api_url: str, proc: subprocess.Popen, log: Path, timeout:
 def api_server(timeout: float = STARTUP_SECONDS) -> Iterator[str]:
     """Yield the API URL this process's flows use: PREFECT_API_URL if set (checked), else a temporary server
     started once, checked, and stopped on the way out."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    if url := os.environ.get("PREFECT_API_URL"):
+    if url := get_current_settings().api.url:  # from the environment or the active Prefect profile
         if not healthy(url, timeout=10.0):
             raise ServerError(
                 f"PREFECT_API_URL={url}: no answer at /health; start it (prefect server start) or unset it"

@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
+from flows.server import ServerError, api_server
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
 from pipeline.triggerword.datasets import AUDIT_DIR, clip_stats, dropped_clips
@@ -92,13 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default="params.yaml", help="params file, relative to the project dir")
     parser.add_argument("--address", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--workers", type=int, default=2, help="LocalCluster workers (without --address)")
-    # Threads by default: worker processes would each start their own temporary Prefect server unless
-    # PREFECT_API_URL names a running one (see README); remote clusters always run processes.
+    # Threads by default (lighter on a small machine); worker processes reach this run's Prefect server
+    # through PREFECT_API_URL, which api_server() sets for them. Remote clusters always run processes.
     parser.add_argument("--processes", action="store_true", help="LocalCluster workers as processes")
     args = parser.parse_args(argv)
-    state = synthesise_dask(
-        args.project_dir, args.params, args.address, args.workers, args.processes, return_state=True
-    )
+    try:
+        with api_server():
+            state = synthesise_dask(
+                args.project_dir, args.params, args.address, args.workers, args.processes, return_state=True
+            )
+    except ServerError as exc:
+        print(f"synthesise_dask: {exc}", file=sys.stderr)
+        return 2
     if not state.is_completed():
         print(f"synthesise_dask: {state.name}: {state.message}", file=sys.stderr)
         return 1

@@ -39,3 +39,13 @@ def small_project(tmp_path_factory) -> Path:
     (root / "params.yaml").write_text(small_params())
     run(["dvc", "repro"], cwd=root)
     return root
+
+
+@pytest.fixture(scope="session")
+def studies_project(small_project, tmp_path_factory) -> Path:
+    """A copy of the small project with the studies (studies/dvc.yaml) reproduced too, as `dvc repro
+    studies/dvc.yaml` does it after a plain `dvc repro`."""
+    root = tmp_path_factory.mktemp("studies") / "project"
+    shutil.copytree(small_project, root, symlinks=True)
+    run(["dvc", "repro", "studies/dvc.yaml"], cwd=root)
+    return root

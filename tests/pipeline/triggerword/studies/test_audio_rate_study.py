@@ -190,8 +190,10 @@ def test_summary_recommends_the_lowest_rate_within_epsilon(tmp_path, monkeypatch
         study.summary(params)
 
 
-def test_the_ladder_ran_in_the_pipeline(small_project):
-    root = small_project
+def test_the_ladder_runs_with_the_studies_and_not_in_a_plain_repro(small_project, studies_project):
+    summary = "reports/metrics/audio_rate_study.json"  # a plain `dvc repro` leaves the committed figures alone
+    assert (small_project / summary).read_text() == (REPO / summary).read_text()
+    root = studies_project
     out = json.loads((root / "reports/metrics/audio_rate_study.json").read_text())
     rates = yaml.safe_load((root / "params.yaml").read_text())["studies"]["audio_rate"]["rates"]
     assert set(out["rates"]) == {str(r) for r in rates} == {"8000", "16000"}
