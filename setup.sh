@@ -64,4 +64,5 @@ if [ "${1:-}" != "--install-only" ]; then
   echo "==> dvc repro"
   # The stages run `python -m pipeline.<stage>`: the environment's python must come first on PATH.
   PATH="$PWD/.venv/bin:$PATH" dvc repro
+  echo "==> done: reports/ holds the results (dvc metrics show); the studies run with: dvc repro studies/dvc.yaml"
 fi

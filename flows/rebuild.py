@@ -16,6 +16,7 @@ import argparse
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -65,9 +66,17 @@ def run_stage(
     return _state(run)
 
 
-def rebuild_stages(root: Path, order: list[str], needs: dict[str, set[str]], force: set[str]) -> list[StageRun]:
+def plan(root: Path, target: str | None) -> dict:
+    """What DVC says before any stage runs: the stages in order, what each reads from, what is stale (one
+    `dvc dag`, one `dvc status`). JSON, so `main` can ask while the temporary server starts and pass it in."""
+    order, needs = dvc.graph(root, target)
+    return {"order": order, "needs": {s: sorted(n) for s, n in needs.items()}, "stale": dvc.stale(root)}
+
+
+def rebuild_stages(root: Path, planned: dict, force: set[str]) -> list[StageRun]:
     """Every stage in order: what one `dvc status` found stale, and whatever reads from a stage that ran."""
-    stale, ran, runs = dvc.stale(root), set(), []
+    order, stale, ran, runs = planned["order"], planned["stale"], set(), []
+    needs = {stage: set(upstream) for stage, upstream in planned["needs"].items()}
     known = stage_metrics(root, order)
     for stage in order:
         changes = stale.get(stage) or ({"upstream ran": sorted(needs[stage] & ran)} if needs[stage] & ran else {})
@@ -127,18 +136,21 @@ def rebuild(
     examples_train: int | None = None,
     epochs: int | None = None,
     experiment_name: str | None = None,
+    planned: dict | None = None,
 ) -> list[StageRun]:
     """Bring the pipeline (or `target` and its upstream stages) up to date.
 
     With `set_params`, `examples_train` or `epochs` the run is a DVC experiment (`dvc exp run -S`), listed
-    by `dvc exp show` under `experiment_name` (default: this flow run's name)."""
+    by `dvc exp show` under `experiment_name` (default: this flow run's name). `planned` is `plan(project_dir,
+    target)` asked before the flow started (None: asked now)."""
     root = Path(project_dir).resolve()
-    order, needs = dvc.graph(root, target)
+    planned = planned or plan(root, target)
+    order = planned["order"]
     if unknown := set(force or ()) - set(order):
         raise ValueError(f"force: {sorted(unknown)} are not among the stages to run {order}")
     overrides = experiment_overrides(set_params, examples_train, epochs)
     if not overrides:
-        return rebuild_stages(root, order, needs, set(force or ()))
+        return rebuild_stages(root, planned, set(force or ()))
     if force:
         raise ValueError("force is for plain rebuilds; an experiment reruns what its params make stale")
     if not dvc.has_commit(root):
@@ -176,17 +188,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--name", help="the DVC experiment's name (with --set)")
     args = parser.parse_args(argv)
+    overrides = experiment_overrides(parse_set(args.set) or None, None, None)
     try:
-        with api_server():
-            state = rebuild(
-                project_dir=args.project_dir,
-                target=args.target,
-                force=args.force,
-                set_params=parse_set(args.set) or None,
-                experiment_name=args.name,
-                return_state=True,
-            )
-    except ServerError as exc:
+        with ThreadPoolExecutor(1) as pool:  # DVC is asked while the temporary server starts
+            planned = None if overrides else pool.submit(plan, Path(args.project_dir).resolve(), args.target)
+            with api_server():
+                state = rebuild(
+                    project_dir=args.project_dir,
+                    target=args.target,
+                    force=args.force,
+                    set_params=parse_set(args.set) or None,
+                    experiment_name=args.name,
+                    planned=planned.result() if planned else None,
+                    return_state=True,
+                )
+    except (ServerError, dvc.DvcError) as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return 2
     if not state.is_completed():

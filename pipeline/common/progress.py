@@ -39,7 +39,7 @@ def progress(
 
 
 def progress_line(label: str, done: int, total: int | None, unit: str, seconds: float) -> str:
-    line = f"{label}: {done}" + (f"/{total}" if total else "") + f" {unit}s"
+    line = f"{label}: {done}" + (f"/{total}" if total else "") + f" {_plural(unit)}"
     if total:
         line += f" ({100 * done / total:.0f} %)"
     line += f", {_minutes(seconds)}"
@@ -50,3 +50,7 @@ def progress_line(label: str, done: int, total: int | None, unit: str, seconds: 
 
 def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _plural(unit: str) -> str:
+    return unit + ("es" if unit.endswith(("s", "sh", "ch", "x")) else "s")
