@@ -82,9 +82,14 @@ def test_mining_is_reproducible_and_what_it_mined_is_trained_on(small_project):
     assert [r["round"] for r in rounds] == [1, 2]
     assert rounds[1]["trained_with_mined_clips"] == rounds[0]["new_clips"]
     assert metrics(root, "train")["mined_clips"] == manifest["example_id"].nunique()
-    before = manifest_path.read_bytes()
+    before = pd.read_parquet(manifest_path)
     run(["python", "-m", "pipeline.triggerword.mine"], cwd=root)
-    assert manifest_path.read_bytes() == before
+    again = pd.read_parquet(manifest_path)
+    # The same clips, times and words are mined. The scores are compared to 1e-4: on a loaded machine the
+    # CPU BLAS may split a matrix product over fewer threads, which moves a head's scores by ~1e-5.
+    keys = ["example_id", "round", "time_s", "word"]
+    assert again[keys].equals(before[keys])
+    assert np.allclose(again["score"], before["score"], atol=1e-4)
 
 
 def test_the_small_model_learns_clearly_above_chance(small_project):
