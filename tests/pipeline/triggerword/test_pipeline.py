@@ -238,7 +238,7 @@ def test_the_onnx_step_export_runs_on_onnxruntime_like_the_detector(small_projec
     np.testing.assert_allclose(scores, detector.probabilities(audio[None])[0], atol=1e-4)
 
 
-def test_unheard_voices_are_checked_by_group_by_ablation_and_on_the_stress_set(small_project):
+def test_unheard_voices_are_checked_by_group_by_ablation_and_on_the_stress_set(small_project, studies_project):
     root = small_project
     evaluate = metrics(root, "evaluate")
     groups = evaluate["voice_groups"]["groups"]
@@ -249,7 +249,7 @@ def test_unheard_voices_are_checked_by_group_by_ablation_and_on_the_stress_set(s
         ((positives["part"] == "test") & (positives["group"] == "unseen voice")).sum()
     )
     params = yaml.safe_load((root / "params.yaml").read_text())
-    ablate = metrics(root, "ablate")
+    ablate = metrics(studies_project, "ablate")  # a study: `dvc repro studies/dvc.yaml`
     assert [a["arm"] for a in ablate["arms"]] == ["default", *params["ablate"]["arms"]]
     assert all(a["seeds"] == len(params["ablate"]["seeds"]) for a in ablate["arms"])
     assert all(0 <= a["test_frr"] <= 1 for a in ablate["arms"])
