@@ -188,16 +188,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--name", help="the DVC experiment's name (with --set)")
     args = parser.parse_args(argv)
-    overrides = experiment_overrides(parse_set(args.set) or None, None, None)
+    set_params = parse_set(args.set) or None
     try:
         with ThreadPoolExecutor(1) as pool:  # DVC is asked while the temporary server starts
-            planned = None if overrides else pool.submit(plan, Path(args.project_dir).resolve(), args.target)
+            planned = None if set_params else pool.submit(plan, Path(args.project_dir).resolve(), args.target)
             with api_server():
                 state = rebuild(
                     project_dir=args.project_dir,
                     target=args.target,
                     force=args.force,
-                    set_params=parse_set(args.set) or None,
+                    set_params=set_params,
                     experiment_name=args.name,
                     planned=planned.result() if planned else None,
                     return_state=True,
