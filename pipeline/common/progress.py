@@ -53,4 +53,5 @@ def _minutes(seconds: float) -> str:
 
 
 def _plural(unit: str) -> str:
-    return unit + ("es" if unit.endswith(("s", "sh", "ch", "x")) else "s")
+    hissing = unit.endswith(("s", "sh", "x")) or (unit.endswith("ch") and unit != "epoch")  # batches, epochs
+    return unit + ("es" if hissing else "s")

@@ -132,7 +132,8 @@ class HeadTrainer:
         torch.manual_seed(self.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head
-        self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
+        decay = profile.weight_decay
+        self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=t.learning_rate, weight_decay=decay)
         steps = profile.epochs * -(-len(self.train_x) // profile.batch_size)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, t.learning_rate, total_steps=steps)
         self.pos_weight = torch.tensor(t.positive_weight, device=device)

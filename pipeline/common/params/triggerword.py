@@ -205,6 +205,7 @@ class HeadProfile(Spec):
     batch_size: PositiveInt
     select: Literal["dev_f1", "dev_loss", "last"]  # which epoch's head is kept (early stopping on dev)
     input_noise: NonNegative  # training-time Gaussian noise on the embeddings, in units of their std
+    weight_decay: NonNegative  # AdamW's, for the head (train.weight_decay is the lecture network's)
 
 
 class TrainParams(Spec):

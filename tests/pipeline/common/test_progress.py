@@ -29,6 +29,7 @@ def test_the_line_says_done_total_and_time_left():
     assert progress_line("audit", 30, 120, "clip", 60.0) == "audit: 30/120 clips (25 %), 60 s, ~3.0 min left"
     assert progress_line("embedding train", 3, 300, "batch", 3.0).startswith("embedding train: 3/300 batches (1 %)")
     assert progress_line("collect kokoro", 7, None, "clip", 200.0) == "collect kokoro: 7 clips, 3.3 min"
+    assert progress_line("mining round 1", 4, 16, "epoch", 32.0).startswith("mining round 1: 4/16 epochs (25 %)")
 
 
 def test_on_a_terminal_it_is_a_bar_over_the_same_items(monkeypatch):
