@@ -63,6 +63,8 @@ def main() -> None:
     rows = summarise(pd.DataFrame(runs), {n: ", ".join(c) or "default params.yaml" for n, c in recipes.items()})
     table = pd.DataFrame(rows).set_index("arm")
     print(table[[c for m in SHOWN for c in (m, f"{m}_spread")] + ["verdict"]].T.to_string())
+    if len(args.seeds) < 2:
+        print("one seed: every spread is 0, so no verdict is callable (give --seeds 0 1 2)")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"seeds": args.seeds, "recipes": rows, "runs": runs}, indent=1, default=float))
 
