@@ -13,7 +13,6 @@ the ablation's verdict on the unseen-engine FRR; writes reports/reference/head_r
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.common.io import write_json  # noqa: E402
 from pipeline.common.params import ParamsError, load_params, with_change  # noqa: E402
 from pipeline.triggerword.studies.ablate import BASELINE, HEADLINE, cached_data, score_arm, summarise  # noqa: E402
 
@@ -65,8 +65,7 @@ def main() -> None:
     print(table[[c for m in SHOWN for c in (m, f"{m}_spread")] + ["verdict"]].T.to_string())
     if len(args.seeds) < 2:
         print("one seed: every spread is 0, so no verdict is callable (give --seeds 0 1 2)")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"seeds": args.seeds, "recipes": rows, "runs": runs}, indent=1, default=float))
+    write_json(OUT, {"seeds": args.seeds, "recipes": rows, "runs": runs})
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
+IRREGULAR_PLURALS = {"batch": "batches"}  # the loops' units: clip, batch, epoch, photo, step, item
+
+
 def _plural(unit: str) -> str:
-    hissing = unit.endswith(("s", "sh", "x")) or (unit.endswith("ch") and unit != "epoch")  # batches, epochs
-    return unit + ("es" if hissing else "s")
+    return IRREGULAR_PLURALS.get(unit, unit + "s")

@@ -132,8 +132,9 @@ class HeadTrainer:
         torch.manual_seed(self.seed)  # the same initial head in every round
         self.head = EmbeddingHead(params.model.embedding).to(device)
         t, profile = params.train, params.train.head
-        decay = profile.weight_decay
-        self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=t.learning_rate, weight_decay=decay)
+        self.optimizer = torch.optim.AdamW(
+            self.head.parameters(), lr=t.learning_rate, weight_decay=profile.weight_decay
+        )
         steps = profile.epochs * -(-len(self.train_x) // profile.batch_size)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, t.learning_rate, total_steps=steps)
         self.pos_weight = torch.tensor(t.positive_weight, device=device)
