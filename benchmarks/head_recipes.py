@@ -1,13 +1,14 @@
 """Whole head recipes side by side, several seeds each, judged as the ablation judges an arm.
 
-    python benchmarks/head_recipes.py [--seeds 0 1 2] [--recipe NAME KEY=VALUE [KEY=VALUE ...]] ...
+    python benchmarks/head_recipes.py [--seeds 0 1 2] [--recipe NAME KEY=VALUE [KEY=VALUE ...]] ... [--alone]
 
 The ablation changes one param per arm; this compares recipes that differ in several (e.g. the default
 against the previous default), on the same cached embeddings and mined clips (`dvc repro mine` first).
 Each recipe is the default params with its KEY=VALUE changes (values parsed as YAML, each validated like
 params.yaml), trained once per seed and scored by `ablate.score_model`. Without --recipe: the default
 against the previous default (no input noise, weight decay 1e-4). Prints mean and spread per measure and
-the ablation's verdict on the unseen-engine FRR; writes reports/reference/head_recipes.json.
+the ablation's verdict on the unseen-engine FRR; writes reports/reference/head_recipes.json. With --alone:
+the default only, for its seed spread on the data as it is (e.g. before and after a change of the data).
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipe", nargs="+", action="append", metavar=("NAME", "KEY=VALUE"), default=None)
+    parser.add_argument("--alone", action="store_true", help="the default recipe only")
     args = parser.parse_args()
     base = load_params(args.params)
-    recipes = {BASELINE: []} | {r[0]: r[1:] for r in args.recipe or [["previous_default", *PREVIOUS_DEFAULT]]}
+    others = [] if args.alone else args.recipe or [["previous_default", *PREVIOUS_DEFAULT]]
+    recipes = {BASELINE: []} | {r[0]: r[1:] for r in others}
     data = cached_data(base)
     runs = []
     for name, changes in recipes.items():

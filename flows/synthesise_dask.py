@@ -22,7 +22,7 @@ from flows.server import ServerError, api_server
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
 from pipeline.triggerword.datasets import AUDIT_DIR, clip_stats, dropped_clips
-from pipeline.triggerword.synthesise import assign_splits, draw_streams, recipe_spec, split_pools, write_outputs
+from pipeline.triggerword.synthesise import assign_splits, draw_streams, split_pools, split_spec, write_outputs
 from synth.common.splits import SPLITS
 from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
 
@@ -51,10 +51,10 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
     catalog = read_catalog(root / CATALOG_DIR)
     clip_split = assign_splits(params, catalog)
     dropped = dropped_clips(params, catalog, root / AUDIT_DIR)
-    pools, stats, spec = split_pools(catalog, clip_split, dropped), clip_stats(catalog), recipe_spec(params)
+    pools, stats = split_pools(catalog, clip_split, dropped), clip_stats(catalog)
     futures, first_id, size = [], 0, params.synthesise.shard_size
     for split in SPLITS:
-        n = params.synthesise.examples[split]
+        n, spec = params.synthesise.examples[split], split_spec(params, split)
         check_pools(pools[split], spec, split)  # the same clear error as the single-process stage
         futures += [
             shard_task.submit(split, shard, n, pools[split], stats, spec, params.seed, size, first_id)

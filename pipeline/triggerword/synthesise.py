@@ -25,6 +25,7 @@ from synth.common.splits import SPLITS, assign_catalog
 from synth.triggerword.channel import ChannelSpec
 from synth.triggerword.recipe_table import to_table
 from synth.triggerword.recipes import ClipStats, Pools, RecipeError, Recipes, RecipeSpec, draw_split
+from synth.triggerword.vocoder import VocoderSpec
 
 log = logging.getLogger("datasynth.synthesise")
 METRICS = Path("reports/metrics/synthesise.json")
@@ -43,8 +44,16 @@ def recipe_spec(params: Params) -> RecipeSpec:
         reverb_probability=s.reverb_probability,
         reverb_irs=s.reverb_irs,
         end_guard_samples=int(round(s.end_guard_seconds * sr)),
+        positive_gap_samples=int(round(s.positive_gap_seconds * sr)),
         channel=ChannelSpec(**s.channel.model_dump()),
+        vocoder=VocoderSpec(**s.vocoder.model_dump()),
     )
+
+
+def split_spec(params: Params, split: str) -> RecipeSpec:
+    """The recipe spec of one split: vocoded inserts are training data only (dev and test judge real voices)."""
+    spec = recipe_spec(params)
+    return spec if split == "train" else dataclasses.replace(spec, vocoder=VocoderSpec())
 
 
 def split_pools(catalog: pd.DataFrame, clip_split: np.ndarray, dropped: np.ndarray | None = None) -> dict[str, Pools]:
@@ -98,7 +107,10 @@ def assign_splits(params: Params, catalog: pd.DataFrame) -> np.ndarray:
 def stream_spec(params: Params) -> RecipeSpec:
     """Negatives-only clips: the FA/h of a long stream of test-split words and backgrounds."""
     return dataclasses.replace(
-        recipe_spec(params), positives=(0, 0), negatives=tuple(params.synthesise.stream.negatives)
+        recipe_spec(params),
+        positives=(0, 0),
+        negatives=tuple(params.synthesise.stream.negatives),
+        vocoder=VocoderSpec(),  # the mining pool looks for false accepts on the voices themselves
     )
 
 
@@ -112,14 +124,22 @@ def synthesise(
 ) -> tuple[Recipes, Recipes, np.ndarray]:
     """All recipes (train, then dev, then test), the test stream's, and each catalog row's split.
     Rows marked in `dropped` keep their split but are never inserted."""
-    spec = recipe_spec(params)
     clip_split = assign_splits(params, catalog)
     pools, stats = split_pools(catalog, clip_split, dropped), clip_stats(catalog)
     parts, first_id = [], 0
     for split in SPLITS:
         n = params.synthesise.examples[split]
         parts.append(
-            draw_split(split, n, pools[split], stats, spec, params.seed, params.synthesise.shard_size, first_id)
+            draw_split(
+                split,
+                n,
+                pools[split],
+                stats,
+                split_spec(params, split),
+                params.seed,
+                params.synthesise.shard_size,
+                first_id,
+            )
         )
         first_id += n
     return Recipes.concat(parts), draw_streams(params, pools, stats), clip_split

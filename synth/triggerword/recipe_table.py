@@ -31,6 +31,8 @@ LIST_COLUMNS = {
     "insert_length": pa.int64(),
     "insert_snr_db": pa.float32(),
     "insert_gain_db": pa.float32(),
+    "insert_formant_ratio": pa.float32(),
+    "insert_pitch_range": pa.float32(),
 }
 
 
@@ -61,6 +63,9 @@ def table_metadata(table: pa.Table) -> dict:
 
 def from_table(table: pa.Table, max_inserts: int | None = None) -> Recipes:
     """Back to padded arrays; the width comes from the stored metadata unless given."""
+    missing = [name for name in (*SCALAR_COLUMNS, *LIST_COLUMNS) if name not in table.column_names]
+    if missing:
+        raise ValueError(f"recipes lack the columns {missing}: written by an older version, re-run synthesise")
     k = max_inserts if max_inserts is not None else table_metadata(table).get("max_inserts")
     counts = np.asarray(pc.list_value_length(table["insert_clip"]).to_numpy(zero_copy_only=False))
     k = int(k if k is not None else counts.max(initial=0))
@@ -78,9 +83,6 @@ def from_table(table: pa.Table, max_inserts: int | None = None) -> Recipes:
     split_codes = np.array([SPLITS.index(s) for s in split.dictionary.to_pylist()], np.int8)[
         split.indices.to_numpy(zero_copy_only=False)
     ]
-    missing = [name for name in SCALAR_COLUMNS if name not in table.column_names]
-    if missing:
-        raise ValueError(f"recipes lack the columns {missing}: written by an older version, re-run synthesise")
     scalars = {
         name: table[name].to_numpy().astype(kind.to_pandas_dtype(), copy=False) for name, kind in SCALAR_COLUMNS.items()
     }

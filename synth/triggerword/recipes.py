@@ -1,7 +1,8 @@
 """Recipes: what each synthesised example is made of, drawn fully vectorised.
 
 A recipe row = one background window (clip, offset, gain) plus up to K inserted words or phrases
-(clip, start sample, SNR, gain), never overlapping, and an optional room impulse response. When the
+(clip, start sample, SNR, gain), never overlapping (min_gap apart, positive_gap after a positive), an optional
+room impulse response, channel effects and vocoded inserts. When the
 drawn inserts are too long for one clip together, the last ones in time order are left out. Audio is
 rendered from recipes on demand (synth/triggerword/render.py), so a million examples is a small table.
 """
@@ -14,6 +15,7 @@ import numpy as np
 
 from synth.common.splits import SPLITS
 from synth.triggerword.channel import ChannelSpec, draw_channel
+from synth.triggerword.vocoder import VocoderSpec, draw_vocoder
 
 NO_REVERB = -1
 PAD_CLIP = -1
@@ -34,8 +36,10 @@ class RecipeSpec:
     reverb_probability: float
     reverb_irs: int
     end_guard_samples: int = 0  # no insert ends in the clip's last samples: a detector needs time to fire
+    positive_gap_samples: int = 0  # silence after a positive (min_gap_samples when larger)
     peak_limit: float = PEAK_LIMIT  # rendered |sample| stays below this (guaranteed from catalog peaks)
     channel: ChannelSpec = NO_CHANNEL  # band-pass and clipping of the whole mix (off unless params ask)
+    vocoder: VocoderSpec = VocoderSpec()  # vocoder resynthesis of single inserts (off unless params ask)
 
     @property
     def max_inserts(self) -> int:
@@ -76,6 +80,8 @@ class Recipes:
     insert_length: np.ndarray  # int64 (n, K)
     insert_snr_db: np.ndarray  # float32 (n, K)
     insert_gain_db: np.ndarray  # float32 (n, K), final gain (mix gain included)
+    insert_formant_ratio: np.ndarray  # float32 (n, K), 0 = dry, else vocoded (synth/triggerword/vocoder.py)
+    insert_pitch_range: np.ndarray  # float32 (n, K), the vocoded insert's pitch-contour factor
     reverb_ir: np.ndarray  # int16, NO_REVERB or an index into the impulse-response bank
     mix_gain_db: np.ndarray  # float32 <= 0: scaling that keeps the peak below the limit
     channel_center_hz: np.ndarray  # float32, 0 = no band-pass (synth/triggerword/channel.py)
@@ -187,9 +193,9 @@ def draw_recipes(
     # Random temporal order of the inserts: active slots first, shuffled; padding last.
     order = np.argsort(np.where(active, rng.random((n, k)), 2.0), axis=1, kind="stable")
     clip, positive, active = (np.take_along_axis(a, order, axis=1) for a in (clip, positive, active))
-    active = _fitting(clip, active, stats.lengths, spec)
+    active = _fitting(clip, active, positive, stats.lengths, spec)
     clip, positive = np.where(active, clip, PAD_CLIP), positive & active
-    start, length = _place(clip, active, stats.lengths, spec, rng)
+    start, length = _place(clip, active, positive, stats.lengths, spec, rng)
 
     background = _pick(pools.backgrounds, rng, (n,))
     room = stats.lengths[background] - spec.clip_samples
@@ -207,7 +213,8 @@ def draw_recipes(
     # Inserts never overlap, so the mix's peak is at most background peak + the largest insert peak.
     bound = bg_gain * stats.peak[background] + (ins_gain * stats.peak[safe_clip]).max(axis=1, initial=0.0)
     mix = np.minimum(1.0, spec.peak_limit / bound)
-    channel = draw_channel(n, spec.channel, rng)  # drawn last: the draws above do not depend on it
+    channel = draw_channel(n, spec.channel, rng)  # drawn after the rest: the draws above do not depend on it
+    vocoder = draw_vocoder(active, spec.vocoder, rng)  # drawn last, for the same reason
     return Recipes(
         example_id=first_id + np.arange(n, dtype=np.int64),
         split=np.full(n, split, np.int8),
@@ -221,6 +228,8 @@ def draw_recipes(
         insert_length=length,
         insert_snr_db=np.where(active, snr, 0.0).astype(np.float32),
         insert_gain_db=np.where(active, _db(ins_gain * mix[:, None]), 0.0).astype(np.float32),
+        insert_formant_ratio=vocoder.formant_ratio,
+        insert_pitch_range=vocoder.pitch_range,
         reverb_ir=reverb.astype(np.int16),
         mix_gain_db=_db(mix),
         channel_center_hz=channel.center_hz,
@@ -236,23 +245,41 @@ def _pick(pool: np.ndarray, rng: np.random.Generator, shape: tuple) -> np.ndarra
     return np.asarray(pool)[draws] if len(pool) else np.full(shape, PAD_CLIP)
 
 
-def _fitting(clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec) -> np.ndarray:
-    """The active slots that fit, in time order, into one clip (less its end guard) with min_gap between
+def _gaps_after(active: np.ndarray, positive: np.ndarray, spec: RecipeSpec) -> np.ndarray:
+    """(n, K) silence each active slot needs before the next insert: min_gap, or positive_gap after a
+    positive (the word twice within a second is not how people speak, and the second would fall in the
+    first one's refractory period)."""
+    after_positive = max(spec.min_gap_samples, spec.positive_gap_samples)
+    return np.where(active, np.where(positive, after_positive, spec.min_gap_samples), 0).astype(np.int64)
+
+
+def _fitting(
+    clip: np.ndarray, active: np.ndarray, positive: np.ndarray, lengths: np.ndarray, spec: RecipeSpec
+) -> np.ndarray:
+    """The active slots that fit, in time order, into one clip (less its end guard) with their gaps between
     them; later slots that would not fit are dropped (inserts are in random order, so a random subset)."""
     length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
-    needed = np.cumsum(np.where(active, length + spec.min_gap_samples, 0), axis=1) - spec.min_gap_samples
+    gaps = _gaps_after(active, positive, spec)
+    needed = np.cumsum(length + gaps, axis=1) - gaps  # a slot's own trailing gap is not needed
     return active & (needed <= spec.clip_samples - spec.end_guard_samples)
 
 
 def _place(
-    clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec, rng: np.random.Generator
+    clip: np.ndarray,
+    active: np.ndarray,
+    positive: np.ndarray,
+    lengths: np.ndarray,
+    spec: RecipeSpec,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Uniform non-overlapping placement without rejection: spread the free samples as random
-    sorted gaps between the inserts (kept in their drawn order), with min_gap between any two."""
+    sorted gaps between the inserts (kept in their drawn order), with each slot's gap after it."""
     length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
+    gaps = _gaps_after(active, positive, spec)
     count = active.sum(axis=1)
+    last = np.take_along_axis(gaps, np.maximum(count - 1, 0)[:, None], axis=1)[:, 0]  # active slots come first
     room = spec.clip_samples - spec.end_guard_samples
-    free = room - length.sum(axis=1) - spec.min_gap_samples * np.maximum(count - 1, 0)
+    free = room - length.sum(axis=1) - (gaps.sum(axis=1) - last)
     if np.any(free < 0):
         raise RecipeError(
             f"inserts need {int(room - free.min())} samples, more than the {room} of one example "
@@ -260,7 +287,7 @@ def _place(
         )
     slack = np.floor(rng.random(clip.shape) * (free[:, None] + 1)).astype(np.int64)
     slack = np.sort(np.where(active, slack, spec.clip_samples + 1), axis=1)  # padding sorts last
-    before = np.cumsum(length + spec.min_gap_samples, axis=1) - (length + spec.min_gap_samples)
+    before = np.cumsum(length + gaps, axis=1) - (length + gaps)
     start = np.where(active, slack + before, 0)
     return start, length
 

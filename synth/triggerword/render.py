@@ -1,7 +1,8 @@
 """One deterministic renderer: recipes + clip bank -> waveforms, in numpy or torch (CPU/GPU).
 
 Per example: the background window scaled by its gain, then each insert added at its start
-(optionally through a room impulse response), then the drawn channel (band-pass, clipping). Gains
+(optionally vocoded, optionally through a room impulse response), then the drawn channel (band-pass,
+clipping). Gains
 and channel parameters come from the recipe, so rendering makes no random choices; the mix gain
 drawn with the recipe keeps |sample| below the peak limit (a band-pass that rings above it is
 scaled back).
@@ -14,6 +15,7 @@ import numpy as np
 from synth.common.catalog import PCM_SCALE, ClipBank
 from synth.triggerword.channel import apply_channel
 from synth.triggerword.recipes import NO_REVERB, PEAK_LIMIT, Recipes, db_to_gain
+from synth.triggerword.vocoder import vocode
 
 
 def impulse_responses(count: int, rt60_range: tuple[float, float], sample_rate: int, seed: int) -> list[np.ndarray]:
@@ -49,7 +51,7 @@ class NumpyRenderer:
             np.multiply(samples[start : start + length], bg_gain[i], out=out[i], dtype=np.float32)
             reverb = int(recipes.reverb_ir[i])
             for j in np.flatnonzero(recipes.insert_clip[i] >= 0):
-                clip = self.bank.clip(recipes.insert_clip[i, j])
+                clip = insert_audio(self.bank.clip(recipes.insert_clip[i, j]), recipes, i, j, self.sample_rate)
                 at = recipes.insert_start[i, j]
                 if reverb == NO_REVERB:
                     out[i, at : at + len(clip)] += clip * ins_gain[i, j]
@@ -72,6 +74,12 @@ class NumpyRenderer:
             spectrum = self._spectra[(reverb, size)] = scipy.fft.rfft(response, size)
         wet = scipy.fft.irfft(scipy.fft.rfft(dry, size) * spectrum, size)[: len(dry)]
         return wet * np.float32(min(1.0, _peak(dry) / max(_peak(wet), 1e-12)))
+
+
+def insert_audio(clip: np.ndarray, recipes: Recipes, i: int, j: int, sample_rate: int) -> np.ndarray:
+    """Insert j of example i before its gain: the catalog clip, or its drawn vocoder resynthesis."""
+    ratio = float(recipes.insert_formant_ratio[i, j])
+    return clip if ratio <= 0 else vocode(clip, sample_rate, ratio, float(recipes.insert_pitch_range[i, j]))
 
 
 def has_channel(recipes: Recipes, i: int) -> bool:
@@ -139,6 +147,9 @@ class TorchRenderer:
             for j in np.flatnonzero(recipes.insert_clip[i] >= 0):
                 c = int(recipes.insert_clip[i, j])
                 clip = self.samples[int(self.offsets[c]) : int(self.offsets[c] + self.lengths[c])]
+                if recipes.insert_formant_ratio[i, j] > 0:  # WORLD works on numpy: a round trip for these inserts
+                    clip = torch.from_numpy(insert_audio(clip.cpu().numpy(), recipes, i, j, self.sample_rate))
+                    clip = clip.to(self.device)
                 dry = clip.to(torch.float32) * float(ins_gain[i, j])
                 wet = dry if reverb == NO_REVERB else self._reverb(dry, self.responses[reverb])
                 at = int(recipes.insert_start[i, j])

@@ -127,6 +127,12 @@ class ChannelParams(Spec):
     clipping_percentile: CountRange
 
 
+class VocoderParams(Spec):  # training inserts only: dev, test and the streams keep their voices as they are
+    probability: Share
+    formant_ratio: Range(0.5, 2.0)
+    pitch_range: Range(0.0, 2.0)
+
+
 class StreamParams(Spec):
     hours: PositiveFloat  # the test stream
     mining_hours: NonNegative  # the mining pool (train split)
@@ -139,6 +145,7 @@ class SynthParams(Spec):
     positives: CountRange
     negatives: CountRange
     min_gap_seconds: NonNegative
+    positive_gap_seconds: NonNegative  # after a positive (min_gap_seconds when that is larger)
     end_guard_seconds: NonNegative
     background_dbfs: Range(hi=0.0)
     snr_db: Range(-30.0, 60.0)
@@ -150,6 +157,7 @@ class SynthParams(Spec):
     holdout: dict[Literal["dev", "test"], tuple[str, ...]]
     stream: StreamParams
     channel: ChannelParams
+    vocoder: VocoderParams
 
     @property
     def max_inserts(self) -> int:

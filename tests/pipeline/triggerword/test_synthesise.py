@@ -70,3 +70,16 @@ def test_adding_the_stream_leaves_the_splits_recipes_unchanged(tmp_path):
     assert np.array_equal(first.insert_clip, second.insert_clip) and np.array_equal(
         first.insert_start, second.insert_start
     )
+
+
+def test_vocoded_inserts_are_in_training_examples_only(tmp_path):
+    vocoder = {"probability": 0.5, "formant_ratio": [0.9, 1.1], "pitch_range": [0.5, 1.0]}
+    params, catalog = tiny(tmp_path, {"vocoder": vocoder})
+    recipes, stream, _ = synthesise(params, catalog)
+    vocoded = recipes.insert_formant_ratio > 0
+    in_train = recipes.split == SPLITS.index("train")
+    assert vocoded[in_train].any() and not vocoded[~in_train].any()
+    assert not (stream.insert_formant_ratio > 0).any()  # the test stream and the mining pool: the voices as they are
+    (tmp_path / "plain").mkdir()
+    plain, _, _ = synthesise(tiny(tmp_path / "plain")[0], catalog)
+    assert np.array_equal(plain.insert_clip, recipes.insert_clip)  # the same draws otherwise

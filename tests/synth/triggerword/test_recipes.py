@@ -125,6 +125,8 @@ def test_without_clips_leaves_out_exactly_the_dropped_inserts() -> None:
         insert_length=np.array([[10, 20], [30, 0], [20, 30]], np.int64),
         insert_snr_db=np.zeros((n, k), np.float32),
         insert_gain_db=np.zeros((n, k), np.float32),
+        insert_formant_ratio=np.zeros((n, k), np.float32),
+        insert_pitch_range=np.zeros((n, k), np.float32),
         reverb_ir=np.full(n, -1, np.int16),
         mix_gain_db=np.zeros(n, np.float32),
         channel_center_hz=np.zeros(n, np.float32),
@@ -140,3 +142,17 @@ def test_without_clips_leaves_out_exactly_the_dropped_inserts() -> None:
     assert out.insert_length.tolist() == [[10, 20], [0, 0], [20, 0]]
     assert out.background_clip.tolist() == [9, 9, 9] and out.insert_clip.dtype == np.int32
     assert recipes.without_clips(np.zeros(10, bool)).insert_clip.tolist() == recipes.insert_clip.tolist()
+
+
+def test_a_positive_is_followed_by_its_own_gap_and_other_inserts_by_min_gap():
+    gap = int(1.0 * SR)
+    r = draw(spec=dataclasses.replace(SPEC, positive_gap_samples=gap))
+    for i in range(len(r)):
+        active = np.flatnonzero(r.insert_mask[i])
+        starts, ends = r.insert_start[i, active], r.insert_start[i, active] + r.insert_length[i, active]
+        needed = np.where(r.insert_positive[i, active[:-1]], gap, SPEC.min_gap_samples)
+        assert np.all(starts[1:] >= ends[:-1] + needed), i
+        assert np.all(ends <= N - SPEC.end_guard_samples)
+    assert r.n_positives.max() >= 2  # positives still share clips, a second apart
+    plain = draw(spec=dataclasses.replace(SPEC, positive_gap_samples=SPEC.min_gap_samples))
+    assert np.array_equal(plain.insert_start, draw().insert_start)  # a gap no larger than min_gap changes nothing

@@ -9,6 +9,7 @@ from synth.common.catalog import PCM_SCALE
 from synth.triggerword.channel import ChannelSpec
 from synth.triggerword.recipes import db_to_gain
 from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
+from synth.triggerword.vocoder import VocoderSpec
 from tests.helpers.devices import DEVICES
 from tests.synth.triggerword.test_recipes import BANK, SPEC, SR, N, draw
 
@@ -93,8 +94,13 @@ def test_a_band_pass_channel_removes_low_and_high_frequencies_and_stays_below_th
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_torch_renderer_matches_numpy_with_channel_effects(device):
-    r = draw(n=20, spec=dataclasses.replace(SPEC, channel=CHANNEL))
+@pytest.mark.parametrize(
+    "effects",
+    [{"channel": CHANNEL}, {"vocoder": VocoderSpec(0.5, (0.85, 1.2), (0.4, 1.0))}],
+    ids=["channel", "vocoder"],
+)
+def test_torch_renderer_matches_numpy_with_channel_effects_and_vocoded_inserts(device, effects):
+    r = draw(n=12, spec=dataclasses.replace(SPEC, **effects))
     a = NumpyRenderer(BANK, IRS, N, SR).render(r)
     b = TorchRenderer(BANK, IRS, N, SR, device).render(r).cpu().numpy()
     np.testing.assert_allclose(a, b, atol=2e-5)
