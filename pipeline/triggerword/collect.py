@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -26,6 +27,13 @@ CATALOG_DIR = Path("data/catalog")
 METRICS_PATH = Path("reports/metrics/collect.json")
 QUIET_REASONS = {"contains the positive word", "too long (phrase)", "too short"}  # routine: one summary line per source
 log = logging.getLogger("datasynth.collect")
+
+
+class Collected(NamedTuple):
+    table: pd.DataFrame  # the catalog
+    skipped: Counter  # (source, reason) -> clips skipped
+    left_out: pd.DataFrame  # clips people rejected: clip_id, source, speaker, reason
+    near_misses: dict[str, int]  # computed near-miss text -> phoneme distance from the positive word
 
 
 def plan_sources(params: Params) -> list[tuple[str, Callable[[], SourceIter]]]:
@@ -50,13 +58,16 @@ def plan_sources(params: Params) -> list[tuple[str, Callable[[], SourceIter]]]:
     return plan
 
 
-def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter, pd.DataFrame]:
-    """Run every source, prepare and write its clips; returns the catalog, skip counts and the
-    clips people rejected (clip_id, source, speaker, reason), which are left out."""
+def collect(params: Params, out_dir: Path) -> Collected:
+    """Run every source, prepare and write its clips. Near misses of the positive word join the
+    negative words when TTS engines say them; clips people rejected are left out."""
     from pipeline.common.review_verdicts import read_verdicts, rejected
+    from pipeline.triggerword.sources.near_misses import find_near_misses, with_near_misses
     from pipeline.triggerword.sources.prepare import ClipRejected, prepare
     from pipeline.triggerword.sources.writer import CatalogWriter
 
+    near = find_near_misses(params.collect) if params.collect.tts.engines else []
+    params = params.replace(collect=with_near_misses(params.collect, near))
     writer = CatalogWriter(out_dir)
     skipped: Counter = Counter()
     reject = rejected(read_verdicts(params.collect.review_verdicts))
@@ -95,7 +106,8 @@ def collect(params: Params, out_dir: Path) -> tuple[pd.DataFrame, Counter, pd.Da
             len(unknown),
             unknown[0],
         )
-    return table, skipped, pd.DataFrame(left_out, columns=["clip_id", "source", "speaker", "reason"])
+    left_out_table = pd.DataFrame(left_out, columns=["clip_id", "source", "speaker", "reason"])
+    return Collected(table, skipped, left_out_table, {m.text: m.distance for m in near})
 
 
 def _left_out(prepared, reason: str) -> dict:
@@ -119,7 +131,7 @@ def _check_catalog(table: pd.DataFrame, params: Params) -> None:
         log.warning("no negative clips were collected; the model will never hear other words")
 
 
-def metrics(table: pd.DataFrame, skipped: Counter) -> dict:
+def metrics(table: pd.DataFrame, skipped: Counter, near_misses: dict[str, int]) -> dict:
     """Deterministic counts for reports/metrics/collect.json (no timings: DVC diffs these)."""
     by_kind = table.groupby("kind")
     skips: dict[str, dict[str, int]] = {}
@@ -137,6 +149,7 @@ def metrics(table: pd.DataFrame, skipped: Counter) -> dict:
         },
         "skipped": skips,
         "skipped_total": int(sum(skipped.values())),
+        "near_misses": near_misses,
     }
 
 
@@ -149,11 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     started = time.monotonic()
     with atomic_dir(CATALOG_DIR) as out:
-        table, skipped, left_out = collect(params, out)
-        table.to_parquet(out / "catalog.parquet", index=False, engine="pyarrow")
-        left_out.to_parquet(out / "rejected.parquet", index=False, engine="pyarrow")
-        write_text(out / "NOTICE.md", notice_markdown(table))
-    summary = metrics(table, skipped)
+        found = collect(params, out)
+        found.table.to_parquet(out / "catalog.parquet", index=False, engine="pyarrow")
+        found.left_out.to_parquet(out / "rejected.parquet", index=False, engine="pyarrow")
+        write_text(out / "NOTICE.md", notice_markdown(found.table))
+    summary = metrics(found.table, found.skipped, found.near_misses)
     write_json(METRICS_PATH, summary)
     log.info(
         "collect: %s clips, %s background minutes -> %s in %.0f s",

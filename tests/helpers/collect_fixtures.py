@@ -46,6 +46,7 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
     section = {
         "positive_word": "activate",
         "negative_words": ["lion"],
+        "near_misses": {"words": 0, "pairs": 0},  # tests of near misses turn them on
         "min_word_seconds": 0.2,
         "max_word_seconds": 0.9,
         "max_phrase_seconds": 1.2,

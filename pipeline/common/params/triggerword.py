@@ -63,9 +63,17 @@ def _archive(entry: str | dict) -> str | dict:
     return entry
 
 
+class NearMissParams(Spec):
+    words: Count  # CMUdict words nearest the positive word in phonemes
+    pairs: Count  # two-word phrases whose joined phonemes come close to it
+    max_distance: Annotated[Int, Field(ge=1, le=6)]  # phoneme edits at most
+    vocabulary: PositiveInt  # candidates: this many commonest words of the language model
+
+
 class CollectParams(Spec):
     positive_word: str
     negative_words: tuple[str, ...]
+    near_misses: NearMissParams
     min_word_seconds: PositiveFloat
     max_word_seconds: PositiveFloat
     max_phrase_seconds: PositiveFloat  # negatives may be whole phrases and sentences

@@ -49,13 +49,13 @@ def test_written_verdicts_read_back_and_only_rejections_count(tmp_path) -> None:
 def test_collect_leaves_rejected_clips_out_and_lists_them(tmp_path) -> None:
     user_folder(tmp_path / "recordings")
     params = tiny_params(tmp_path, folders=(str(tmp_path / "recordings"),))
-    before, _, none = collect(params, tmp_path / "first")
+    before, _, none, _ = collect(params, tmp_path / "first")
     assert none.empty
     victim = before.loc[before["kind"] == "positive", "clip_id"].iloc[0]
     verdicts = tmp_path / "verdicts.csv"
     verdicts.write_text(HEADER + f"{victim},reject,2,2 of 2: says something else\nnot-a-clip,reject,1,\n")
     params = tiny_params(tmp_path, folders=(str(tmp_path / "recordings"),), review_verdicts=str(verdicts))
-    after, skipped, left_out = collect(params, tmp_path / "second")
+    after, skipped, left_out, _ = collect(params, tmp_path / "second")
     assert victim not in set(after["clip_id"])
     assert len(after) == len(before) - 1
     assert left_out.to_dict("records") == [
