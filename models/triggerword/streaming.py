@@ -45,10 +45,12 @@ class EventTracker:
         self.threshold, self.refractory, self.step_seconds = threshold, refractory_steps, step_seconds
         self.window = deque([0.0] * max(1, smoothing_steps), maxlen=max(1, smoothing_steps))
         self.step, self.above, self.last = 0, False, -np.inf
+        self.peak = 0.0  # the highest smoothed output so far: how close a miss came
 
     def add(self, probability: float) -> Event | None:
         self.window.append(float(probability))
         smoothed = sum(self.window) / len(self.window)
+        self.peak = max(self.peak, smoothed)
         above = smoothed >= self.threshold
         fired = above and not self.above and self.step - self.last > self.refractory
         if fired:

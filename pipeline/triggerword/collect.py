@@ -48,7 +48,7 @@ def plan_sources(params: Params) -> list[tuple[str, Callable[[], SourceIter]]]:
     plan: list[tuple[str, Callable[[], SourceIter]]] = []
     if c.tts.engines:
         plan.append(("tts", lambda: tts_clips(c, params.seed)))
-    plan += [(name, lambda name=name: speech_package_clips(name, word)) for name in c.speech_packages]
+    plan += [(name, lambda name=name: speech_package_clips(name, c)) for name in c.speech_packages]
     plan += [(f"folder {root}", lambda root=root: folder_clips(root, word)) for root in c.folders]
     plan += [(f"archive {i}", lambda entry=entry: archive_clips(entry, word)) for i, entry in enumerate(c.archives)]
     plan += [

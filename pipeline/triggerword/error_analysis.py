@@ -31,6 +31,7 @@ from pipeline.triggerword.analysis.error_slices import (
     SplitEvents,
     Timing,
     cause_table,
+    negative_source_table,
     reason_table,
     slice_tables,
     split_events,
@@ -54,6 +55,7 @@ SPLITS = ("test", "dev")  # the first is the headline split
 TABLE_ORDER = (
     "positive_speaker",
     "false_accept_cause",
+    "negative_source",
     "snr",
     "background_source",
     "position",
@@ -127,7 +129,8 @@ def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> S
     events = split_events(recipes, data.catalog, probs, threshold, event_spec(params, ty), timing(params, ty))
     tables = [
         flag(t, events.overall, rules)
-        for t in slice_tables(events, timing(params, ty)) + [cause_table(events), reason_table(events)]
+        for t in [*slice_tables(events, timing(params, ty)), cause_table(events), negative_source_table(events)]
+        + [reason_table(events)]
     ]
     tables.sort(key=lambda t: TABLE_ORDER.index(t.key))
     return SplitResult(name, recipes, probs, events, tables, findings(tables, events.overall, rules), ones)

@@ -5,7 +5,8 @@
 `datasynth detect --json` runs once at the project's threshold (chosen on dev by evaluate) and once at
 0.5. A detection from one 80 ms step before a positive's end to evaluate.match_seconds after it is a hit
 (each positive takes one); every other detection is a false accept. FRR per kind of take (the word
-alone, in a phrase) and per SNR band show where an unheard voice is lost.
+alone, in a phrase) and per SNR band show where an unheard voice is lost. The real-human takes (real/) are
+listed one by one with their peak score and whether the project's threshold finds them.
 -> reports/metrics/stress.json, data/stress_detections/ (detect's JSON per threshold)
 """
 
@@ -82,7 +83,28 @@ def score(params: Params, root: Path = STRESS_DIR) -> tuple[dict, dict]:
         raw[name] = run_detect(files, threshold)
         out[name] = summary(*outcomes(takes, raw[name], params.evaluate.match_seconds), hours, threshold)
         log.info("stress set at %.3f: %s", threshold, out[name])
+    out["real_positives"], raw["real_positives"] = real_positive_scores(root, default_threshold())
+    log.info("real-human takes: %d of %d found", out["real_positives"]["found"], out["real_positives"]["takes"])
     return out, raw
+
+
+def real_positive_scores(root: Path, threshold: float) -> tuple[dict, dict]:
+    """({found, takes, lines: [source, text, origin, peak, found]}, detect's JSON) of the real-human takes."""
+    path = root / "real_positives.parquet"
+    real = pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=["path"])
+    if real.empty:
+        return {"takes": 0, "found": 0, "lines": []}, {}
+    document = run_detect([str(root / p) for p in real["path"]], threshold)
+    by_name = {Path(f["path"]).name: f for f in document["files"]}
+    lines = []
+    for row in real.itertuples():
+        result = by_name[Path(row.path).name]
+        found = bool(result["detections"])  # the take is alone in its file: any detection is it
+        lines.append(
+            {"source": row.source, "text": row.text, "origin": row.origin, "peak": result["peak"], "found": found}
+        )
+    lines.sort(key=lambda line: -line["peak"])
+    return {"takes": len(lines), "found": sum(line["found"] for line in lines), "lines": lines}, document
 
 
 def main() -> None:

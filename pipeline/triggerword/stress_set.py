@@ -6,7 +6,8 @@ The way an independent evaluation would be built: one voice heard nowhere else (
 base voice in no blend and no split), backgrounds used nowhere else (stress.backgrounds: colobot's music
 and game sounds), files of stress.file_seconds with the word alone or ending a phrase, near-miss words and
 sentences at random times, each take at its own SNR and every file at its own level, both drawn wider than
-training's. The stress stage scores the files with `datasynth detect`, nothing else.
+training's. Beside them, real/: every package recording of a person saying the word (sources/real_positives.py),
+each alone between quiet lead-in and tail. The stress stage scores the files with `datasynth detect`, nothing else.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pipeline.common.audio_files import read_audio, source_rng
 from pipeline.common.io import DataError, atomic_dir, run_stage
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.sources import kokoro
+from pipeline.triggerword.sources.base import slug
+from pipeline.triggerword.sources.real_positives import real_positive_clips
 from synth.common.audio import change_speed, loop_to_length, resample, to_mono, trim_silence
 from synth.triggerword.stress import StressSpec, compose
 
@@ -33,6 +36,8 @@ STRESS_DIR = Path("data/stress")
 RATE = 16000  # the front-end's rate; `datasynth detect` resamples anything else
 BACKGROUND_GLOBS = ("music/*.ogg", "sounds/*.wav")
 MIN_GAP_SECONDS = 0.3
+REAL_LEAD_SECONDS, REAL_TAIL_SECONDS = 2.0, 1.0  # the head's window is 1.28 s: it hears the word whole
+FLOOR_DBFS = -60.0  # the quiet noise around a real take (digital silence is not a room)
 TRIM_TOP_DB = 35.0
 
 
@@ -122,6 +127,21 @@ def build(params: Params, out: Path) -> pd.DataFrame:
     return takes.assign(**columns)
 
 
+def real_positive_files(params: Params, out: Path) -> pd.DataFrame:
+    """Write each real-human take of the word to out/real/, alone over a quiet noise floor; one row each."""
+    rng = source_rng(params.seed, "stress-real")  # its own draws: the stress files do not change with it
+    (out / "real").mkdir(parents=True)
+    lead, tail, rows = int(REAL_LEAD_SECONDS * RATE), int(REAL_TAIL_SECONDS * RATE), []
+    for clip in real_positive_clips(params.collect):
+        speech = trim_silence(resample(to_mono(clip.audio), clip.sample_rate, RATE), RATE, TRIM_TOP_DB)
+        mix = rng.standard_normal(lead + len(speech) + tail).astype(np.float32) * np.float32(10 ** (FLOOR_DBFS / 20))
+        mix[lead : lead + len(speech)] += speech
+        path = f"real/{slug(clip.source)}-{slug(clip.name)}.wav"
+        sf.write(out / path, np.clip(mix, -1, 1), RATE, subtype="PCM_16")
+        rows.append((path, clip.source, clip.word, clip.origin, clip.licence, (lead + len(speech)) / RATE))
+    return pd.DataFrame(rows, columns=["path", "source", "text", "origin", "licence", "end_s"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
@@ -130,6 +150,8 @@ def main() -> None:
     with atomic_dir(STRESS_DIR) as out:
         takes = build(params, out)
         takes.to_parquet(out / "takes.parquet", index=False)
+        real = real_positive_files(params, out)
+        real.to_parquet(out / "real_positives.parquet", index=False)
         manifest = {
             "seed": params.seed,
             "voice": f"kokoro:{params.stress.voice}",
@@ -137,9 +159,10 @@ def main() -> None:
             "files": params.stress.files,
             "hours": round(params.stress.files * params.stress.file_seconds / 3600, 4),
             "takes": takes["kind"].value_counts().to_dict(),
+            "real_positives": len(real),
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    log.info("stress set: %d files, %s", params.stress.files, manifest["takes"])
+    log.info("stress set: %d files, %s; %d real-human takes", params.stress.files, manifest["takes"], len(real))
 
 
 if __name__ == "__main__":

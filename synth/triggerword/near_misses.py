@@ -9,6 +9,7 @@ more like 'activate' than 'cut' does), then how common it is (log probability), 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -46,6 +47,21 @@ def contains(phonemes: Phonemes, part: Phonemes) -> bool:
     """Whether `part` occurs as a contiguous run inside `phonemes`."""
     n = len(part)
     return any(phonemes[i : i + n] == part for i in range(len(phonemes) - n + 1))
+
+
+def says_word(text: str, word: str, lexicon: Lexicon) -> bool:
+    """Whether a transcript says `word`: spelt inside it ('deactivated'), or its phonemes inside the
+    joined phonemes of up to three consecutive words ('activating', 'reactivate it'). Words the
+    lexicon lacks only count by spelling."""
+    word = word.strip().lower()
+    text = text.lower()
+    if word in text:
+        return True
+    target = lexicon.get(word)
+    if not target:
+        return False
+    sounds = [lexicon.get(w, ()) for w in re.findall(r"[a-z']+", text)]
+    return any(contains(sum(sounds[i : i + 3], ()), target) for i in range(len(sounds)))
 
 
 def _close(target: Phonemes, candidates: Mapping[str, Phonemes], max_distance: int, limit: int | None):

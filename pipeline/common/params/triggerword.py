@@ -90,9 +90,12 @@ class CollectParams(Spec):
             "asterisk-it",
             "asterisk-it-menardi",
             "asterisk-ru",
+            "fotaq",
+            "warzone2100",
         ],
         ...,
     ]
+    fotaq_lines: PositiveInt | None  # Flight of the Amazon Queen lines kept (a fixed spread); null: all 6 745
     backgrounds: tuple[Literal["ufoai-ambience", "asterisk-moh", "noise"], ...]
     background_window_seconds: PositiveFloat
     max_background_windows_per_file: PositiveInt

@@ -348,6 +348,31 @@ def cause_table(events: SplitEvents) -> SliceTable:
     return SliceTable("false_accept_cause", "What the false accepts follow", frame, note)
 
 
+def negative_source_table(events: SplitEvents) -> SliceTable:
+    """False accepts per source of the negative they follow, per hour of that source's own speech."""
+    neg = events.negatives
+    caused = events.false_accepts.merge(
+        neg[["row", "slot", "source"]], left_on=["row", "cause_slot"], right_on=["row", "slot"]
+    )
+    grouped = neg.groupby("source")
+    frame = pd.DataFrame({"inserts": grouped.size(), "speech_hours": grouped.apply(_speech_hours)})
+    frame["false_accepts"] = caused.groupby("source").size().reindex(frame.index, fill_value=0).astype(int)
+    frame["fa_per_speech_hour"] = frame["false_accepts"] / frame["speech_hours"]
+    frame.index.name = "slice"
+    note = (
+        "Per hour of each source's negatives as heard (their summed durations, not the clips' length); "
+        "a false accept counts against the negative it fires in or just after."
+    )
+    title = "False accepts per source of the negatives"
+    return SliceTable(
+        "negative_source", title, frame.sort_values(["fa_per_speech_hour", "inserts"], ascending=False), note
+    )
+
+
+def _speech_hours(inserts: pd.DataFrame) -> float:
+    return float((inserts["end_s"] - inserts["start_s"]).sum() / 3600)
+
+
 def reason_table(events: SplitEvents) -> SliceTable:
     """Misses whose output never reached the threshold vs. those it crossed without a new detection."""
     reasons = events.positives.loc[~events.positives["hit"], "reason"]

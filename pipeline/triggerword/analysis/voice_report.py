@@ -84,6 +84,24 @@ def _stress_rows(stress: dict) -> str:
     return "".join(rows)
 
 
+def _real_positives(stress: dict) -> str:
+    """The only people saying the word the project has, one row each (the stress stage's detect run)."""
+    real = stress.get("real_positives") or {}
+    if not real.get("lines"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{esc(line['text'])}</td><td>{esc(line['source'])}</td><td class='n'>{line['peak']:.3f}</td>"
+        f"<td>{'found' if line['found'] else 'missed'}</td><td><code>{esc(line['origin'])}</code></td></tr>"
+        for line in real["lines"]
+    )
+    return (
+        f"<h3>Real people saying the word: {real['found']} of {real['takes']} found at the project's threshold</h3>"
+        "<p>Package recordings whose transcript says it (never negatives), each alone in a file, scored with "
+        "<code>datasynth detect</code>; peak: the highest smoothed score in the file.</p>"
+        f"<table><tr><th>says</th><th>source</th><th>peak</th><th>at the threshold</th><th>file</th></tr>{rows}</table>"
+    )
+
+
 def voice_section(evaluate: dict, image: str | None, stress: dict | None) -> str:
     """HTML of the voice-group table, the peak histograms and the stress set's scores."""
     voice_groups = evaluate.get("voice_groups")
@@ -96,7 +114,7 @@ def voice_section(evaluate: dict, image: str | None, stress: dict | None) -> str
             f"<h3>Stress set: {esc(stress['voice'])}, backgrounds heard nowhere else, {stress['hours']:.2f} h, "
             "scored with <code>datasynth detect</code></h3><table><tr><th>threshold</th><th>positives</th>"
             "<th>FRR</th><th>false accepts/h</th><th>FRR, word alone</th><th>FRR by SNR (dB)</th></tr>"
-            f"{_stress_rows(stress)}</table>"
+            f"{_stress_rows(stress)}</table>{_real_positives(stress)}"
         )
     img = f'<img src="{esc(image)}" alt="peak scores by voice group" width="576">' if image else ""
     return (

@@ -6,7 +6,8 @@
 Every input runs through the streaming runtime (models/triggerword/streaming.py) in one process, so
 a file gives the same detections as its stream. Text output prints each detection when it happens
 (line-buffered): the time (seconds) at which the word was heard to end. --json writes
-{"files": [{"path", "duration", "detections": [{"time", "score"}]}]} at the end.
+{"files": [{"path", "duration", "peak", "detections": [{"time", "score"}]}]} at the end (peak: the
+highest smoothed score in the file, however far below the threshold).
 """
 
 from __future__ import annotations
@@ -50,12 +51,19 @@ def default_threshold() -> float:
 
 def detect_audio(detector: Detector, audio: np.ndarray, threshold: float, chunk: int | None = None) -> list[Event]:
     """Events of a whole recording at the stream rate, pushed `chunk` samples at a time."""
+    return scan(detector, audio, threshold, chunk)[0]
+
+
+def scan(
+    detector: Detector, audio: np.ndarray, threshold: float, chunk: int | None = None
+) -> tuple[list[Event], float]:
+    """(events, the peak smoothed output) of a whole recording at the stream rate."""
     stream = open_stream(detector, threshold)
     chunk = chunk or int(CHUNK_SECONDS * stream_rate(detector))
     events = []
     for start in range(0, len(audio), chunk):
         events += stream.push(audio[start : start + chunk])
-    return events + stream.finish()
+    return events + stream.finish(), stream.tracker.peak
 
 
 def pcm_chunks(handle, rate: int, target: int, seconds: float = 0.1):
@@ -93,7 +101,8 @@ def run_stdin(detector: Detector, threshold: float, rate: int, as_json: bool) ->
             events.append(event)
             if not as_json:
                 print(line(word, event), flush=True)
-    return {"path": "-", "duration": round(samples / stream_rate(detector), 3), "detections": _json(events)}
+    duration = round(samples / stream_rate(detector), 3)
+    return {"path": "-", "duration": duration, "peak": round(stream.tracker.peak, 4), "detections": _json(events)}
 
 
 def _json(events: list[Event]) -> list[dict]:
@@ -120,11 +129,14 @@ def main(argv: list[str] | None = None) -> None:
             results.append(run_stdin(detector, threshold, args.rate, args.json))
             continue
         audio = read_audio(Path(name), stream_rate(detector))
-        events = detect_audio(detector, audio, threshold)
+        events, peak = scan(detector, audio, threshold)
         duration = len(audio) / stream_rate(detector)
-        results.append({"path": name, "duration": round(duration, 3), "detections": _json(events)})
+        results.append(
+            {"path": name, "duration": round(duration, 3), "peak": round(peak, 4), "detections": _json(events)}
+        )
         if not args.json:
-            print(f"{name}: {duration:.2f} s, threshold {threshold:.3f}, {len(events)} detection(s)", flush=True)
+            found = f"{len(events)} detection(s), peak score {peak:.3f}"
+            print(f"{name}: {duration:.2f} s, threshold {threshold:.3f}, {found}", flush=True)
             for event in events:
                 print(line(word, event), flush=True)
     if args.json:

@@ -1,4 +1,4 @@
-"""Real recorded speech from Debian packages, used as NEGATIVES.
+"""Real recorded speech from Debian packages, used as NEGATIVES (game voice casts: queen.py, warzone.py).
 
 ktuberling-data: children's-game words read by one speaker per language (26 languages).
 asterisk-core-sounds-{en,es,fr,it,ru}-wav, asterisk-prompt-it-menardi-wav: telephone prompts (words and
@@ -17,7 +17,10 @@ from pathlib import Path
 
 from pipeline.common.audio_files import AUDIO_SUFFIXES, read_audio
 from pipeline.common.io import DataError
+from pipeline.common.params.triggerword import CollectParams
+from pipeline.triggerword.sources import queen, warzone
 from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, contains_word, require_path, word_from_stem
+from synth.triggerword import near_misses
 
 KTUBERLING_DIR = Path("/usr/share/ktuberling/sounds")
 ASTERISK_DIR = Path("/usr/share/asterisk/sounds")
@@ -30,16 +33,29 @@ ASTERISK = {
     "asterisk-it-menardi": ("it_IT_f_Menardi", "it", "Menardi", "asterisk-prompt-it-menardi-wav", "CC-BY-SA-3.0"),
     "asterisk-ru": ("ru_RU_f_IvrvoiceRU", "ru", "IvrvoiceRU", "asterisk-core-sounds-ru-wav", "CC-BY-SA-3.0"),
 }
-APT = {"ktuberling": "ktuberling-data", **{name: entry[3] for name, entry in ASTERISK.items()}}
+APT = {
+    "ktuberling": "ktuberling-data",
+    **{name: entry[3] for name, entry in ASTERISK.items()},
+    "fotaq": queen.APT_PACKAGE,
+    "warzone2100": warzone.APT_PACKAGE,
+}
 EXCLUDED = "contains the positive word"
 
 
-def speech_package_clips(name: str, positive_word: str, limit: int | None = None) -> SourceIter:
+def speech_package_clips(name: str, collect: CollectParams) -> SourceIter:
     """Negatives from one package named in collect.speech_packages."""
+    positive_word = collect.positive_word
+    if name in ("fotaq", "warzone2100"):
+        from pipeline.triggerword.sources.near_misses import lexicon
+
+        def says_word(text: str) -> bool:
+            return near_misses.says_word(text, positive_word, lexicon())
+
+        return queen.fotaq(says_word, collect.fotaq_lines) if name == "fotaq" else warzone.warzone(says_word)
     if name == "ktuberling":
-        return ktuberling(positive_word, limit=limit)
+        return ktuberling(positive_word)
     if name in ASTERISK:
-        return asterisk(name, positive_word, limit=limit)
+        return asterisk(name, positive_word)
     raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; known: {sorted(APT)}")
 
 

@@ -203,6 +203,29 @@ def test_detect_json_covers_many_files_in_one_process(small_project, tmp_path):
     out = json.loads(run(["datasynth", "detect", str(wav), str(silent), "--json"], cwd=small_project).stdout)
     assert [f["path"] for f in out["files"]] == [str(wav), str(silent)]
     assert out["files"][0]["duration"] == 4.0 and out["files"][1]["detections"] == []
+    word, quiet = out["files"]
+    assert word["peak"] >= max(d["score"] for d in word["detections"]) and quiet["peak"] < out["threshold"]
+
+
+def test_the_real_human_takes_are_listed_with_their_peak_and_verdict(small_project, tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from pipeline.triggerword.stress import real_positive_scores
+
+    wav, _ = exported_positive_clip(small_project, tmp_path)
+    (tmp_path / "real").mkdir()
+    sf.write(tmp_path / "real/quiet.wav", np.zeros(32_000, np.float32) + 1e-3, 16_000)
+    (tmp_path / "real/word.wav").write_bytes(wav.read_bytes())
+    rows = [("real/quiet.wav", "asterisk-en", "activated"), ("real/word.wav", "warzone2100", "the word")]
+    table = pd.DataFrame(rows, columns=["path", "source", "text"]).assign(origin="o", licence="l", end_s=1.0)
+    table.to_parquet(tmp_path / "real_positives.parquet")
+    monkeypatch.chdir(small_project)  # the project's trained model and threshold
+    from pipeline.triggerword.deploy.detect import default_threshold
+
+    summary, document = real_positive_scores(tmp_path, default_threshold())
+    assert [line["text"] for line in summary["lines"]] == ["the word", "activated"]  # highest peak first
+    assert summary["lines"][0]["found"] and not summary["lines"][1]["found"]
+    assert (summary["takes"], summary["found"]) == (2, 1) and len(document["files"]) == 2
 
 
 def test_the_openwakeword_export_finds_the_word_with_openwakeword_itself(small_project, tmp_path):

@@ -1,6 +1,6 @@
 """Near misses from a pronouncing dictionary: distances, exclusions and ranking on a small lexicon."""
 
-from synth.triggerword.near_misses import NearMiss, contains, near_pairs, near_words, parse_cmudict
+from synth.triggerword.near_misses import NearMiss, contains, near_pairs, near_words, parse_cmudict, says_word
 
 CMUDICT = """\
 ;;; a comment line
@@ -61,3 +61,12 @@ def test_pairs_come_close_to_the_word_but_never_say_it() -> None:
     used = [w for m in pairs for w in m.text.split()]
     assert len(used) == len(set(used))
     assert all(" " in m.text and m.distance <= 1 for m in pairs)
+
+
+def test_a_transcript_says_the_word_by_spelling_or_by_its_sounds() -> None:
+    assert says_word("Command Console Activated", "activate", LEXICON)  # spelt inside a longer word
+    assert says_word("The cat... active, eight!", "activate", LEXICON)  # two words that sound like it
+    assert says_word("we reactivate", "activate", LEXICON)
+    assert not says_word("Captivate the cat", "activate", LEXICON)
+    assert not says_word("active zebra ate", "activate", LEXICON)
+    assert not says_word("an unknown xyzzy", "xyzzy2", LEXICON)  # neither in the text nor in the lexicon

@@ -256,6 +256,15 @@ def test_false_accepts_are_attributed_to_the_negative_word(report):
     assert overall["false_accepts"] == built["kitchen"] + 1
 
 
+def test_false_accepts_per_negative_source_per_hour_of_its_speech(report):
+    sources = report["metrics"]["test"]["tables"]["negative_source"]
+    built = report["built"]["test"]
+    assert sum(row["false_accepts"] for row in sources.values()) == built["kitchen"]  # 'other' follows none
+    for row in sources.values():
+        assert row["inserts"] > 0 and row["speech_hours"] > 0
+        assert row["fa_per_speech_hour"] == pytest.approx(row["false_accepts"] / row["speech_hours"])
+
+
 def test_findings_name_the_voice_and_the_negative_word(report):
     texts = [f["text"] for f in report["metrics"]["test"]["findings"]]
     assert any("'kitchen'" in t and "false accepts" in t.lower() for t in texts)
