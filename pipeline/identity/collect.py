@@ -1,7 +1,9 @@
 """Stage identity_collect: items with identities -> data/identity (items.parquet + items.npy).
 
-Splits are by utterance: a prompt (speakers) or a voice (words) lies in one split for every
-identity, so each test identity is also enrolled in train. Faces are split per identity.
+identity.split: identities (the default, open set) puts each identity in one split, so test measures
+people the encoder never trained on, as a verification system meets them; utterances (closed set) puts a
+prompt (speakers) or a voice (words) in one split for every identity, so each test identity is also in
+train (faces: each person's photos split between the splits).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def collect(params: IdentityParams, seed: int, sample_rate: int) -> tuple[pd.Dat
         items, data = face_items(params, CACHE_DIR)
     check_counts(items, params.min_items, params.source)
     items = items.assign(split=assign_splits(items, params, seed))
-    items = drop_unsplittable(items, params.source)
+    items = drop_unsplittable(items, params.source, params.split)
     keep = items.index.to_numpy()
     return items.reset_index(drop=True), data[keep]
 
@@ -56,6 +58,9 @@ def check_counts(items: pd.DataFrame, min_items: int, source: str) -> None:
 def assign_splits(items: pd.DataFrame, params: IdentityParams, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, 7001])
     fractions = params.split_fractions
+    if params.split == "identities":
+        groups = assign_groups(items.identity.tolist(), fractions, rng)
+        return items.identity.map(groups).to_numpy(object)
     if params.source != "faces":
         groups = assign_groups(items.utterance.tolist(), fractions, rng)
         return items.utterance.map(groups).to_numpy(object)
@@ -66,8 +71,19 @@ def assign_splits(items: pd.DataFrame, params: IdentityParams, seed: int) -> np.
     return split
 
 
-def drop_unsplittable(items: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Every identity needs two training items (anchor + positive) and a test item to be scored."""
+def drop_unsplittable(items: pd.DataFrame, source: str, split: str = "utterances") -> pd.DataFrame:
+    """Closed set: every identity needs two training items (anchor + positive) and a test item to be
+    scored. Open set: every split needs two identities (a negative pair)."""
+    if split == "identities":
+        people = items.groupby("split").identity.nunique().reindex(list(SPLITS), fill_value=0)
+        few = people[people < 2]
+        if len(few):
+            counts = ", ".join(f"{name} has {n}" for name, n in few.items())
+            raise DataError(
+                f"identity.split identities: {counts} identities; each split needs at least 2: add speakers "
+                "(identity.speakers, identity.speaker_packages) or change identity.split_fractions"
+            )
+        return items
     per_split = pd.crosstab(items.identity, items.split).reindex(columns=list(SPLITS), fill_value=0)
     bad = per_split[(per_split.train < 2) | (per_split.test < 1)]
     if bad.empty:
@@ -94,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "seed": params.seed,
                 "source": params.identity.source,
+                "protocol": params.identity.split,
                 "modality": params.identity.modality,
                 "sample_rate": params.identity.sample_rate,
                 "items": len(items),

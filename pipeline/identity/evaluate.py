@@ -3,7 +3,9 @@ trained encoder, the same network untrained, and the baseline (MFCC statistics /
 
   verification    pairs of test items; threshold by 10-fold on dev pairs (the LFW protocol);
                   ROC, EER, TAR at FAR = identity.evaluate.far, accuracy at the dev threshold
-  identification  test probes against the train items as gallery (kNN): rank-1, rank-5
+  identification  open set (identity.split: identities): each test identity enrolled with
+                  identity.evaluate.enrol items, its other items probed against that gallery; closed set:
+                  test probes against the train items as gallery (kNN); rank-1, rank-5
   clustering      k-means on test embeddings, k by elbow and by BIC (X-means); NMI, ARI
 Writes reports/metrics/identity.json, reports/plots/identity_roc.csv, models/trained/identity/gallery.npz
 (train + dev items of the trained encoder, with the threshold: what `datasynth identify` reads)
@@ -84,6 +86,20 @@ def verification_scores(
     return scores, curve
 
 
+def enrolment(labels: np.ndarray, rows: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(gallery rows, probe rows) among `rows`: k items of each identity enrolled (a seeded draw; one
+    item is always left to probe), the rest probes."""
+    rng = np.random.default_rng([seed, 7104])
+    gallery, probes = [], []
+    for identity in sorted(set(labels[rows])):
+        own = rows[labels[rows] == identity]
+        own = own[rng.permutation(len(own))]
+        enrolled = min(k, len(own) - 1)
+        gallery.append(own[:enrolled])
+        probes.append(own[enrolled:])
+    return np.sort(np.concatenate(gallery)), np.sort(np.concatenate(probes))
+
+
 def identification_scores(test_emb, test_labels, gallery_emb, gallery_labels) -> dict:
     ranks = verification.identification_ranks(test_emb, test_labels, gallery_emb, gallery_labels)
     return {"rank1": verification.rank_k_accuracy(ranks, 1), "rank5": verification.rank_k_accuracy(ranks, 5)}
@@ -124,6 +140,10 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
     labels = items.items.identity.to_numpy()
     rows = {s: np.flatnonzero(split == s) for s in ("train", "dev", "test")}
     pairs = {s: pair_table(labels[rows[s]], ev.negatives, seed, salt) for s, salt in (("dev", 7101), ("test", 7102))}
+    if params.split == "identities":
+        gallery, probes = enrolment(labels, rows["test"], ev.enrol, seed)
+    else:
+        gallery, probes = rows["train"], rows["test"]
     embeddings = encoders_to_compare(items, params, seed)
     metrics, curves = {}, {}
     for name, emb in embeddings.items():
@@ -134,9 +154,7 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
         )
         metrics[name] = {
             "verification": scores,
-            "identification": identification_scores(
-                emb[rows["test"]], labels[rows["test"]], emb[rows["train"]], labels[rows["train"]]
-            ),
+            "identification": identification_scores(emb[probes], labels[probes], emb[gallery], labels[gallery]),
             "clustering": clustering_scores(emb[rows["test"]], labels[rows["test"]], ev.k_max, seed),
         }
         log.info(
@@ -185,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
         {
             "seed": params.seed,
             "source": params.identity.source,
+            "protocol": params.identity.split,
+            "train_identities": int(items.items.identity[split == "train"].nunique()),
+            "test_identities": int(items.items.identity[split == "test"].nunique()),
             "far": params.identity.evaluate.far,
             "test_pairs": int(len(pairs["test"])),
             "test_positive_pairs": int(pairs["test"].same.sum()),

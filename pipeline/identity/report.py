@@ -188,6 +188,12 @@ def scatter(ax, emb: np.ndarray, labels: np.ndarray, name: str) -> None:
         ax.legend(fontsize=7, markerscale=1.5)
 
 
+def _protocol(metrics: dict) -> str:
+    if metrics.get("protocol") == "identities":
+        return f"open set (test people unseen in training; {metrics['train_identities']} trained on)"
+    return "closed set (every test identity is also in training)"
+
+
 def main() -> None:
     metrics = json.loads(METRICS.read_text())
     items = read_items()
@@ -210,7 +216,8 @@ def main() -> None:
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>datasynth: identity encoder</title><style>{CSS}</style></head><body>"
         f'<header class="hero"><div class="in"><div><h1>Identity encoder · {esc(metrics["source"])}</h1>'
-        f'<p class="sub">{len(test_rows)} test items of {len(set(labels))} identities, {metrics["test_pairs"]} pairs '
+        f'<p class="sub">{_protocol(metrics)}: {len(test_rows)} test items of {len(set(labels))} identities, '
+        f"{metrics['test_pairs']} pairs "
         f"({metrics['test_positive_pairs']} same-identity); threshold {threshold:.3f} from 10-fold on dev pairs</p>"
         f'<div class="tiles">{"".join(tiles)}</div></div></div></header><main>'
         f"<section><h2>Encoders compared</h2>{comparison(metrics)}</section>"

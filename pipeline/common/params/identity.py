@@ -52,11 +52,14 @@ class IdentityEvalParams(Spec):
     negatives: Annotated[Int, Field(ge=10)]
     k_max: Annotated[Int, Field(ge=3)]
     worst: PositiveInt
+    enrol: PositiveInt  # open set: items of each test identity enrolled; its other items are the probes
 
 
 class IdentityParams(Spec):
     source: Literal["speakers", "words", "faces"]
     speakers: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]]  # identity -> folders
+    speaker_packages: tuple[Literal["ktuberling"], ...]  # more speakers: each language's volunteer is one
+    split: Literal["identities", "utterances"]  # open set (people disjoint) | closed set (prompts disjoint)
     faces: FaceSourceParams
     sample_rate: Annotated[Int, Field(ge=8000, le=48000)]
     clip_seconds: Annotated[float, Field(ge=0.25, le=10)]

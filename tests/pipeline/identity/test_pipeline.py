@@ -15,7 +15,8 @@ import yaml
 from pipeline.common.io import DataError
 from pipeline.common.params.identity import IdentityParams
 from pipeline.identity.collect import assign_splits, check_counts, drop_unsplittable
-from pipeline.identity.sources import fixed_length, speaker_items
+from pipeline.identity.evaluate import enrolment
+from pipeline.identity.sources import fixed_length, package_speakers, speaker_items
 from tests.helpers.project import REPO, run
 from tests.helpers.specs import project_params
 
@@ -31,7 +32,8 @@ def write_voice(path: Path, f0: float, seconds: float = 0.8) -> None:
 
 def speakers_params(root: Path, **changes) -> IdentityParams:
     speakers = {"low": [str(root / "low")], "high": [str(root / "high")]}
-    return project_params().identity.replace(speakers=speakers, clip_seconds=1.0, min_items=2, max_items=0, **changes)
+    settings = {"speaker_packages": (), "clip_seconds": 1.0, "min_items": 2, "max_items": 0, **changes}
+    return project_params().identity.replace(speakers=speakers, **settings)
 
 
 def test_speaker_items_read_trim_and_repeat(tmp_path):
@@ -72,11 +74,49 @@ def test_identity_with_a_single_item_is_named():
 def test_splits_keep_an_utterance_in_one_split_for_every_speaker():
     utterances = [f"u{i}" for i in range(40)]
     items = pd.DataFrame({"identity": ["a"] * 40 + ["b"] * 40, "utterance": utterances * 2})
-    split = assign_splits(items, project_params().identity, seed=3)
+    split = assign_splits(items, project_params().identity.replace(split="utterances"), seed=3)
     assert (split[:40] == split[40:]).all()
     assert set(split) == {"train", "dev", "test"}
     items = items.assign(split=split)
     assert drop_unsplittable(items, "speakers") is items
+
+
+def test_the_open_set_puts_each_identity_in_one_split():
+    names = [f"p{i}" for i in range(10)]
+    items = pd.DataFrame({"identity": np.repeat(names, 5), "utterance": [f"u{i}" for i in range(5)] * 10})
+    params = project_params().identity
+    assert params.split == "identities"  # the default protocol
+    items = items.assign(split=assign_splits(items, params, seed=3))
+    assert (items.groupby("identity").split.nunique() == 1).all()
+    people = items.groupby("split").identity.nunique()
+    assert people.to_dict() == {"train": 5, "dev": 2, "test": 3}  # identity.split_fractions of 10 people
+    assert drop_unsplittable(items, "speakers", "identities") is items
+    with pytest.raises(DataError, match=r"identity.split identities: dev has 1.*at least 2"):
+        drop_unsplittable(
+            items[items.identity != items.identity[items.split == "dev"].iloc[0]], "speakers", "identities"
+        )
+
+
+def test_open_set_identification_enrols_k_items_of_each_test_identity():
+    labels = np.array(["a"] * 6 + ["b"] * 2 + ["c"] * 5)
+    test_rows = np.arange(2, 13)  # a's first two items are another split's
+    gallery, probes = enrolment(labels, test_rows, k=3, seed=0)
+    assert set(gallery) | set(probes) == set(test_rows) and not set(gallery) & set(probes)
+    enrolled = pd.Series(labels[gallery]).value_counts().to_dict()
+    assert enrolled == {"a": 3, "c": 3, "b": 1}  # b keeps one item to probe
+    assert (enrolment(labels, test_rows, k=3, seed=0)[0] == gallery).all()
+
+
+def test_identical_ktuberling_folders_are_one_speaker(tmp_path):
+    for lang, f0 in (("en", 150.0), ("sr", 220.0), ("sr@latin", 220.0)):
+        write_voice(tmp_path / lang / "word.wav", f0)
+    assert package_speakers(("ktuberling",), tmp_path) == {
+        "ktuberling:en": (str(tmp_path / "en"),),
+        "ktuberling:sr": (str(tmp_path / "sr"),),
+    }
+    assert package_speakers((), tmp_path) == {}
+    with pytest.raises(DataError, match="identity.speaker_packages lists 'ktuberling'"):
+        package_speakers(("ktuberling",), tmp_path / "absent")
 
 
 def test_unsplittable_identity_is_an_error_for_speakers_and_dropped_for_words():
