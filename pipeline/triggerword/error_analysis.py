@@ -129,8 +129,12 @@ def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> S
     events = split_events(recipes, data.catalog, probs, threshold, event_spec(params, ty), timing(params, ty))
     tables = [
         flag(t, events.overall, rules)
-        for t in [*slice_tables(events, timing(params, ty)), cause_table(events), negative_source_table(events)]
-        + [reason_table(events)]
+        for t in [
+            *slice_tables(events, timing(params, ty)),
+            cause_table(events),
+            negative_source_table(events),
+            reason_table(events),
+        ]
     ]
     tables.sort(key=lambda t: TABLE_ORDER.index(t.key))
     return SplitResult(name, recipes, probs, events, tables, findings(tables, events.overall, rules), ones)

@@ -5,12 +5,13 @@ list follows collect.positive_word for any word."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from pipeline.common.io import DataError
 from pipeline.common.params.triggerword import CollectParams
-from synth.triggerword.near_misses import NearMiss, Phonemes, near_pairs, near_words, parse_cmudict
+from synth.triggerword.near_misses import NearMiss, Phonemes, near_pairs, near_words, parse_cmudict, says_word
 
 UNKNOWN_WORD = -536870912  # what NGramModel.prob answers for a word the model does not know
 log = logging.getLogger("datasynth.collect")
@@ -45,6 +46,11 @@ def commonest(count: int) -> dict[str, float]:
                 scores[word] = float(score)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:count]
     return dict(ranked)
+
+
+def transcript_screen(word: str) -> Callable[[str], bool]:
+    """Whether a transcript says `word`, by spelling or by its dictionary phonemes (says_word)."""
+    return lambda text: says_word(text, word, lexicon())
 
 
 def find_near_misses(collect: CollectParams) -> list[NearMiss]:

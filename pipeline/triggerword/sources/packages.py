@@ -20,7 +20,6 @@ from pipeline.common.io import DataError
 from pipeline.common.params.triggerword import CollectParams
 from pipeline.triggerword.sources import queen, warzone
 from pipeline.triggerword.sources.base import RawClip, Skipped, SourceIter, contains_word, require_path, word_from_stem
-from synth.triggerword import near_misses
 
 KTUBERLING_DIR = Path("/usr/share/ktuberling/sounds")
 ASTERISK_DIR = Path("/usr/share/asterisk/sounds")
@@ -44,18 +43,15 @@ EXCLUDED = "contains the positive word"
 
 def speech_package_clips(name: str, collect: CollectParams) -> SourceIter:
     """Negatives from one package named in collect.speech_packages."""
-    positive_word = collect.positive_word
     if name in ("fotaq", "warzone2100"):
-        from pipeline.triggerword.sources.near_misses import lexicon
+        from pipeline.triggerword.sources.near_misses import transcript_screen
 
-        def says_word(text: str) -> bool:
-            return near_misses.says_word(text, positive_word, lexicon())
-
+        says_word = transcript_screen(collect.positive_word)
         return queen.fotaq(says_word, collect.fotaq_lines) if name == "fotaq" else warzone.warzone(says_word)
     if name == "ktuberling":
-        return ktuberling(positive_word)
+        return ktuberling(collect.positive_word)
     if name in ASTERISK:
-        return asterisk(name, positive_word)
+        return asterisk(name, collect.positive_word)
     raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; known: {sorted(APT)}")
 
 

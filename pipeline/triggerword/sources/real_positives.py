@@ -17,19 +17,18 @@ from pipeline.common.params.triggerword import CollectParams
 from pipeline.triggerword.sources import warzone
 from pipeline.triggerword.sources.base import RawClip, contains_word
 from pipeline.triggerword.sources.packages import ASTERISK, ASTERISK_DIR
-from synth.triggerword.near_misses import says_word
 
 ENGLISH_PROMPTS = ("asterisk-en",)  # other languages' file names are English, their words are not
 
 
 def real_positive_clips(collect: CollectParams) -> list[RawClip]:
     """Every line of an installed, enabled package whose transcript (or English prompt name) says the word."""
-    from pipeline.triggerword.sources.near_misses import lexicon
+    from pipeline.triggerword.sources.near_misses import transcript_screen
 
     word = collect.positive_word
     clips: list[RawClip] = []
     if "warzone2100" in collect.speech_packages and warzone.BASE_WZ.exists():
-        found = warzone.warzone(lambda text: says_word(text, word, lexicon()), saying=True)
+        found = warzone.warzone(transcript_screen(word), saying=True)
         clips += [c for c in found if isinstance(c, RawClip)]
     for name in ENGLISH_PROMPTS:
         if name in collect.speech_packages:
@@ -50,17 +49,17 @@ def _prompts_saying(name: str, word: str, root: Path = ASTERISK_DIR) -> list[Raw
         group = f"asterisk:{speaker}"
         found.append(
             RawClip(
-                "positive",
-                path.stem.replace("-", " "),
-                name,
-                path.stem,
-                group,
-                group,
-                language,
-                str(path),
-                licence,
-                audio,
-                sr,
+                kind="positive",
+                word=path.stem.replace("-", " "),
+                source=name,
+                name=path.stem,
+                speaker=group,
+                split_group=group,
+                language=language,
+                origin=str(path),
+                licence=licence,
+                audio=audio,
+                sample_rate=sr,
             )
         )
     return found
