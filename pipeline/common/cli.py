@@ -26,6 +26,7 @@ COMMANDS = {  # name -> (module, one-line help)
     "export-model": ("pipeline.triggerword.deploy.export_model", "export the detector: --format onnx | openwakeword"),
     "mine": ("pipeline.triggerword.mine", "hard-negative mining rounds (embedding family)"),
     "embed": ("pipeline.triggerword.embed", "speech embeddings of the rendered clips (embedding family)"),
+    "value": ("pipeline.triggerword.studies.data_value", "what a data group is worth: datasynth value --group NAME"),
     "daynight-collect": ("pipeline.daynight.collect", "day/night photos + synthetic nights into data/daynight"),
     "daynight-train": ("pipeline.daynight.train", "train the day/night CNN (models/trained/daynight)"),
     "daynight-stylize": ("pipeline.daynight.stylize", "stylise a share of the day/night training images"),

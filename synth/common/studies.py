@@ -67,3 +67,27 @@ def fit_power_law(sizes: Sequence[float], errors: Sequence[float], floor: float 
         raise ValueError("fit_power_law: needs at least two different training-set sizes")
     slope, intercept = np.polyfit(x, y, 1)
     return PowerLaw(a=float(np.exp(intercept)), b=float(-slope))
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, resamples: int, rng: np.random.Generator) -> tuple[float, float]:
+    """95 % interval of mean(a) - mean(b) over items drawn with replacement, the same items for both
+    (a and b score the same items, e.g. each test positive's miss rate under two trainings)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired_bootstrap: needs two equal 1-d arrays, got {a.shape} and {b.shape}")
+    if not len(a):
+        return (math.nan, math.nan)
+    rows = rng.integers(0, len(a), size=(resamples, len(a)))
+    deltas = (a - b)[rows].mean(axis=1)
+    low, high = np.quantile(deltas, [0.025, 0.975])
+    return (float(low), float(high))
+
+
+def effect_verdict(delta: float, spread: float, interval: tuple[float, float], unit: str = "points") -> str:
+    """'higher' / 'lower' when a difference exceeds the seed spread and its bootstrap interval leaves out 0;
+    'within noise' otherwise. delta, spread and interval are fractions, shown x100 in `unit`."""
+    low, high = interval
+    shown = f"{delta * 100:+.1f} {unit}, seed spread {spread * 100:.1f}, 95 % [{low * 100:+.1f}, {high * 100:+.1f}]"
+    if abs(delta) <= spread or (low <= 0 <= high):
+        return f"within noise ({shown})"
+    return f"{'higher' if delta > 0 else 'lower'} ({shown})"

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError, model_validator
 
 from models.triggerword.spec import ModelParams
+from pipeline.common.params.data_value import DataValueParams
 from pipeline.common.params.daynight import DayNightParams
 from pipeline.common.params.errors import ParamsError, check, describe
 from pipeline.common.params.identity import IdentityParams
@@ -53,6 +54,7 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         embed: EmbedParams
         mine: MineParams
         ablate: AblateParams
+        data_value: DataValueParams
         stress: StressParams
         evaluate: EvaluateParams
         validate: ValidateParams

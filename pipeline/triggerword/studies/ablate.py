@@ -60,30 +60,57 @@ def score_arm(params: Params, seed: int, data: dict) -> dict:
 def score_model(params: Params, probabilities, data: dict) -> dict:
     """Any detector's frame probabilities ((n, T, 96) embeddings -> (n, steps)) scored as evaluate scores:
     the threshold chosen on dev, then pooled test FRR and FA/h and the FRR per voice group."""
-    from models.triggerword.events import operating_point, threshold_grid
+    return score_parts(params, part_probabilities(probabilities, data), data)[0]
+
+
+def part_probabilities(probabilities, data: dict) -> dict:
+    """part -> (recipes, frame probabilities) for dev, train, test and the stream."""
+    return {part: (recipes, probabilities(x)) for part, (x, recipes) in data["parts"].items()}
+
+
+def at_threshold(params: Params, parts: dict, data: dict, threshold: float) -> tuple[dict, pd.DataFrame]:
+    """Pooled test (clips + stream) FRR and FA/h and the voice groups' FRR at one threshold, and every
+    positive's row (part, group, peak, hit) behind them."""
     from pipeline.triggerword.analysis.voice_groups import slice_frr
     from pipeline.triggerword.evaluate import evaluate_split, split_metrics, voice_frame
     from synth.triggerword.recipes import Recipes
 
-    parts = {part: (recipes, probabilities(x)) for part, (x, recipes) in data["parts"].items()}
+    ty, grid = parts["dev"][1].shape[1], np.array([threshold])
+    test = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
+    test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
+    _, facts = evaluate_split(params, test, test_probs, grid, ty)
+    pooled = split_metrics(params, test, test_probs, facts, threshold, ty, params.model.embedding.ones_after_end)
+    frame = voice_frame(params, parts, threshold, ty, data["voices"])
+    scores = {
+        "test_frr": pooled["frr"],
+        "test_fa_per_hour": pooled["fa_per_hour"],
+        HEADLINE: slice_frr(frame, "test", "unseen engine"),
+        "test_unseen_voice_frr": slice_frr(frame, "test", "unseen voice"),
+    }
+    return scores, frame
+
+
+def score_parts(params: Params, parts: dict, data: dict) -> tuple[dict, pd.DataFrame]:
+    """score_model's figures from part_probabilities, and the positives' rows at the dev-chosen threshold."""
+    from models.triggerword.events import operating_point, threshold_grid
+    from pipeline.triggerword.analysis.voice_groups import slice_frr
+    from pipeline.triggerword.evaluate import evaluate_split, voice_frame
+    from synth.triggerword.recipes import Recipes
+
     ty, grid = parts["dev"][1].shape[1], threshold_grid(params.evaluate.thresholds)
     dev_det, _ = evaluate_split(params, *parts["dev"], grid, ty)
     threshold = operating_point(dev_det, params.evaluate.target_fa_per_hour)["threshold"]
     test = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
     test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
-    test_det, facts = evaluate_split(params, test, test_probs, grid, ty)
-    pooled = split_metrics(params, test, test_probs, facts, threshold, ty, params.model.embedding.ones_after_end)
-    at_dev = voice_frame(params, parts, threshold, ty, data["voices"])
+    test_det, _ = evaluate_split(params, test, test_probs, grid, ty)
+    at_dev_scores, at_dev = at_threshold(params, parts, data, float(threshold))
     test_point = operating_point(test_det, params.evaluate.target_fa_per_hour)
     at_test = voice_frame(params, parts, test_point["threshold"], ty, data["voices"])
     loose = operating_point(test_det, LOOSE_FA_PER_HOUR)
     at_loose = voice_frame(params, parts, loose["threshold"], ty, data["voices"])
-    return {
+    scores = {
         "threshold": float(threshold),
-        "test_frr": pooled["frr"],
-        "test_fa_per_hour": pooled["fa_per_hour"],
-        HEADLINE: slice_frr(at_dev, "test", "unseen engine"),
-        "test_unseen_voice_frr": slice_frr(at_dev, "test", "unseen voice"),
+        **at_dev_scores,
         "dev_unseen_engine_frr": slice_frr(at_dev, "dev", "unseen engine"),
         "seen_voice_frr": slice_frr(at_dev, "train", "seen voice"),
         "test_unseen_engine_median_peak": float(
@@ -93,6 +120,7 @@ def score_model(params: Params, probabilities, data: dict) -> dict:
         "test_point_unseen_engine_frr": slice_frr(at_test, "test", "unseen engine"),
         f"test_{LOOSE_FA_PER_HOUR:g}fa_unseen_engine_frr": slice_frr(at_loose, "test", "unseen engine"),
     }
+    return scores, at_dev
 
 
 def cached_data(params: Params, embed_dir: Path | None = None) -> dict:
