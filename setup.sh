@@ -13,6 +13,7 @@ APT_PACKAGES=(
   asterisk-prompt-it-menardi-wav asterisk-prompt-fr-armelle asterisk-prompt-es-co   # more speakers: identity demo
   colobot-common-sounds   # music and game sounds heard nowhere else: the stress set's backgrounds
   flight-of-the-amazon-queen warzone2100-data   # English game voice casts: real-speech negatives
+  klettres-data tuxpaint-stamps-default   # more speakers for the identity encoders (one voice per language)
   opencv-doc plasma-workspace-wallpapers lomiri-wallpapers-20.04 mate-backgrounds tuxpaint-data
   chromium          # headless browser for the labelling page's end-to-end test (driven by playwright)
 )

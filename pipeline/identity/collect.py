@@ -25,9 +25,12 @@ OUT_DIR = Path("data/identity")
 CACHE_DIR = Path("data/identity_cache")
 
 
-def collect(params: IdentityParams, seed: int, sample_rate: int) -> tuple[pd.DataFrame, np.ndarray]:
+def collect(params: IdentityParams, seed: int, sample_rate: int) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
+    """(items, their data, the cross-package merge decisions)."""
+    merges: list[dict] = []
     if params.source == "speakers":
         items, data = speaker_items(params, seed)
+        items, merges = merge_package_speakers(items, data, params.sample_rate)
     elif params.source == "words":
         items, data = word_items(params, sample_rate, "data/catalog")
     else:
@@ -36,7 +39,26 @@ def collect(params: IdentityParams, seed: int, sample_rate: int) -> tuple[pd.Dat
     items = items.assign(split=assign_splits(items, params, seed))
     items = drop_unsplittable(items, params.source, params.split)
     keep = items.index.to_numpy()
-    return items.reset_index(drop=True), data[keep]
+    return items.reset_index(drop=True), data[keep], merges
+
+
+def merge_package_speakers(items: pd.DataFrame, data: np.ndarray, sample_rate: int) -> tuple[pd.DataFrame, list[dict]]:
+    """Package speakers of one language who sound like one person (synth/identity/merges.py) become one
+    identity; every decision is returned, merged or not, for the metrics and the report."""
+    from models.identity.baselines import mfcc_stats
+    from synth.identity.merges import cross_package_merges, merged_names
+
+    names = sorted(items.identity.unique())
+    if len({n.split(":", 1)[0] for n in names if ":" in n}) < 2:
+        return items, []
+    features = mfcc_stats(data, sample_rate)
+    centroids = np.stack([features[(items.identity == n).to_numpy()].mean(axis=0) for n in names])
+    decisions = cross_package_merges(names, centroids)
+    renamed = merged_names(decisions)
+    for old, new in sorted(renamed.items()):
+        log.info("identity: %s sounds like %s: one identity", old, new)
+    found = [{**vars(d), "similarity": round(d.similarity, 4), "ceiling": round(d.ceiling, 4)} for d in decisions]
+    return items.assign(identity=items.identity.replace(renamed)), found
 
 
 def check_counts(items: pd.DataFrame, min_items: int, source: str) -> None:
@@ -71,7 +93,7 @@ def assign_splits(items: pd.DataFrame, params: IdentityParams, seed: int) -> np.
     return split
 
 
-def drop_unsplittable(items: pd.DataFrame, source: str, split: str = "utterances") -> pd.DataFrame:
+def drop_unsplittable(items: pd.DataFrame, source: str, split: str) -> pd.DataFrame:
     """Closed set: every identity needs two training items (anchor + positive) and a test item to be
     scored. Open set: every split needs two identities (a negative pair)."""
     if split == "identities":
@@ -99,7 +121,7 @@ def drop_unsplittable(items: pd.DataFrame, source: str, split: str = "utterances
 
 def main(argv: list[str] | None = None) -> None:
     params = stage_params(argv, __doc__)
-    items, data = collect(params.identity, params.seed, params.audio.sample_rate)
+    items, data, merges = collect(params.identity, params.seed, params.audio.sample_rate)
     counts = pd.crosstab(items.identity, items.split)
     log.info("identity: %d items, %d identities\n%s", len(items), items.identity.nunique(), counts.to_string())
     with atomic_dir(OUT_DIR) as tmp:
@@ -116,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 "items": len(items),
                 "identities": int(items.identity.nunique()),
                 "per_split": {s: int((items.split == s).sum()) for s in SPLITS},
+                **({"merges": merges} if merges else {}),  # one package: nothing to decide
             },
         )
 

@@ -7,7 +7,6 @@ identity.clip_seconds, or uint8 aligned face chips.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -18,13 +17,13 @@ from pipeline.common.audio_files import read_audio, source_rng
 from pipeline.common.io import DataError
 from pipeline.common.params.identity import IdentityParams
 from pipeline.common.progress import progress
+from pipeline.identity.packages import package_speakers
 from synth.common.audio import loop_to_length, resample, to_mono, trim_silence
 from synth.common.catalog import to_pcm16
 
 log = logging.getLogger("datasynth")
 AUDIO_SUFFIXES = (".wav", ".gsm", ".flac", ".ogg", ".mp3")  # asterisk's French and Colombian prompts are raw GSM
 TRIM_DB = 35.0
-KTUBERLING_SOUNDS = Path("/usr/share/ktuberling/sounds")
 
 
 def fixed_length(audio: np.ndarray, sr: int, params: IdentityParams) -> np.ndarray | None:
@@ -45,39 +44,13 @@ def audio_file_item(path: Path, sample_rate: int, params: IdentityParams) -> np.
     return fixed_length(resample(to_mono(audio), sr, sample_rate), sample_rate, params)
 
 
-def package_speakers(packages: tuple[str, ...], ktuberling: Path = KTUBERLING_SOUNDS) -> dict[str, tuple[str, ...]]:
-    """identity.speaker_packages -> {identity: (folder,)}: one per ktuberling language (one volunteer
-    recorded each). Folders with the same recordings (ktuberling's four Serbian spellings) are one person:
-    the first name stands for them."""
-    speakers: dict[str, tuple[str, ...]] = {}
-    if "ktuberling" not in packages:
-        return speakers
-    if not ktuberling.is_dir():
-        raise DataError(
-            f"{ktuberling}: not found, but params.yaml identity.speaker_packages lists 'ktuberling' "
-            "(sudo apt-get install ktuberling-data, or remove it)"
-        )
-    seen: dict[str, str] = {}
-    for folder in sorted(p for p in ktuberling.iterdir() if p.is_dir()):
-        digest = hashlib.sha256()
-        for path in sorted(folder.iterdir()):
-            digest.update(path.name.encode() + path.read_bytes())
-        key = digest.hexdigest()
-        if key in seen:
-            log.debug("identity: ktuberling %s has the recordings of %s: one speaker", folder.name, seen[key])
-            continue
-        seen[key] = folder.name
-        speakers[f"ktuberling:{folder.name}"] = (str(folder),)
-    return speakers
-
-
 def speaker_items(params: IdentityParams, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """identity.speakers (and speaker_packages): {name: [folders]}; up to max_items clips per speaker,
     drawn at random."""
     rows, clips = [], []
-    speakers = {**package_speakers(params.speaker_packages), **params.speakers}
-    for identity, folders in sorted(speakers.items()):
-        files = _speaker_files(identity, folders)
+    speakers = package_speakers(params.speaker_packages)
+    speakers |= {name: _speaker_files(name, folders) for name, folders in sorted(params.speakers.items())}
+    for identity, files in sorted(speakers.items()):
         order = source_rng(seed, f"identity:{identity}").permutation(len(files))
         kept = 0
         for i in progress(order, f"speaker {identity}", unit="clip"):

@@ -58,7 +58,7 @@ class IdentityEvalParams(Spec):
 class IdentityParams(Spec):
     source: Literal["speakers", "words", "faces"]
     speakers: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]]  # identity -> folders
-    speaker_packages: tuple[Literal["ktuberling"], ...]  # more speakers: each language's volunteer is one
+    speaker_packages: tuple[Literal["ktuberling", "klettres", "tuxpaint"], ...]  # each language's volunteer is one
     split: Literal["identities", "utterances"]  # open set (people disjoint) | closed set (prompts disjoint)
     faces: FaceSourceParams
     sample_rate: Annotated[Int, Field(ge=8000, le=48000)]

@@ -28,7 +28,7 @@ def real_positive_clips(collect: CollectParams) -> list[RawClip]:
     word = collect.positive_word
     clips: list[RawClip] = []
     if "warzone2100" in collect.speech_packages and warzone.BASE_WZ.exists():
-        found = warzone.warzone(transcript_screen(word), saying=True)
+        found = warzone.warzone_positives(transcript_screen(word))
         clips += [c for c in found if isinstance(c, RawClip)]
     for name in ENGLISH_PROMPTS:
         if name in collect.speech_packages:

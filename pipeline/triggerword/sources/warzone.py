@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline.common.audio_files import read_audio
@@ -45,9 +45,8 @@ def speech_files(names: list[str]) -> dict[str, str]:
     return found
 
 
-def warzone(says_word: Callable[[str], bool], path: Path = BASE_WZ, saying: bool = False) -> SourceIter:
-    """Negatives: every transcribed spoken message that does not say the word. With `saying`, the
-    messages that do say it instead, as positives (the stress stage's real-human slice)."""
+def messages(path: Path = BASE_WZ) -> Iterator[tuple[str, str, str, zipfile.ZipFile]]:
+    """(zip member, transcript, origin, the open zip) of every transcribed spoken message, by file name."""
     require_path(path, "warzone2100", "collect.speech_packages", APT_PACKAGE)
     try:
         archive = zipfile.ZipFile(path)
@@ -57,29 +56,43 @@ def warzone(says_word: Callable[[str], bool], path: Path = BASE_WZ, saying: bool
     with archive:
         files = speech_files(archive.namelist())
         for name, text in sorted(transcripts(config).items()):
-            if name not in files:
-                continue
-            member, origin = files[name], f"{path}:{files[name]}"
-            if says_word(text) != saying:
-                if not saying:
-                    yield Skipped("warzone2100", origin, EXCLUDED, text)
-                continue
-            try:
-                audio, sr = read_audio(archive.read(member), origin)
-            except DataError as exc:
-                yield Skipped("warzone2100", origin, "unreadable", str(exc), warn=True)
-                continue
-            group = f"warzone2100:{member.split('/')[1]}"
-            yield RawClip(
-                kind="positive" if saying else "negative",
-                word=text.lower(),
-                source="warzone2100",
-                name=member.removeprefix("audio/").removesuffix(".ogg"),
-                speaker=group,
-                split_group=group,
-                language="en",
-                origin=origin,
-                licence=LICENCE,
-                audio=audio,
-                sample_rate=sr,
-            )
+            if name in files:
+                yield files[name], text, f"{path}:{files[name]}", archive
+
+
+def warzone(says_word: Callable[[str], bool], path: Path = BASE_WZ) -> SourceIter:
+    """Negatives: every transcribed spoken message that does not say the word."""
+    for member, text, origin, archive in messages(path):
+        if says_word(text):
+            yield Skipped("warzone2100", origin, EXCLUDED, text)
+        else:
+            yield from _clip(member, text, origin, archive, "negative")
+
+
+def warzone_positives(says_word: Callable[[str], bool], path: Path = BASE_WZ) -> SourceIter:
+    """The messages that say the word, as positives (the stress stage's real-human slice)."""
+    for member, text, origin, archive in messages(path):
+        if says_word(text):
+            yield from _clip(member, text, origin, archive, "positive")
+
+
+def _clip(member: str, text: str, origin: str, archive: zipfile.ZipFile, kind: str) -> SourceIter:
+    try:
+        audio, sr = read_audio(archive.read(member), origin)
+    except DataError as exc:
+        yield Skipped("warzone2100", origin, "unreadable", str(exc), warn=True)
+        return
+    group = f"warzone2100:{member.split('/')[1]}"
+    yield RawClip(
+        kind=kind,
+        word=text.lower(),
+        source="warzone2100",
+        name=member.removeprefix("audio/").removesuffix(".ogg"),
+        speaker=group,
+        split_group=group,
+        language="en",
+        origin=origin,
+        licence=LICENCE,
+        audio=audio,
+        sample_rate=sr,
+    )

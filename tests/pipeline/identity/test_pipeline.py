@@ -16,7 +16,9 @@ from pipeline.common.io import DataError
 from pipeline.common.params.identity import IdentityParams
 from pipeline.identity.collect import assign_splits, check_counts, drop_unsplittable
 from pipeline.identity.evaluate import enrolment
-from pipeline.identity.sources import fixed_length, package_speakers, speaker_items
+from pipeline.identity.packages import package_speakers
+from pipeline.identity.sources import fixed_length, speaker_items
+from synth.identity.merges import cross_package_merges, language_of, merged_names
 from tests.helpers.project import REPO, run
 from tests.helpers.specs import project_params
 
@@ -78,7 +80,7 @@ def test_splits_keep_an_utterance_in_one_split_for_every_speaker():
     assert (split[:40] == split[40:]).all()
     assert set(split) == {"train", "dev", "test"}
     items = items.assign(split=split)
-    assert drop_unsplittable(items, "speakers") is items
+    assert drop_unsplittable(items, "speakers", "utterances") is items
 
 
 def test_the_open_set_puts_each_identity_in_one_split():
@@ -110,13 +112,44 @@ def test_open_set_identification_enrols_k_items_of_each_test_identity():
 def test_identical_ktuberling_folders_are_one_speaker(tmp_path):
     for lang, f0 in (("en", 150.0), ("sr", 220.0), ("sr@latin", 220.0)):
         write_voice(tmp_path / lang / "word.wav", f0)
-    assert package_speakers(("ktuberling",), tmp_path) == {
-        "ktuberling:en": (str(tmp_path / "en"),),
-        "ktuberling:sr": (str(tmp_path / "sr"),),
+    found = package_speakers(("ktuberling",), {"ktuberling": tmp_path})
+    assert found == {
+        "ktuberling:en": [(tmp_path / "en/word.wav", tmp_path / "en")],
+        "ktuberling:sr": [(tmp_path / "sr/word.wav", tmp_path / "sr")],
     }
-    assert package_speakers((), tmp_path) == {}
+    assert package_speakers((), {"ktuberling": tmp_path}) == {}
     with pytest.raises(DataError, match="identity.speaker_packages lists 'ktuberling'"):
-        package_speakers(("ktuberling",), tmp_path / "absent")
+        package_speakers(("ktuberling",), {"ktuberling": tmp_path / "absent"})
+
+
+def test_klettres_languages_and_tuxpaint_descriptions_are_one_speaker_each(tmp_path):
+    letters, stamps = tmp_path / "klettres", tmp_path / "stamps"
+    for name in ("fr/alpha/a.ogg", "fr/syllab/ba.ogg", "en_GB/alpha/b.ogg", "pics/kids/x.png", "id/sounds.xml"):
+        (letters / name).parent.mkdir(parents=True, exist_ok=True)
+        (letters / name).write_bytes(b"")
+    for name in ("animals/cat_desc_fr.ogg", "food/apple_desc_fr.ogg", "food/apple_desc_pt_BR.ogg", "food/apple.ogg"):
+        (stamps / name).parent.mkdir(parents=True, exist_ok=True)
+        (stamps / name).write_bytes(b"")
+    found = package_speakers(("klettres", "tuxpaint"), {"klettres": letters, "tuxpaint": stamps})
+    assert sorted(found) == ["klettres:en_GB", "klettres:fr", "tuxpaint:fr", "tuxpaint:pt_BR"]
+    assert [p.relative_to(root).as_posix() for p, root in found["klettres:fr"]] == ["alpha/a.ogg", "syllab/ba.ogg"]
+    assert [p.relative_to(root).as_posix() for p, root in found["tuxpaint:fr"]] == [
+        "animals/cat_desc_fr.ogg",
+        "food/apple_desc_fr.ogg",
+    ]
+
+
+def test_one_voice_in_two_packages_is_merged_and_the_decision_recorded():
+    e = np.eye(6)
+    names = ["asterisk-June", "klettres:de", "klettres:fr", "ktuberling:de", "ktuberling:fr", "ktuberling:ru"]
+    # klettres' French volunteer is ktuberling's; the two German ones differ more than any two languages do
+    centroids = np.stack([e[0], e[3], e[1] + 0.05 * e[2], -e[3] + e[4], e[1], e[5]])
+    decisions = {(d.a, d.b): d for d in cross_package_merges(names, centroids)}
+    assert set(decisions) == {("klettres:de", "ktuberling:de"), ("klettres:fr", "ktuberling:fr")}
+    assert decisions[("klettres:fr", "ktuberling:fr")].merged
+    assert not decisions[("klettres:de", "ktuberling:de")].merged
+    assert merged_names(list(decisions.values())) == {"ktuberling:fr": "klettres:fr"}
+    assert language_of("ktuberling:sr@latin") == "sr" and language_of("klettres:en_GB") == "en"
 
 
 def test_unsplittable_identity_is_an_error_for_speakers_and_dropped_for_words():
@@ -128,8 +161,8 @@ def test_unsplittable_identity_is_an_error_for_speakers_and_dropped_for_words():
         }
     )
     with pytest.raises(DataError, match=r"\['b'\] lack 2 train items or a test item"):
-        drop_unsplittable(items, "speakers")
-    assert set(drop_unsplittable(items, "words").identity) == {"a"}
+        drop_unsplittable(items, "speakers", "utterances")
+    assert set(drop_unsplittable(items, "words", "utterances").identity) == {"a"}
 
 
 def test_stages_write_metrics_report_and_gallery(small_project):

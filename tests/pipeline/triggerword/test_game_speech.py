@@ -123,7 +123,7 @@ def test_warzone_keeps_transcribed_speech_and_never_a_line_saying_the_word(tmp_p
 
 
 def test_warzone_lines_saying_the_word_are_the_real_human_positives(tmp_path):
-    items = list(warzone.warzone(_says_activate, _warzone_file(tmp_path), saying=True))
+    items = list(warzone.warzone_positives(_says_activate, _warzone_file(tmp_path)))
     assert [(c.kind, c.word, c.name) for c in items] == [
         ("positive", "command console activated", "memressp/console/pcv413")
     ]
