@@ -73,6 +73,7 @@ def leaf_keys(mapping: dict, prefix: str = "") -> list[str]:
         "train.profiles",
         "synthesise.holdout",  # split -> names; a split may hold nothing
         "ablate.arms",  # arm -> {dotted param: value}
+        "data_value.groups",  # group -> its members; a group may be left out
     }
     keys = []
     for key, value in mapping.items():
