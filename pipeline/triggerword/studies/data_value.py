@@ -72,6 +72,7 @@ class Study:
         self.catalog = self.data["voices"][0]
         x, self.train = read_part("train", read_recipes().recipes)
         self.train_x = np.asarray(x)
+        self.speaker_codes = pd.factorize(self.catalog["speaker"])[0]  # an integer per catalog row's speaker
         self.mined, self.mined_recipes = self.data["mined"], self.train.take(np.arange(0))
         if self.mined is not None:
             self.mined_recipes = mined_recipes(read_recipes(name="stream.parquet").recipes)
@@ -168,7 +169,7 @@ def curve_arms(study: Study) -> Iterator[Arm]:
         rows = example_subset(n, fraction, rng)
         facts = {"fraction": fraction, "examples": int(len(rows))}
         yield Arm(f"clips {fraction:g}", "clips", None, study.train_x[rows], study.train.take(rows), study.mined, facts)
-    codes = pd.factorize(study.catalog["speaker"])[0]
+    codes = study.speaker_codes
     everyone = len(positive_speakers(study.train, codes))
     for speakers in curve.speakers:
         if speakers >= everyone:
@@ -181,8 +182,7 @@ def curve_arms(study: Study) -> Iterator[Arm]:
 
 
 def baseline_facts(study: Study) -> dict:
-    codes = pd.factorize(study.catalog["speaker"])[0]
-    return {"examples": len(study.train), "speakers": int(len(positive_speakers(study.train, codes)))}
+    return {"examples": len(study.train), "speakers": int(len(positive_speakers(study.train, study.speaker_codes)))}
 
 
 def train_and_score(study: Study, arm: Arm, seed: int, baseline_threshold: float | None) -> tuple[dict, np.ndarray]:
