@@ -8,9 +8,11 @@ in that group's audio and nothing else: not in the examples' number, backgrounds
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from synth.triggerword.recipes import Recipes
+from synth.triggerword.recipes import PAD_CLIP, Recipes
 
 NEAR_MISSES = "near_misses"
 
@@ -56,14 +58,34 @@ def positive_speakers(recipes: Recipes, clip_speaker: np.ndarray) -> np.ndarray:
     return np.unique(clip_speaker[recipes.insert_clip[recipes.positive_inserts]])
 
 
-def speaker_subset(
+def speaker_swap(
     recipes: Recipes, clip_speaker: np.ndarray, speakers: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(chosen speakers, rows): `speakers` of the positive speakers drawn without replacement, and the examples
-    whose positives are all theirs (negatives-only examples are always kept). `clip_speaker`: an integer
-    speaker code per catalog row."""
+) -> tuple[np.ndarray, Recipes, int]:
+    """(chosen speakers, recipes, inserts left out): `speakers` of the positive speakers drawn without
+    replacement, and the same recipes with every other speaker's positive insert swapped for a positive of a
+    chosen speaker's, drawn among those no longer than it and placed to end where it ended. The examples,
+    their number of positives, label times, backgrounds and negatives stay; only who says the word changes.
+    The gain stays too (words are peak-normalised, so the mix's peak bound holds). An insert that no chosen
+    clip fits into is left out. `clip_speaker`: an integer speaker code per catalog row."""
     everyone = positive_speakers(recipes, clip_speaker)
     chosen = np.sort(rng.choice(everyone, size=min(speakers, len(everyone)), replace=False))
-    speaker_of = clip_speaker[np.maximum(recipes.insert_clip, 0)]
-    foreign = recipes.positive_inserts & ~np.isin(speaker_of, chosen)
-    return chosen, np.flatnonzero(~foreign.any(axis=1))
+    clip = recipes.insert_clip
+    speaker_of = clip_speaker[np.maximum(clip, 0)]
+    own = recipes.positive_inserts & np.isin(speaker_of, chosen)
+    pool, first = np.unique(clip[own], return_index=True)  # the chosen speakers' positives these recipes use
+    pool_length = recipes.insert_length[own][first]
+    order = np.argsort(pool_length, kind="stable")
+    pool, pool_length = pool[order], pool_length[order]
+    rows, slots = np.nonzero(recipes.positive_inserts & ~own)
+    room = recipes.insert_length[rows, slots]
+    fits = np.searchsorted(pool_length, room, side="right")  # pool[:fits] are no longer than the insert
+    pick = np.minimum((rng.random(len(rows)) * fits).astype(np.int64), np.maximum(fits - 1, 0))
+    new_clip, new_length = clip.copy(), recipes.insert_length.copy()
+    start, positive = recipes.insert_start.copy(), recipes.insert_positive.copy()
+    ok, lost = fits > 0, (rows[fits == 0], slots[fits == 0])
+    r, k = rows[ok], slots[ok]
+    new_clip[r, k], new_length[r, k] = pool[pick[ok]], pool_length[pick[ok]]
+    start[r, k] += room[ok] - new_length[r, k]  # ends where the swapped-out insert ended
+    new_clip[lost], new_length[lost], positive[lost] = PAD_CLIP, 0, False
+    swapped = replace(recipes, insert_clip=new_clip, insert_length=new_length, insert_start=start)
+    return chosen, replace(swapped, insert_positive=positive), int(len(lost[0]))

@@ -9,8 +9,9 @@ groups of data_value.only **with only** its positives. Every arm, the baseline i
 of data_value.seeds for data_value.epochs, and is scored as the ablation scores (threshold chosen on dev;
 pooled test FRR and FA/h; FRR per voice group) and again at the baseline's threshold of the same seed. An
 effect is called only when it exceeds the seed spread and its paired bootstrap interval over the test
-positives leaves out zero. The learning curve trains on seeded subsets of the training examples and of the
-positive speakers and fits a power law to the unseen-voice FRR.
+positives leaves out zero. The learning curve trains on seeded subsets of the training examples, and on the
+same examples with their positives said by fewer speakers (each other speaker's positive swapped for a
+kept speaker's: positives held fixed), and fits a power law to the unseen-voice FRR.
 -> reports/metrics/data_value.json, reports/data_value/arms.tsv, reports/data_value/index.html
 """
 
@@ -36,7 +37,7 @@ from synth.triggerword.data_value import (
     other_positives,
     positive_speakers,
     removed_inserts,
-    speaker_subset,
+    speaker_swap,
 )
 from synth.triggerword.recipes import Recipes
 
@@ -174,11 +175,10 @@ def curve_arms(study: Study) -> Iterator[Arm]:
     for speakers in curve.speakers:
         if speakers >= everyone:
             continue
-        _, rows = speaker_subset(study.train, codes, speakers, rng)
-        facts = {"speakers": speakers, "examples": int(len(rows))}
-        yield Arm(
-            f"speakers {speakers}", "speakers", None, study.train_x[rows], study.train.take(rows), study.mined, facts
-        )
+        _, train, lost = speaker_swap(study.train, codes, speakers, rng)
+        x, changed = study.reembedded(study.train_x, study.train, train, f"speakers {speakers}")
+        facts = {"speakers": speakers, "examples": len(train), "examples_changed": changed, "inserts_left_out": lost}
+        yield Arm(f"speakers {speakers}", "speakers", None, x, train, study.mined, facts)
 
 
 def baseline_facts(study: Study) -> dict:

@@ -1,5 +1,7 @@
 """A data group's clips, the arms' training subsets and what an arm changes."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from synth.triggerword.data_value import (
@@ -10,7 +12,7 @@ from synth.triggerword.data_value import (
     other_positives,
     positive_speakers,
     removed_inserts,
-    speaker_subset,
+    speaker_swap,
 )
 from synth.triggerword.recipes import PAD_CLIP, Recipes
 
@@ -87,12 +89,48 @@ def test_an_example_subset_is_seeded_sorted_and_of_its_share():
     assert len(example_subset(3, 0.01, np.random.default_rng(0))) == 1
 
 
-def test_a_speaker_subset_keeps_their_examples_and_every_negatives_only_one():
-    assert positive_speakers(TRAIN, SPEAKER).tolist() == [0, 1, 2]
-    for seed in range(6):
-        chosen, rows = speaker_subset(TRAIN, SPEAKER, 1, np.random.default_rng(seed))
-        (speaker,) = chosen
-        expected = {0: [0, 2, 4], 1: [2, 4], 2: [1, 2, 4]}[speaker]  # row 3 has speakers 1 and 2
-        assert rows.tolist() == expected
-    chosen, rows = speaker_subset(TRAIN, SPEAKER, 10, np.random.default_rng(0))
-    assert chosen.tolist() == [0, 1, 2] and rows.tolist() == [0, 1, 2, 3, 4]
+def with_lengths(recipes: Recipes, by_clip: dict[int, int]) -> Recipes:
+    length = np.vectorize(lambda c: by_clip.get(int(c), 500))(recipes.insert_clip)
+    return replace(recipes, insert_length=np.where(recipes.insert_mask, length, 0).astype(np.int64))
+
+
+def ends(recipes: Recipes) -> np.ndarray:
+    return np.where(recipes.positive_inserts, recipes.insert_start + recipes.insert_length, -1)
+
+
+def test_fewer_speakers_say_the_same_positives_where_they_were():
+    train = with_lengths(TRAIN, {0: 400, 1: 600, 2: 500})  # speaker 0's take is the shortest
+    assert positive_speakers(train, SPEAKER).tolist() == [0, 1, 2]
+    chosen = None
+    for seed in range(12):
+        chosen, swapped, lost = speaker_swap(train, SPEAKER, 1, np.random.default_rng(seed))
+        if chosen.tolist() == [0]:  # its 400-sample take fits into every positive
+            break
+    assert chosen.tolist() == [0] and lost == 0
+    assert SPEAKER[swapped.insert_clip[swapped.positive_inserts]].tolist() == [0, 0, 0, 0]
+    assert swapped.n_positives.tolist() == train.n_positives.tolist()
+    assert ends(swapped).tolist() == ends(train).tolist()  # label times unchanged
+    negatives = train.negative_inserts
+    assert swapped.insert_clip[negatives].tolist() == train.insert_clip[negatives].tolist()
+    assert swapped.insert_start[negatives].tolist() == train.insert_start[negatives].tolist()
+    assert swapped.insert_gain_db.tolist() == train.insert_gain_db.tolist()
+
+
+def test_a_positive_no_kept_take_fits_into_is_left_out_and_counted():
+    train, chosen = with_lengths(TRAIN, {0: 400, 1: 600, 2: 500}), None
+    for seed in range(12):
+        chosen, swapped, lost = speaker_swap(train, SPEAKER, 1, np.random.default_rng(seed))
+        if chosen.tolist() == [1]:  # 600 samples fit into neither the 400 nor the 500 takes
+            break
+    assert chosen.tolist() == [1] and lost == 3  # rows 0, 1 and 3's speaker-0 and speaker-2 positives
+    assert swapped.n_positives.tolist() == [0, 0, 0, 1, 0]
+    assert swapped.insert_clip[0].tolist() == [PAD_CLIP, 3]  # the near miss stays
+
+
+def test_a_speaker_swap_is_seeded_and_keeps_everyone_when_asked_for_more():
+    a = speaker_swap(TRAIN, SPEAKER, 2, np.random.default_rng(5))
+    b = speaker_swap(TRAIN, SPEAKER, 2, np.random.default_rng(5))
+    assert a[0].tolist() == b[0].tolist() and a[1].insert_clip.tolist() == b[1].insert_clip.tolist()
+    chosen, swapped, lost = speaker_swap(TRAIN, SPEAKER, 10, np.random.default_rng(0))
+    assert chosen.tolist() == [0, 1, 2] and lost == 0
+    assert swapped.insert_clip.tolist() == TRAIN.insert_clip.tolist()
