@@ -1,23 +1,21 @@
 """The Prefect flows over the DVC pipeline: same outputs as `dvc repro`, skips, UI, schedule, Dask, experiments.
 
-Most tests use a tiny committed project built up to `validate` (no training); one rebuilds the fully built
-`small_project`. A local Prefect server is started once for the module and always stopped.
+A tiny committed project built up to `validate` (no training); the fully built `small_project` is rebuilt in
+test_rebuild_full.py. A local Prefect server is started once for the module and always stopped.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers.flow_fixtures import background, prefect_client, prefect_env, prefect_server, run_env
+from tests.helpers.flow_fixtures import background, clone, flow_run_id, outcomes, prefect_client, prefect_env, run_env
 from tests.helpers.project import copy_project, run, small_params
 
 PY = sys.executable
@@ -27,19 +25,6 @@ TINY = {
 }  # few examples: looser balance
 FIRST = ["collect", "audit", "synthesise", "validate"]
 ALL = FIRST + ["train", "evaluate", "error_analysis", "style_gallery"]
-OUTCOME = re.compile(r"^(?P<stage>[\w@.-]+)\s+(?P<outcome>ran|cached|skipped)\s", re.M)
-FLOW_RUN = re.compile(r"^flow run (?P<id>[0-9a-f-]{36})$", re.M)
-
-
-@pytest.fixture(scope="module")
-def prefect_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-@pytest.fixture(scope="module")
-def server(prefect_home) -> str:
-    with prefect_server(prefect_home) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +39,6 @@ def tiny_base(tmp_path_factory) -> Path:
     run(["git", "add", "-A"], cwd=root)
     run(["git", "commit", "-qm", "tiny baseline"], cwd=root)
     return root
-
-
-def clone(source: Path, dest: Path) -> Path:
-    shutil.copytree(source, dest, symlinks=True)
-    return dest
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +56,6 @@ def tiny(tiny_base, tmp_path_factory) -> tuple[Path, str]:
     env = prefect_env(tmp_path_factory.mktemp("prefect-ephemeral"))
     out = run_env([PY, "-m", "flows.rebuild", "--target", "validate"], root, env).stdout
     return root, out
-
-
-def outcomes(stdout: str) -> dict[str, str]:
-    return {m["stage"]: m["outcome"] for m in OUTCOME.finditer(stdout)}
-
-
-def flow_run_id(stdout: str) -> uuid.UUID:
-    return uuid.UUID(FLOW_RUN.search(stdout)["id"])
 
 
 def lock(root: Path) -> dict:
@@ -239,21 +211,3 @@ def test_data_outputs_round_trip_through_the_dvc_remote(tiny, tmp_path):
     shutil.rmtree(root / ".dvc/cache")
     run(["dvc", "pull", "synthesise"], cwd=root)
     assert (root / "data/synth/recipes.parquet").read_bytes() == recipes
-
-
-@pytest.mark.slow
-def test_rebuilding_the_built_full_pipeline_skips_every_stage(small_project, server, prefect_home, tmp_path):
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
-    root = clone(small_project, tmp_path / "full")
-    out = run_env([PY, "-m", "flows.rebuild"], root, prefect_env(prefect_home, server)).stdout
-    from flows import dvc
-
-    assert outcomes(out) == dict.fromkeys(dvc.stages(root), "skipped"), out
-    assert set(ALL) <= set(outcomes(out))
-    with prefect_client(server, prefect_home) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id(out)]))
-        )
-    link = next(a for a in artifacts if a.key == "error-analysis-report")
-    assert (root / "reports/error_analysis/index.html").resolve().as_uri() in link.data

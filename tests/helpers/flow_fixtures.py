@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,22 @@ from flows.server import free_port, healthy
 from tests.helpers.project import VENV_BIN, project_env
 
 OFFLINE = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DVC_NO_ANALYTICS": "1"}
+OUTCOME = re.compile(r"^(?P<stage>[\w@.-]+)\s+(?P<outcome>ran|cached|skipped)\s", re.M)
+FLOW_RUN = re.compile(r"^flow run (?P<id>[0-9a-f-]{36})$", re.M)
+
+
+def outcomes(stdout: str) -> dict[str, str]:
+    """Each stage's outcome as `flows.rebuild` printed it."""
+    return {m["stage"]: m["outcome"] for m in OUTCOME.finditer(stdout)}
+
+
+def flow_run_id(stdout: str) -> uuid.UUID:
+    return uuid.UUID(FLOW_RUN.search(stdout)["id"])
+
+
+def clone(source: Path, dest: Path) -> Path:
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
 
 
 def prefect_env(home: Path, api_url: str | None = None) -> dict[str, str]:

@@ -19,8 +19,10 @@ def project_env() -> dict:
     return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "DATASYNTH_LOG": "WARNING"}
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=project_env(), capture_output=True, text=True)
+def run(cmd: list[str], cwd: Path, check: bool = True, threads: int | None = None) -> subprocess.CompletedProcess:
+    """`cmd` in the project env; `threads`: torch's threads in it (else the caller's)."""
+    env = project_env() | ({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else {})
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
