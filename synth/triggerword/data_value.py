@@ -79,7 +79,7 @@ def speaker_swap(
     rows, slots = np.nonzero(recipes.positive_inserts & ~own)
     room = recipes.insert_length[rows, slots]
     fits = np.searchsorted(pool_length, room, side="right")  # pool[:fits] are no longer than the insert
-    pick = np.minimum((rng.random(len(rows)) * fits).astype(np.int64), np.maximum(fits - 1, 0))
+    pick = (rng.random(len(rows)) * fits).astype(np.int64)  # < fits; an insert with fits 0 is left out below
     new_clip, new_length = clip.copy(), recipes.insert_length.copy()
     start, positive = recipes.insert_start.copy(), recipes.insert_positive.copy()
     ok, lost = fits > 0, (rows[fits == 0], slots[fits == 0])
@@ -87,5 +87,7 @@ def speaker_swap(
     new_clip[r, k], new_length[r, k] = pool[pick[ok]], pool_length[pick[ok]]
     start[r, k] += room[ok] - new_length[r, k]  # ends where the swapped-out insert ended
     new_clip[lost], new_length[lost], positive[lost] = PAD_CLIP, 0, False
-    swapped = replace(recipes, insert_clip=new_clip, insert_length=new_length, insert_start=start)
-    return chosen, replace(swapped, insert_positive=positive), int(len(lost[0]))
+    swapped = replace(
+        recipes, insert_clip=new_clip, insert_length=new_length, insert_start=start, insert_positive=positive
+    )
+    return chosen, swapped, int(len(lost[0]))
