@@ -8,6 +8,9 @@ speech (Apache-2.0, see NOTICE); datasynth never trains it, only the small head 
 `embed(audio)` lets output step s of a head over `window` embeddings end exactly at 80 ms * (s + 1)
 of the clip: the audio is led by `lead_samples(window)` zeros, so a 10 s clip gives 125 steps.
 
+The embedding graph runs as a sliding window (`sliding_graph`): one call over a clip's mel frames gives
+all its embeddings, equal bit for bit to the graph's own 76-frame windows and ~4x faster.
+
 The mel graph clamps its output at 80 dB below the loudest frame of each call (over the whole batch),
 so its frames depend on what is computed together. datasynth therefore always computes them the way a
 stream must: 8 frames per 80 ms step, from that step's 1 280 samples plus the 352 before them, one call
@@ -57,6 +60,39 @@ def model_dir() -> Path:
     return root
 
 
+def sliding_graph(path: Path) -> bytes:
+    """embedding_model.onnx over any number of mel frames: (n, frames, 32, 1) -> (n, windows, 1, 96).
+
+    The graph's time axis meets only unpadded convolutions and three 2x2 max-pools, so it already is a
+    window sliding by 8 frames. Its first Reshape (n, 76, 32, 1) -> (n, 1, 76, 32) and last one
+    (n, 96, 1, 1) -> (n, 1, 1, 96) become transposes, which are the same for 76 frames and keep the time
+    axis otherwise. One call then computes each frame's convolutions once, not once per window that
+    overlaps it (~9), with the same arithmetic per output (tests: equal bit for bit)."""
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    reshapes = [node for node in graph.node if node.op_type == "Reshape"]
+    if len(reshapes) != 2 or reshapes[0].input[0] != graph.input[0].name:
+        raise FrontEndMissing(f"{path}: not the speech_embedding graph openwakeword 0.5.1 ships (its reshapes)")
+    perms = {reshapes[0].name: [0, 3, 1, 2], reshapes[1].name: [0, 2, 3, 1]}
+    nodes = [
+        helper.make_node("Transpose", [n.input[0]], list(n.output), name=n.name, perm=perms[n.name])
+        if n.name in perms
+        else n
+        for n in graph.node
+    ]
+    unused = {n.input[1] for n in reshapes}
+    kept = [init for init in graph.initializer if init.name not in unused]
+    del graph.node[:], graph.initializer[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(kept)
+    graph.input[0].type.tensor_type.shape.dim[1].dim_param = "frames"
+    graph.output[0].type.tensor_type.shape.dim[1].dim_param = "windows"
+    return model.SerializeToString()
+
+
 def lead_samples(window: int) -> int:
     """Zeros put before a clip so that head output step s ends at sample STEP_SAMPLES * (s + 1).
 
@@ -82,7 +118,8 @@ class SpeechEmbedding:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.mel = ort.InferenceSession(str(root / "melspectrogram.onnx"), options, providers=list(providers))
-        self.embedding = ort.InferenceSession(str(root / "embedding_model.onnx"), options, providers=list(providers))
+        graph = sliding_graph(root / "embedding_model.onnx")
+        self.embedding = ort.InferenceSession(graph, options, providers=list(providers))
 
     def melspectrogram(self, audio: np.ndarray) -> np.ndarray:
         """(n, samples) float audio in [-1, 1] at 16 kHz -> (n, frames, 32) transformed mel bands."""
@@ -93,22 +130,18 @@ class SpeechEmbedding:
         scale, shift = MEL_TRANSFORM
         return (mel[:, 0] * np.float32(scale) + np.float32(shift)).astype(np.float32)
 
-    def embeddings_from_mel(self, mel: np.ndarray, max_windows: int = 2048) -> np.ndarray:
+    def embeddings_from_mel(self, mel: np.ndarray, max_windows: int = 1024) -> np.ndarray:
         """(n, frames, 32) -> (n, (frames - 76) // 8 + 1, 96) embeddings, at most `max_windows` per ONNX call
-        (a long recording's windows would not fit in memory at once; short clips go in one call)."""
+        (a long recording's activations would not fit in memory at once; a 10 s clip goes in one call)."""
         n, frames, bands = mel.shape
         count = (frames - EMBEDDING_FRAMES) // EMBEDDING_STEP + 1
         if count < 1:
             return np.zeros((n, 0, EMBEDDING_DIM), np.float32)
         out = np.empty((n, count, EMBEDDING_DIM), np.float32)
-        per_call = max(1, max_windows // n)
-        for first in range(0, count, per_call):
-            starts = np.arange(first, min(count, first + per_call)) * EMBEDDING_STEP
-            windows = mel[:, starts[:, None] + np.arange(EMBEDDING_FRAMES)[None, :]]  # (n, k, 76, 32)
-            flat = np.ascontiguousarray(windows.reshape(-1, EMBEDDING_FRAMES, bands, 1))
-            out[:, first : first + len(starts)] = self.embedding.run(None, {"input_1": flat})[0].reshape(
-                n, -1, EMBEDDING_DIM
-            )
+        for first in range(0, count, max_windows):
+            last = min(count, first + max_windows)
+            frames_in = mel[:, first * EMBEDDING_STEP : (last - 1) * EMBEDDING_STEP + EMBEDDING_FRAMES, :, None]
+            out[:, first:last] = self.embedding.run(None, {"input_1": np.ascontiguousarray(frames_in)})[0][:, :, 0]
         return out
 
     def lead_mels(self, window: int) -> np.ndarray:

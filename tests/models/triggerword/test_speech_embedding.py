@@ -9,10 +9,13 @@ from models.triggerword.speech_embedding import (
     EMBEDDING_DIM,
     RATE,
     STEP_SAMPLES,
+    FrontEndMissing,
     SpeechEmbedding,
     lead_samples,
+    model_dir,
     output_steps,
     resample,
+    sliding_graph,
 )
 
 
@@ -69,3 +72,23 @@ def test_resampling_to_16_khz_keeps_the_duration():
 def test_too_short_audio_is_refused(front_end):
     with pytest.raises(ValueError, match="shorter than one mel window"):
         front_end.melspectrogram(np.zeros((1, 100), np.float32))
+
+
+def test_the_sliding_graph_equals_the_shipped_graph_window_by_window(front_end):
+    """The cache and every committed number rest on this: one call over a clip's frames gives exactly
+    the embeddings of its 76-frame windows one by one, also across max_windows chunks."""
+    import onnxruntime as ort
+
+    shipped = ort.InferenceSession(str(model_dir() / "embedding_model.onnx"), providers=["CPUExecutionProvider"])
+    noise = np.random.default_rng(3).normal(0, 0.05, 3 * RATE).astype(np.float32)
+    mel = front_end.melspectrogram((tone(3.0, 300.0) + noise)[None])
+    starts = np.arange((mel.shape[1] - 76) // 8 + 1) * 8
+    windows = mel[0, starts[:, None] + np.arange(76)][..., None]
+    expected = shipped.run(None, {"input_1": np.ascontiguousarray(windows)})[0].reshape(len(starts), EMBEDDING_DIM)
+    assert np.array_equal(front_end.embeddings_from_mel(mel)[0], expected)
+    assert np.array_equal(front_end.embeddings_from_mel(mel, max_windows=7)[0], expected)
+
+
+def test_a_graph_that_is_not_the_speech_embedding_is_named(tmp_path):
+    with pytest.raises(FrontEndMissing, match="melspectrogram.onnx: not the speech_embedding graph"):
+        sliding_graph(model_dir() / "melspectrogram.onnx")
