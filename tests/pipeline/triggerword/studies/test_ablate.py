@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pipeline.common.params import ParamsError, load_params
-from pipeline.triggerword.studies.ablate import BASELINE, HEADLINE, arms, summarise, verdict
+from pipeline.triggerword.studies.ablate import BASELINE, HEADLINE, VERDICT_ON, arms, summarise, verdict
 from tests.helpers.project import full_params
 
 
@@ -62,11 +62,12 @@ def test_the_table_has_mean_and_spread_per_arm():
         {
             "arm": [BASELINE, BASELINE, "small", "small"],
             "seed": [0, 1, 0, 1],
-            HEADLINE: [0.3, 0.4, 0.1, 0.1],
+            HEADLINE: [0.3, 0.4, 0.1, 0.1],  # lower at its own threshold ...
+            VERDICT_ON: [0.5, 0.52, 0.6, 0.61],  # ... but higher at the same false accepts
             "test_frr": [0.2, 0.2, 0.25, 0.35],
             "seconds": [1.0, 1.0, 1.0, 1.0],
         }
     )
     rows = {r["arm"]: r for r in summarise(runs, {BASELINE: "default", "small": "model.embedding.hidden: 32"})}
     assert rows["small"][HEADLINE] == 0.1 and rows["small"]["test_frr_spread"] == 0.1
-    assert rows[BASELINE]["verdict"] == "reference" and rows["small"]["verdict"].startswith("better")
+    assert rows[BASELINE]["verdict"] == "reference" and rows["small"]["verdict"].startswith("worse (+9.5 points")
