@@ -24,6 +24,7 @@ from pipeline.common.io import DataError, atomic_file
 from pipeline.common.params import Params
 from pipeline.common.progress import progress
 from pipeline.triggerword.datasets import read_recipes
+from synth.triggerword.crops import crop, crop_starts
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
 
@@ -162,17 +163,38 @@ class HeadTrainer:
         order = rng.permutation(len(self.train_x))
         batches = [np.sort(order[i : i + size]) for i in range(0, len(order), size)]
         noise = torch.Generator(device=self.device).manual_seed(int(rng.integers(2**63)))
+        starts = self._crop_starts(epoch)
         total = 0.0
         for rows in batches:
-            logits = self.head(jitter(self._tensor(self.train_x[rows]), self.noise_std, noise))
-            mask = None if self.mask is None else self._tensor(self.mask[rows])
-            loss = self._loss(logits, self._tensor(self.train_y[rows]), self._tensor(self.weights[rows]), mask)
+            x, y, mask = self._batch(rows, starts)
+            logits = self.head(jitter(self._tensor(x), self.noise_std, noise))
+            mask = None if mask is None else self._tensor(mask)
+            loss = self._loss(logits, self._tensor(y), self._tensor(self.weights[rows]), mask)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             self.scheduler.step()
             total += float(loss.item())
         return total / max(len(batches), 1)
+
+    def _crop_starts(self, epoch: int) -> np.ndarray | None:
+        """This epoch's crop of every training clip (train.head.crop_steps), from its own generator; None
+        when the head trains on whole clips."""
+        steps = self.params.train.head.crop_steps
+        if steps is None:
+            return None
+        return crop_starts(self.train_y, steps, np.random.default_rng(np.random.SeedSequence([self.seed, 0xC0, epoch])))
+
+    def _batch(self, rows: np.ndarray, starts: np.ndarray | None) -> tuple:
+        """The rows' embeddings, labels and loss mask: whole clips, or this epoch's crops of them."""
+        x, y = self.train_x[rows], self.train_y[rows]
+        mask = None if self.mask is None else self.mask[rows]
+        if starts is None:
+            return x, y, mask
+        steps, window = self.params.train.head.crop_steps, self.params.model.embedding.window
+        first = starts[rows]
+        x, y = crop(x, first, steps + window - 1), crop(y, first, steps)
+        return x, y, None if mask is None else crop(mask, first, steps)
 
     @torch.no_grad()
     def logits(self, embeddings: np.ndarray) -> torch.Tensor:

@@ -225,6 +225,7 @@ class HeadProfile(Spec):
     select: Literal["dev_f1", "dev_loss", "last"]  # which epoch's head is kept (early stopping on dev)
     input_noise: NonNegative  # training-time Gaussian noise on the embeddings, in units of their std
     weight_decay: NonNegative  # AdamW's, for the head (train.weight_decay is the lecture network's)
+    crop_steps: PositiveInt | None  # train on a window of this many outputs per clip and epoch; None: whole clips
 
 
 class TrainParams(Spec):

@@ -42,3 +42,26 @@ def test_the_noise_scale_of_float16_embeddings_is_finite_and_zero_without_noise(
     embeddings[::2] = -60.0
     assert noise_std(0.0, embeddings) == 0.0
     assert noise_std(0.5, embeddings) == np.float32(30.0)
+
+
+def test_a_cropped_batch_keeps_embeddings_labels_and_mask_aligned(tmp_path):
+    """train.head.crop_steps: output step s of a crop is the clip's step start + s, and it sees the same
+    `window` embeddings it sees in the whole clip."""
+    from pipeline.triggerword.train_head import HeadTrainer
+
+    params = make_dataset(tmp_path).params
+    head = params.train.head.replace(crop_steps=5)
+    trainer = object.__new__(HeadTrainer)  # only the batch cutting, no data on disk
+    trainer.params = params.replace(train=params.train.replace(head=head))
+    window, total = params.model.embedding.window, 30
+    trainer.train_x = np.arange(4 * (total + window - 1) * 2, dtype=np.float32).reshape(4, total + window - 1, 2)
+    trainer.train_y = np.arange(4 * total, dtype=np.float32).reshape(4, total)
+    trainer.mask = trainer.train_y + 1000
+    rows, starts = np.array([1, 3]), np.array([0, 7, 0, 20])
+    x, y, mask = trainer._batch(rows, starts)
+    assert x.shape == (2, 5 + window - 1, 2) and y.shape == mask.shape == (2, 5)
+    np.testing.assert_array_equal(y, [trainer.train_y[1, 7:12], trainer.train_y[3, 20:25]])
+    np.testing.assert_array_equal(mask, y + 1000)
+    np.testing.assert_array_equal(x[1], trainer.train_x[3, 20 : 20 + 5 + window - 1])
+    whole = trainer._batch(rows, None)
+    np.testing.assert_array_equal(whole[1], trainer.train_y[rows])
