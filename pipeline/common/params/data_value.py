@@ -25,6 +25,7 @@ class LearningCurveParams(Spec):
 class DataValueParams(Spec):
     seeds: Seeds  # head seeds per arm, the baseline included: the spread is the noise
     epochs: PositiveInt  # the heads' epochs inside this study (every arm alike)
+    examples: PositiveInt | None  # training examples every arm starts from (the embed stage's first); None: all
     groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]]  # group -> catalog sources or specials
     only: tuple[str, ...]  # positive groups also trained with only their positives
     bootstrap: PositiveInt  # resamples of the test positives for the interval of each difference

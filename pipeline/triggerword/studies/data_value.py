@@ -71,8 +71,11 @@ class Study:
         self.params = with_change(params, "train.head.epochs", params.data_value.epochs, "data_value.epochs")
         self.data = cached_data(params)
         self.catalog = self.data["voices"][0]
-        x, self.train = read_part("train", read_recipes().recipes)
-        self.train_x = np.asarray(x)
+        x, train = read_part("train", read_recipes().recipes)
+        count = len(train) if params.data_value.examples is None else params.data_value.examples
+        if count > len(train):
+            raise DataError(f"data_value.examples: {count} is more than the {len(train)} embedded training examples")
+        self.train_x, self.train = np.asarray(x[:count]), train.take(np.arange(count))
         self.speaker_codes = pd.factorize(self.catalog["speaker"])[0]  # an integer per catalog row's speaker
         self.mined, self.mined_recipes = self.data["mined"], self.train.take(np.arange(0))
         if self.mined is not None:
