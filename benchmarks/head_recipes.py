@@ -9,11 +9,15 @@ params.yaml), trained once per seed and scored by `ablate.score_model`. Without 
 against the previous default (no input noise, weight decay 1e-4). Prints mean and spread per measure and
 the ablation's verdict on the unseen-engine FRR; writes reports/reference/head_recipes.json. With --alone:
 the default only, for its seed spread on the data as it is (e.g. before and after a change of the data).
+With --baseline-runs FILE the default's runs are read from an earlier record (`reports/metrics/ablate.json`
+or this script's own) instead of trained again: only valid while the data and the default are unchanged
+(same dvc.lock hashes for data/embeddings and data/mined), which the script cannot check for you.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -45,21 +49,31 @@ def recipe_params(base, changes: list[str], name: str):
     return params
 
 
+def recorded_baseline(path: Path, seeds: list[int]) -> list[dict]:
+    """The default's runs for `seeds` from an earlier record (the ablation's or this script's)."""
+    record = json.loads(path.read_text())
+    runs = [r for r in record.get("runs", []) if r.get("arm") == BASELINE and r.get("seed") in seeds]
+    if sorted(r["seed"] for r in runs) != sorted(seeds):
+        raise SystemExit(f"--baseline-runs {path}: no default run for every seed of {seeds}")
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipe", nargs="+", action="append", metavar=("NAME", "KEY=VALUE"), default=None)
     parser.add_argument("--alone", action="store_true", help="the default recipe only")
+    parser.add_argument("--baseline-runs", type=Path, help="a record whose default runs stand in for training it")
     args = parser.parse_args()
     base = load_params(args.params)
     others = [] if args.alone else args.recipe or [["previous_default", *PREVIOUS_DEFAULT]]
     recipes = {BASELINE: []} | {r[0]: r[1:] for r in others}
     data = cached_data(base)
-    runs = []
+    runs = [] if args.baseline_runs is None else recorded_baseline(args.baseline_runs, args.seeds)
     for name, changes in recipes.items():
         params = recipe_params(base, changes, name)
-        for seed in args.seeds:
+        for seed in args.seeds if not (name == BASELINE and runs) else []:
             started = time.perf_counter()
             runs.append({"arm": name, **score_arm(params, seed, data), "seconds": time.perf_counter() - started})
             print(f"{name} seed {seed}: unseen-engine FRR {runs[-1][HEADLINE]:.3f}", flush=True)
