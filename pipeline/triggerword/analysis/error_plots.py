@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -60,13 +59,12 @@ class Curves:
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     """Peak-normalised to -1 dBFS, resampled to at most 16 kHz, 16-bit PCM."""
     import soundfile as sf
-    from scipy.signal import resample_poly
 
-    audio = np.asarray(audio, np.float64)
-    rate = sample_rate
-    if sample_rate > LISTEN_RATE:
-        g = gcd(LISTEN_RATE, sample_rate)
-        audio, rate = resample_poly(audio, LISTEN_RATE // g, sample_rate // g), LISTEN_RATE
+    from synth.common.audio import resample
+
+    audio, rate = np.asarray(audio, np.float32), sample_rate
+    if sample_rate > LISTEN_RATE:  # the project's one resampler, as training and detection hear
+        audio, rate = resample(audio, sample_rate, LISTEN_RATE), LISTEN_RATE
     peak = float(np.abs(audio).max(initial=0.0))
     if peak > 0:
         audio = audio * (10 ** (-1 / 20) / peak)
