@@ -17,6 +17,9 @@ from synth.triggerword.recipe_table import from_table, table_metadata
 from synth.triggerword.recipes import ClipStats, Recipes
 from synth.triggerword.render import NumpyRenderer, TorchRenderer, impulse_responses
 
+# The negatives-only parts of stream.parquet, by split: the test stream, the mining pool, the dev stream.
+STREAMS = {"stream": "test", "pool": "train", "dev_stream": "dev"}
+
 SYNTH_DIR = Path("data/synth")
 AUDIT_DIR = Path("data/audit")
 

@@ -3,9 +3,9 @@
     python -m pipeline.triggerword.embed [--params params.yaml]
 
 Writes <part>.npy ((n, T, 96) float16 embeddings) and <part>_ids.npy (their example ids) for the first
-embed.examples recipes of train, dev and test, the whole test stream and the mining pool, plus manifest.json. The
-embeddings are a deterministic function of the recipes, so DVC caches them and the head trains in
-minutes. Each distinct clip is embedded once (pipeline/triggerword/embedding_cache.py): a run after more
+embed.examples recipes of train, dev and test, the whole test stream, mining pool and dev stream, plus
+manifest.json. The embeddings are a deterministic function of the recipes, so DVC caches them and the head
+trains in minutes. Each distinct clip is embedded once (pipeline/triggerword/embedding_cache.py): a run after more
 recipes, another split or another part embeds only audio it has not seen. With model.family: lecture there is
 nothing to embed and the folder holds only the manifest.
 """
@@ -24,19 +24,18 @@ from pipeline.common.catalog import load_bank
 from pipeline.common.io import atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.common.progress import progress
-from pipeline.triggerword.datasets import SynthData, read_recipes, renderer
+from pipeline.triggerword.datasets import STREAMS, SynthData, read_recipes, renderer
 from pipeline.triggerword.embedding_cache import EmbeddingCache
 from synth.common.splits import SPLITS
 
 log = logging.getLogger("datasynth.embed")
 EMBED_DIR = Path("data/embeddings")
 METRICS = Path("reports/metrics/embed.json")
-STREAMS = {"stream": "test", "pool": "train"}  # negatives-only parts of stream.parquet, by split
 PARTS = (*SPLITS, *STREAMS)
 
 
 def part_rows(params: Params, data: SynthData, part: str) -> np.ndarray:
-    """Recipe rows of one part: the first embed.examples of a split, the test stream or the mining pool."""
+    """Recipe rows of one part: the first embed.examples of a split, or a whole stream (STREAMS)."""
     if part in STREAMS:
         return np.flatnonzero(data.recipes.split == SPLITS.index(STREAMS[part]))
     return np.flatnonzero(data.recipes.split == SPLITS.index(part))[: params.embed.examples[part]]

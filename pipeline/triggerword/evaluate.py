@@ -26,7 +26,7 @@ from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.common.progress import progress
 from pipeline.triggerword.analysis.voice_groups import group_summary, positive_frame, slice_frr, trained_sources
-from pipeline.triggerword.datasets import SYNTH_DIR, SynthData, read_recipes, renderer
+from pipeline.triggerword.datasets import STREAMS, SYNTH_DIR, SynthData, read_recipes, renderer
 from pipeline.triggerword.train_head import EMBED_DIR, read_part
 from synth.common.splits import SPLITS
 from synth.triggerword.labels import end_steps, label_matrix
@@ -70,23 +70,35 @@ def rendered_probabilities(params: Params, data: SynthData, rows: np.ndarray, de
     return np.concatenate(probs) if probs else np.zeros((0, detector.ty), np.float32)
 
 
+SCORED_PARTS = ("train", "dev", "test", "stream", "dev_stream")  # train: its first clips, the seen voices
+STREAM_OF = {"dev": "dev_stream", "test": "stream"}  # each scored split's negatives-only stream
+
+
 def score_parts(params: Params, detector: Detector) -> dict[str, tuple[Recipes, np.ndarray]]:
-    """(recipes, probabilities) of the first training clips (seen voices), dev, test and the test stream: the
-    embedding family reads the embed stage's cached embeddings, the lecture family renders the clips."""
+    """(recipes, probabilities) of the first training clips (seen voices), dev, test, the test stream and the
+    dev stream: the embedding family reads the embed stage's cached embeddings, the lecture family renders."""
     data, stream = read_recipes(), read_recipes(name="stream.parquet")
     limit = params.evaluate.max_examples
     out = {}
-    for part in ("train", "dev", "test", "stream"):
-        source = stream if part == "stream" else data
+    for part in SCORED_PARTS:
+        source = stream if part in STREAMS else data
         if detector.family == "embedding":
             embeddings, recipes = read_part(part, source.recipes, EMBED_DIR)
-            if part != "stream":
+            if part not in STREAMS:
                 embeddings, recipes = embeddings[:limit], recipes.take(np.arange(min(limit, len(recipes))))
             out[part] = (recipes, detector.from_embeddings(embeddings))
-        else:  # the test stream is the test-split part of stream.parquet (the rest is the mining pool)
-            rows = split_rows(source, "test", limit if part != "stream" else len(source.recipes))
+        else:  # a stream is its split's part of stream.parquet
+            rows = split_rows(source, STREAMS.get(part, part), len(source.recipes) if part in STREAMS else limit)
             out[part] = (source.recipes.take(rows), rendered_probabilities(params, source, rows, detector))
     return out
+
+
+def with_stream(parts: dict, split: str) -> tuple[Recipes, np.ndarray]:
+    """A split's clips followed by its negatives-only stream: one set of events, more hours of negatives."""
+    (clips, clip_probs), (stream, stream_probs) = parts[split], parts[STREAM_OF[split]]
+    if not len(stream):
+        return clips, clip_probs
+    return Recipes.concat([clips, stream], widen=True), np.concatenate([clip_probs, stream_probs])
 
 
 def evaluate_split(
@@ -128,10 +140,8 @@ def evaluate(params: Params, detector: Detector) -> tuple[dict, dict]:
     ty = detector.ty
     ones = params.model.embedding.ones_after_end if detector.family == "embedding" else params.labels.ones_after_end
     parts = score_parts(params, detector)
-    # Test = the test clips followed by the stream (negatives only): one set of events, more hours.
-    test_recipes = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
-    test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
-    scored = {"dev": parts["dev"], "test": (test_recipes, test_probs)}
+    # Dev and test = their clips followed by their streams (negatives only): the threshold is chosen on hours.
+    scored = {split: with_stream(parts, split) for split in ("dev", "test")}
     thresholds = threshold_grid(params.evaluate.thresholds)
     results = {s: evaluate_split(params, r, p, thresholds, ty) for s, (r, p) in scored.items()}
     chosen = operating_point(results["dev"][0], params.evaluate.target_fa_per_hour)["threshold"]
@@ -140,11 +150,12 @@ def evaluate(params: Params, detector: Detector) -> tuple[dict, dict]:
         metrics[split] = split_metrics(params, recipes, probs, results[split][1], chosen, ty, ones)
         with atomic_file(PLOTS / f"det_{split}.csv", "w") as handle:
             pd.DataFrame(results[split][0]).to_csv(handle, index=False, float_format="%.6g")
-    stream_facts = evaluate_split(params, *parts["stream"], np.array([chosen]), ty)[1]
-    metrics["test"]["stream_hours"] = round(stream_facts["hours"], 4)
-    metrics["test"]["stream_fa_per_hour"] = split_metrics(params, *parts["stream"], stream_facts, chosen, ty, ones)[
-        "fa_per_hour"
-    ]
+    for split, stream in STREAM_OF.items():
+        if len(parts[stream][0]):
+            facts = evaluate_split(params, *parts[stream], np.array([chosen]), ty)[1]
+            metrics[split]["stream_hours"] = round(facts["hours"], 4)
+            fa = split_metrics(params, *parts[stream], facts, chosen, ty, ones)["fa_per_hour"]
+            metrics[split]["stream_fa_per_hour"] = fa
     test_point = operating_point(results["test"][0], params.evaluate.target_fa_per_hour)
     context = voice_context()
     positives = voice_frame(params, parts, chosen, ty, context)
@@ -227,7 +238,7 @@ def main() -> None:
         "-" if t["unseen_engine_frr"] is None else f"{100 * t['unseen_engine_frr']:.1f} %",
         t["fa_per_hour"],
         t["hours"],
-        t["stream_fa_per_hour"],
+        t.get("stream_fa_per_hour", float("nan")),
         t["frame_f1"],
     )
 

@@ -3,7 +3,7 @@
     python -m pipeline.triggerword.mine [--params params.yaml]
 
 Round r trains the head on the training clips plus everything mined in earlier rounds, scores it on
-dev (FRR and false accepts/h at the dev operating point, as the evaluate stage does) and runs it over
+dev clips + the dev stream (FRR and false accepts/h at the dev operating point, as evaluate does) and runs it over
 the mining pool: negatives-only clips of train-split words, phrases and sentences (synthesise.stream.
 mining_hours). Every pool clip whose smoothed output reaches mine.threshold is mined, with what fired:
 the time, the score and the word under it. The train stage then trains on the training clips and all
@@ -24,7 +24,7 @@ from models.triggerword.events import detect, operating_point, smooth, threshold
 from pipeline.common.io import atomic_dir, run_stage, write_json
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword.datasets import read_recipes
-from pipeline.triggerword.evaluate import evaluate_split, event_spec
+from pipeline.triggerword.evaluate import evaluate_split, event_spec, with_stream
 from pipeline.triggerword.train_head import HeadTrainer, mined_rows, read_part
 from synth.triggerword.recipes import Recipes
 
@@ -73,10 +73,12 @@ def _word_at(recipes: Recipes, i: int, time_s: float, params: Params, words: np.
     return "(background)"
 
 
-def dev_events(params: Params, trainer: HeadTrainer, dev: Recipes) -> dict:
-    """FRR and false accepts/h on dev at the dev operating point (evaluate's rules)."""
-    probs = trainer.probabilities(trainer.dev_x)
-    det, _ = evaluate_split(params, dev, probs, threshold_grid(params.evaluate.thresholds), probs.shape[1])
+def dev_events(params: Params, trainer: HeadTrainer, dev: Recipes, dev_stream: tuple[np.ndarray, Recipes]) -> dict:
+    """FRR and false accepts/h on dev (clips + dev stream) at the dev operating point (evaluate's rules)."""
+    parts = {"dev": (dev, trainer.probabilities(trainer.dev_x))}
+    parts["dev_stream"] = (dev_stream[1], trainer.probabilities(dev_stream[0]))
+    recipes, probs = with_stream(parts, "dev")
+    det, _ = evaluate_split(params, recipes, probs, threshold_grid(params.evaluate.thresholds), probs.shape[1])
     point = operating_point(det, params.evaluate.target_fa_per_hour)
     return {"dev_threshold": point["threshold"], "dev_frr": point["frr"], "dev_fa_per_hour": point["fa_per_hour"]}
 
@@ -86,8 +88,10 @@ def mine(params: Params) -> tuple[pd.DataFrame, list[dict]]:
     device = resolve_device(params.train.device)
     seed_everything(params.seed)
     data = read_recipes()
-    pool_x, pool = read_part("pool", read_recipes(name="stream.parquet").recipes)
+    streams = read_recipes(name="stream.parquet").recipes
+    pool_x, pool = read_part("pool", streams)
     _, dev = read_part("dev", data.recipes)
+    dev_stream = read_part("dev_stream", streams)
     words = data.catalog["word"].to_numpy(object)
     manifest = pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
     rounds = []
@@ -105,7 +109,7 @@ def mine(params: Params) -> tuple[pd.DataFrame, list[dict]]:
             "pool_false_accepts_per_hour": round(len(hits) / hours, 3) if hours else 0.0,
             "new_clips": int(new["example_id"].nunique()),
             "mined_clips": int(manifest["example_id"].nunique()),
-            **dev_events(params, trainer, dev),
+            **dev_events(params, trainer, dev, dev_stream),
         }
         rounds.append(summary)
         log.info("round %d: %s", r, ", ".join(f"{k} {v}" for k, v in summary.items() if k != "round"))

@@ -1,6 +1,7 @@
 """synthesise stage: catalog -> data/synth/ (recipes.parquet, stream.parquet, clip_splits.parquet) + metrics.
 
-stream.parquet holds negatives-only clips: the test stream (split test) and the mining pool (split train).
+stream.parquet holds negatives-only clips: the test stream (split test), the mining pool (split train) and
+the dev stream (split dev).
 
 python -m pipeline.triggerword.synthesise [--params params.yaml]
 """
@@ -146,11 +147,13 @@ def synthesise(
 
 
 def draw_streams(params: Params, pools: dict[str, Pools], stats: ClipStats) -> Recipes:
-    """Negatives-only recipes: the test stream (test pools), then the mining pool (train pools), with ids
-    after the splits'. Their own seed branch (STREAM_SEED) leaves the splits' recipes as without them."""
+    """Negatives-only recipes: the test stream (test pools), the mining pool (train pools), then the dev stream
+    (dev pools), with ids after the splits'. Their own seed branch (STREAM_SEED) leaves the splits' recipes as
+    without them."""
     first_id = sum(params.synthesise.examples.values())
     parts = []
-    for split, hours in (("test", params.synthesise.stream.hours), ("train", params.synthesise.stream.mining_hours)):
+    s = params.synthesise.stream
+    for split, hours in (("test", s.hours), ("train", s.mining_hours), ("dev", s.dev_hours)):
         n = stream_examples(params, hours)
         parts.append(
             draw_split(
@@ -224,7 +227,11 @@ def write_outputs(
         )
         splits.to_parquet(out / "clip_splits.parquet", index=False)
     metrics = summary(recipes, catalog, clip_split)
-    for code, part in ((SPLITS.index("test"), "stream"), (SPLITS.index("train"), "mining_pool")):
+    for code, part in (
+        (SPLITS.index("test"), "stream"),
+        (SPLITS.index("train"), "mining_pool"),
+        (SPLITS.index("dev"), "dev_stream"),
+    ):
         examples = int(np.sum(stream.split == code))
         metrics[part] = {"examples": examples, "hours": examples * params.audio.clip_seconds / 3600}
     metrics["holdout"] = {split: list(names) for split, names in params.synthesise.holdout.items()}

@@ -147,6 +147,7 @@ class VocoderParams(Spec):  # training inserts only: dev, test and the streams k
 class StreamParams(Spec):
     hours: PositiveFloat  # the test stream
     mining_hours: NonNegative  # the mining pool (train split)
+    dev_hours: NonNegative  # the dev stream (dev split): the dev operating point's false accepts
     negatives: CountRange
 
 

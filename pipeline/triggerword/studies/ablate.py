@@ -5,8 +5,8 @@
 Each arm of ablate.arms is the default params with exactly one dotted key changed (validated like
 params.yaml). Every arm, the default included, trains the embedding head on the same cached embeddings and
 the same mined clips (none with mine.rounds: 0), once per seed of ablate.seeds, and is scored as the
-evaluate stage scores: the threshold chosen on dev at evaluate.target_fa_per_hour, then on test (clips +
-stream) the pooled FRR and FA/h, and the FRR of each voice group (unseen engine, unseen voice, seen
+evaluate stage scores: the threshold chosen on dev (clips + dev stream) at evaluate.target_fa_per_hour, then
+on test (clips + stream) the pooled FRR and FA/h, and the FRR of each voice group (unseen engine, unseen voice, seen
 voice). The test operating point (a threshold chosen on test at the same FA/h target) shows what each arm
 could reach on the unseen engine, and one at 5 FA/h resolves an arm's effect with less threshold noise.
 The table gives mean and spread over seeds. The verdict compares arms at the same false accepts (the
@@ -74,12 +74,10 @@ def at_threshold(params: Params, parts: dict, data: dict, threshold: float) -> t
     """Pooled test (clips + stream) FRR and FA/h and the voice groups' FRR at one threshold, and every
     positive's row (part, group, peak, hit) behind them."""
     from pipeline.triggerword.analysis.voice_groups import slice_frr
-    from pipeline.triggerword.evaluate import evaluate_split, split_metrics, voice_frame
-    from synth.triggerword.recipes import Recipes
+    from pipeline.triggerword.evaluate import evaluate_split, split_metrics, voice_frame, with_stream
 
     ty, grid = parts["dev"][1].shape[1], np.array([threshold])
-    test = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
-    test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
+    test, test_probs = with_stream(parts, "test")
     _, facts = evaluate_split(params, test, test_probs, grid, ty)
     pooled = split_metrics(params, test, test_probs, facts, threshold, ty, params.model.embedding.ones_after_end)
     frame = voice_frame(params, parts, threshold, ty, data["voices"])
@@ -96,14 +94,12 @@ def score_parts(params: Params, parts: dict, data: dict) -> tuple[dict, pd.DataF
     """score_model's figures from part_probabilities, and the positives' rows at the dev-chosen threshold."""
     from models.triggerword.events import operating_point, threshold_grid
     from pipeline.triggerword.analysis.voice_groups import slice_frr
-    from pipeline.triggerword.evaluate import evaluate_split, voice_frame
-    from synth.triggerword.recipes import Recipes
+    from pipeline.triggerword.evaluate import evaluate_split, voice_frame, with_stream
 
     ty, grid = parts["dev"][1].shape[1], threshold_grid(params.evaluate.thresholds)
-    dev_det, _ = evaluate_split(params, *parts["dev"], grid, ty)
+    dev_det, _ = evaluate_split(params, *with_stream(parts, "dev"), grid, ty)
     threshold = operating_point(dev_det, params.evaluate.target_fa_per_hour)["threshold"]
-    test = Recipes.concat([parts["test"][0], parts["stream"][0]], widen=True)
-    test_probs = np.concatenate([parts["test"][1], parts["stream"][1]])
+    test, test_probs = with_stream(parts, "test")
     test_det, _ = evaluate_split(params, test, test_probs, grid, ty)
     at_dev_scores, at_dev = at_threshold(params, parts, data, float(threshold))
     test_point = operating_point(test_det, params.evaluate.target_fa_per_hour)
@@ -128,17 +124,17 @@ def score_parts(params: Params, parts: dict, data: dict) -> tuple[dict, pd.DataF
 def cached_data(params: Params, embed_dir: Path | None = None) -> dict:
     """The embeddings every arm trains and is scored on: mined clips, training (seen), dev, test, stream;
     from the embed stage's folder, or from `embed_dir` laid out the same way (another front-end's)."""
-    from pipeline.triggerword.datasets import read_recipes
-    from pipeline.triggerword.evaluate import voice_context
+    from pipeline.triggerword.datasets import STREAMS, read_recipes
+    from pipeline.triggerword.evaluate import SCORED_PARTS, voice_context
     from pipeline.triggerword.train_head import EMBED_DIR, read_mined, read_part
 
     embed_dir = embed_dir or EMBED_DIR
 
     recipes, stream = read_recipes().recipes, read_recipes(name="stream.parquet").recipes
     limit, parts = params.evaluate.max_examples, {}
-    for part in ("train", "dev", "test", "stream"):
-        x, r = read_part(part, stream if part == "stream" else recipes, embed_dir)
-        if part != "stream":
+    for part in SCORED_PARTS:
+        x, r = read_part(part, stream if part in STREAMS else recipes, embed_dir)
+        if part not in STREAMS:
             x, r = x[:limit], r.take(np.arange(min(limit, len(r))))
         parts[part] = (np.asarray(x), r)
     mined = read_mined(params, embed_dir=embed_dir)

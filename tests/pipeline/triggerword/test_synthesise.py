@@ -45,11 +45,12 @@ def test_the_other_voices_are_split_by_the_fractions_among_themselves(tmp_path):
     assert voices.value_counts().to_dict() == {"train": 4, "dev": 1, "test": 1}  # 6 voices x 0.7 / 0.15 / 0.15
 
 
-def test_the_stream_and_the_mining_pool_are_negatives_only_audio_of_their_splits(tmp_path):
-    params, catalog = tiny(tmp_path, {"stream": {"hours": 0.02, "mining_hours": 0.03, "negatives": [1, 2]}})
+def test_the_streams_are_negatives_only_audio_of_their_splits(tmp_path):
+    stream = {"hours": 0.02, "mining_hours": 0.03, "dev_hours": 0.04, "negatives": [1, 2]}
+    params, catalog = tiny(tmp_path, {"stream": stream})
     recipes, streams, clip_split = synthesise(params, catalog)
     assert streams.n_positives.sum() == 0 and (streams.n_negatives >= 1).all()
-    for split, hours in (("test", 0.02), ("train", 0.03)):
+    for split, hours in (("test", 0.02), ("train", 0.03), ("dev", 0.04)):
         part = streams.take(streams.split == SPLITS.index(split))
         assert len(part) == stream_examples(params, hours) == int(np.ceil(hours * 3600 / params.audio.clip_seconds))
         used = np.concatenate([part.insert_clip[part.insert_mask], part.background_clip])
@@ -60,16 +61,27 @@ def test_the_stream_and_the_mining_pool_are_negatives_only_audio_of_their_splits
 
 def test_adding_the_stream_leaves_the_splits_recipes_unchanged(tmp_path):
     params, catalog = tiny(tmp_path)
-    longer = params.model_copy(
-        update={
-            "synthesise": params.synthesise.replace(stream={"hours": 0.05, "mining_hours": 0.1, "negatives": [0, 1]})
-        }
-    )
+    stream = {"hours": 0.05, "mining_hours": 0.1, "dev_hours": 0.0, "negatives": [0, 1]}
+    longer = params.model_copy(update={"synthesise": params.synthesise.replace(stream=stream)})
     first, _, _ = synthesise(params, catalog)
     second, _, _ = synthesise(longer, catalog)
     assert np.array_equal(first.insert_clip, second.insert_clip) and np.array_equal(
         first.insert_start, second.insert_start
     )
+
+
+def test_a_dev_stream_leaves_the_test_stream_and_the_mining_pool_unchanged(tmp_path):
+    params, catalog = tiny(tmp_path)
+    stream = {"hours": 0.02, "mining_hours": 0.03, "negatives": [1, 2]}
+    without, with_dev = (
+        params.model_copy(update={"synthesise": params.synthesise.replace(stream={**stream, "dev_hours": hours})})
+        for hours in (0.0, 0.05)
+    )
+    _, before, _ = synthesise(without, catalog)
+    _, after, _ = synthesise(with_dev, catalog)
+    kept = after.take(np.arange(len(before)))
+    assert np.array_equal(kept.example_id, before.example_id) and np.array_equal(kept.insert_clip, before.insert_clip)
+    assert set(after.split[len(before) :]) == {SPLITS.index("dev")}
 
 
 def test_vocoded_inserts_are_in_training_examples_only(tmp_path):
