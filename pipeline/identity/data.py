@@ -66,8 +66,11 @@ def read_items(directory: str | Path = ITEMS_DIR) -> ItemSet:
 
 
 def encoder_spec(params: IdentityParams, pretrained: bool = True):
+    from models.identity.pretrained_speaker import INSTALL, available
     from models.identity.spec import EncoderSpec
 
+    if params.modality == "audio" and params.encoder.frontend == "ge2e" and not available():
+        raise DataError(f"params.yaml identity.encoder.frontend: ge2e needs resemblyzer: {INSTALL}, or set it to mel")
     return EncoderSpec(
         **params.encoder.model_dump(), modality=params.modality, sample_rate=params.sample_rate, pretrained=pretrained
     )

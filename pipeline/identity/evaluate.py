@@ -1,5 +1,6 @@
 """Stage identity_evaluate: verification, identification and clustering on the test items, for the
-trained encoder, the same network untrained, and the baseline (MFCC statistics / dlib faces).
+trained encoder, the same network untrained, the baseline (MFCC statistics / dlib faces) and, for
+speakers when its wheel is installed, Resemblyzer's pretrained GE2E as Resemblyzer itself embeds.
 
   verification    pairs of test items; threshold by 10-fold on dev pairs (the LFW protocol);
                   ROC, EER, TAR at FAR = identity.evaluate.far, accuracy at the dev threshold
@@ -7,6 +8,8 @@ trained encoder, the same network untrained, and the baseline (MFCC statistics /
                   identity.evaluate.enrol items, its other items probed against that gallery; closed set:
                   test probes against the train items as gallery (kNN); rank-1, rank-5
   clustering      k-means on test embeddings, k by elbow and by BIC (X-means); NMI, ARI
+  intervals       EER's 95 % bootstrap interval over test identities; EER within each source package
+                  (pairs whose two items come from one package), so "speaker" is not read as "package"
 Writes reports/metrics/identity.json, reports/plots/identity_roc.csv, models/trained/identity/gallery.npz
 (train + dev items of the trained encoder, with the threshold: what `datasynth identify` reads)
 and data/identity_eval (embeddings and scored pairs for the report).
@@ -22,8 +25,9 @@ import pandas as pd
 import torch
 
 from models.common.training import seed_everything
-from models.identity import clustering, verification
+from models.identity import clustering, pretrained_speaker, verification
 from models.identity.baselines import baseline_embeddings
+from models.identity.bootstrap import eer_interval
 from models.identity.encoder import build_encoder
 from models.identity.training import embed
 from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
@@ -131,6 +135,26 @@ def encoders_to_compare(items, params, seed: int) -> dict[str, np.ndarray]:
         for name, net in (("trained", trained), ("untrained", untrained))
     }
     out["baseline"] = baseline_embeddings(items.data, items.modality, params.sample_rate)
+    if items.modality == "audio" and pretrained_speaker.available():
+        out["resemblyzer"] = pretrained_speaker.resemblyzer_embeddings(items.data, params.sample_rate)
+    return out
+
+
+def source_package(identity: str) -> str:
+    """The package an identity's recordings come from: "ktuberling:de" -> ktuberling; named speakers
+    (identity.speakers, the asterisk voices) -> speakers."""
+    return identity.split(":", 1)[0] if ":" in identity else "speakers"
+
+
+def source_eers(distances: np.ndarray, pairs: pd.DataFrame, sources: np.ndarray) -> dict[str, float]:
+    """EER on the pairs whose two items come from one package (with both kinds of pair present)."""
+    first, second = sources[pairs.i.to_numpy()], sources[pairs.j.to_numpy()]
+    same = pairs.same.to_numpy()
+    out = {}
+    for source in sorted(set(first)):
+        rows = (first == source) & (second == source)
+        if same[rows].any() and not same[rows].all():
+            out[source] = verification.eer(distances[rows], same[rows])[0]
     return out
 
 
@@ -145,6 +169,10 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
     else:
         gallery, probes = rows["train"], rows["test"]
     embeddings = encoders_to_compare(items, params, seed)
+    test_labels = labels[rows["test"]]
+    codes = np.unique(test_labels, return_inverse=True)[1]
+    test_sources = np.array([source_package(name) for name in test_labels])
+    first, second = codes[pairs["test"].i.to_numpy()], codes[pairs["test"].j.to_numpy()]
     metrics, curves = {}, {}
     for name, emb in embeddings.items():
         d = {s: pair_distances(emb[rows[s]], pairs[s]) for s in pairs}
@@ -152,6 +180,10 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
         scores, curves[name] = verification_scores(
             d["dev"], pairs["dev"].same.to_numpy(), d["test"], pairs["test"].same.to_numpy(), ev.folds, ev.far, seed
         )
+        scores["eer_interval"] = eer_interval(
+            d["test"], first, second, np.random.default_rng([seed, 7105]), ev.bootstrap
+        )
+        scores["source_eers"] = source_eers(d["test"], pairs["test"], test_sources)
         metrics[name] = {
             "verification": scores,
             "identification": identification_scores(emb[probes], labels[probes], emb[gallery], labels[gallery]),
@@ -166,6 +198,8 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
             metrics[name]["identification"]["rank1"],
             metrics[name]["clustering"]["nmi_at_bic_k"],
         )
+    if items.modality == "audio" and "resemblyzer" not in metrics:
+        metrics["resemblyzer"] = {"skipped": f"resemblyzer is not installed: {pretrained_speaker.INSTALL}"}
     return metrics, curves, embeddings, pairs
 
 

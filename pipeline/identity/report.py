@@ -23,7 +23,7 @@ from pipeline.identity.evaluate import EVAL_DIR, METRICS, ROC_CSV
 from pipeline.identity.train import CURVE
 
 REPORT = Path("reports/identity/index.html")
-ENCODERS = ("trained", "untrained", "baseline")
+ENCODERS = ("trained", "untrained", "baseline", "resemblyzer")  # those evaluated, in this order
 
 
 def pct(x: float) -> str:
@@ -116,6 +116,34 @@ def per_identity(items, pairs: pd.DataFrame, test_rows: np.ndarray, threshold: f
     )
 
 
+def scored(metrics: dict) -> list[str]:
+    """The encoders identity_evaluate scored (Resemblyzer is skipped when its wheel is absent)."""
+    return [name for name in ENCODERS if "verification" in metrics.get(name, {})]
+
+
+def interval(v: dict) -> str:
+    band = v.get("eer_interval") or {}
+    return f"{band['low']:.3f}–{band['high']:.3f}" if band.get("low") is not None else "–"
+
+
+def per_source(metrics: dict) -> str:
+    """EER on pairs inside each source package: a speaker encoder must not be a package detector."""
+    names = scored(metrics)
+    sources = sorted({s for n in names for s in metrics[n]["verification"].get("source_eers", {})})
+    if not sources:
+        return ""
+    head = "".join(f"<th>{esc(n)}</th>" for n in names)
+    rows = "".join(
+        f"<tr><td>{esc(src)}</td>"
+        + "".join(
+            f"<td>{pct(metrics[n]['verification'].get('source_eers', {}).get(src, float('nan')))}</td>" for n in names
+        )
+        + "</tr>"
+        for src in sources
+    )
+    return f"<h2>EER within each source package</h2><table><tr><th>source</th>{head}</tr>{rows}</table>"
+
+
 def comparison(metrics: dict) -> str:
     far_key = next(k for k in metrics["trained"]["verification"] if k.startswith("tar_at_far_"))
     cols = [
@@ -128,13 +156,15 @@ def comparison(metrics: dict) -> str:
         ("NMI (k by BIC)", "clustering", "nmi_at_bic_k", False),
         ("ARI (k by BIC)", "clustering", "ari_at_bic_k", False),
     ]
-    head = "".join(f"<th>{esc(c[0])}</th>" for c in cols) + "<th>k: elbow / BIC</th>"
+    head = "<th>EER 95 % interval</th>" + "".join(f"<th>{esc(c[0])}</th>" for c in cols[1:])
+    head = f"<th>EER</th>{head}<th>k: elbow / BIC</th>"
     body = []
-    for name in ENCODERS:
+    for name in scored(metrics):
         m = metrics[name]
-        cells = "".join(f"<td>{m[group][key]:.3f}</td>" for _, group, key, _ in cols)
+        cells = "".join(f"<td>{m[group][key]:.3f}</td>" for _, group, key, _ in cols[1:])
         body.append(
-            f"<tr><td><b>{name}</b></td>{cells}<td>{m['clustering']['elbow_k']} / "
+            f"<tr><td><b>{name}</b></td><td>{m['verification']['eer']:.3f}</td>"
+            f"<td>{interval(m['verification'])}</td>{cells}<td>{m['clustering']['elbow_k']} / "
             f"{m['clustering']['bic_k']} (true {m['clustering']['identities']})</td></tr>"
         )
     return f"<table><tr><th>encoder</th>{head}</tr>{''.join(body)}</table>"
@@ -145,7 +175,7 @@ def plots(metrics: dict, embeddings: dict, labels: np.ndarray) -> str:
     curve = pd.read_csv(CURVE) if Path(CURVE).exists() else pd.DataFrame()
 
     def draw_roc(ax):
-        for name in ENCODERS:
+        for name in scored(metrics):
             ax.plot(roc.far, roc[f"tar_{name}"], label=name)
         ax.set_xscale("log")
         ax.set_xlabel("false accept rate")
@@ -199,7 +229,7 @@ def main() -> None:
     items = read_items()
     stored = np.load(EVAL_DIR / "embeddings.npz")
     test_rows = stored["test_rows"]
-    embeddings = {name: stored[name][test_rows] for name in ENCODERS}
+    embeddings = {name: stored[name][test_rows] for name in scored(metrics)}
     pairs = pd.read_parquet(EVAL_DIR / "test_pairs.parquet")
     threshold = metrics["trained"]["verification"]["threshold"]
     worst = load_params().identity.evaluate.worst
@@ -220,7 +250,7 @@ def main() -> None:
         f"{metrics['test_pairs']} pairs "
         f"({metrics['test_positive_pairs']} same-identity); threshold {threshold:.3f} from 10-fold on dev pairs</p>"
         f'<div class="tiles">{"".join(tiles)}</div></div></div></header><main>'
-        f"<section><h2>Encoders compared</h2>{comparison(metrics)}</section>"
+        f"<section><h2>Encoders compared</h2>{comparison(metrics)}{per_source(metrics)}</section>"
         f"<section><h2>Curves</h2>{plots(metrics, embeddings, labels)}</section>"
         f"<section><h2>Per identity</h2>{per_identity(items, pairs, test_rows, threshold)}</section>"
         f"<section><h2>Hardest mistakes</h2>{worst_pairs(items, pairs, test_rows, threshold, worst)}</section>"

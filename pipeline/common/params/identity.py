@@ -53,6 +53,7 @@ class IdentityEvalParams(Spec):
     k_max: Annotated[Int, Field(ge=3)]
     worst: PositiveInt
     enrol: PositiveInt  # open set: items of each test identity enrolled; its other items are the probes
+    bootstrap: Count  # resamples of the test identities for the EER's interval (0 = none)
 
 
 class IdentityParams(Spec):

@@ -45,7 +45,7 @@ def tar_at(emb: np.ndarray, labels: np.ndarray, far: float = 0.05) -> float:
 def test_training_lowers_loss_and_raises_tar(mining):
     torch.manual_seed(0)
     data, labels = voices()
-    spec = encoder_spec(dim=16, sample_rate=SR, n_mels=24, channels=(8, 16))
+    spec = encoder_spec(frontend="mel", dim=16, sample_rate=SR, n_mels=24, channels=(8, 16))
     encoder = build_encoder(spec)
     device = torch.device("cpu")
     before = tar_at(embed(encoder, data, "audio", device), labels)
@@ -71,14 +71,14 @@ def test_training_lowers_loss_and_raises_tar(mining):
 
 def test_manifest_mining_needs_the_manifest():
     data, labels = voices(identities=2, per_identity=3)
-    encoder = build_encoder(encoder_spec(dim=8, sample_rate=SR, n_mels=16, channels=(4,)))
+    encoder = build_encoder(encoder_spec(frontend="mel", dim=8, sample_rate=SR, n_mels=16, channels=(4,)))
     with pytest.raises(ValueError, match="needs the mined triplets"):
         train_encoder(encoder, data, labels, "audio", triplet_config(mining="manifest"), torch.device("cpu"))
 
 
 def test_embeddings_are_unit_vectors_and_length_free():
     data, _ = voices(identities=2, per_identity=2)
-    encoder = build_encoder(encoder_spec(dim=8, sample_rate=SR, n_mels=16, channels=(4, 8)))
+    encoder = build_encoder(encoder_spec(frontend="mel", dim=8, sample_rate=SR, n_mels=16, channels=(4, 8)))
     emb = embed(encoder, data, "audio", torch.device("cpu"))
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)
     short = embed(encoder, data[:, : data.shape[1] // 2].copy(), "audio", torch.device("cpu"))
