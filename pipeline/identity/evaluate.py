@@ -27,7 +27,7 @@ import torch
 from models.common.training import seed_everything
 from models.identity import clustering, pretrained_speaker, verification
 from models.identity.baselines import baseline_embeddings
-from models.identity.bootstrap import eer_interval
+from models.identity.bootstrap import eer_difference, eer_interval
 from models.identity.encoder import build_encoder
 from models.identity.training import embed
 from pipeline.common.io import atomic_dir, atomic_file, run_stage, write_json
@@ -198,6 +198,16 @@ def evaluate(items, params, seed: int) -> tuple[dict, dict, dict, dict[str, pd.D
             metrics[name]["identification"]["rank1"],
             metrics[name]["clustering"]["nmi_at_bic_k"],
         )
+    for name in metrics:  # paired: the same identity draws for both encoders
+        if name != "trained":
+            metrics["trained"]["verification"][f"eer_minus_{name}"] = eer_difference(
+                pairs["test"]["d_trained"].to_numpy(),
+                pairs["test"][f"d_{name}"].to_numpy(),
+                first,
+                second,
+                np.random.default_rng([seed, 7106]),
+                ev.bootstrap,
+            )
     if items.modality == "audio" and "resemblyzer" not in metrics:
         metrics["resemblyzer"] = {"skipped": f"resemblyzer is not installed: {pretrained_speaker.INSTALL}"}
     return metrics, curves, embeddings, pairs

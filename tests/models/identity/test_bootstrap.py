@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.identity.bootstrap import eer_interval, pair_weights
+from models.identity.bootstrap import eer_difference, eer_interval, pair_weights
 from models.identity.verification import eer
 
 
@@ -37,3 +37,13 @@ def test_interval_brackets_the_eer_and_narrows_with_more_people():
 def test_no_resamples_gives_no_interval():
     distances, first, second = scored_pairs(5, np.random.default_rng(0))
     assert eer_interval(distances, first, second, np.random.default_rng(0), resamples=0)["low"] is None
+
+
+def test_paired_difference_is_narrower_than_either_interval():
+    rng = np.random.default_rng(0)
+    distances, first, second = scored_pairs(20, rng)
+    better = distances + np.where(first == second, -0.2, 0.2)  # the same pairs, a little better separated
+    difference = eer_difference(better, distances, first, second, np.random.default_rng(2), resamples=100)
+    alone = eer_interval(distances, first, second, np.random.default_rng(2), resamples=100)
+    assert difference["high"] < 0  # better on every draw
+    assert difference["high"] - difference["low"] < alone["high"] - alone["low"]
