@@ -19,6 +19,7 @@ import torch
 
 from models.common.training import frame_scores, resolve_device, seed_everything
 from models.triggerword.embedding_head import EmbeddingHead
+from models.triggerword.peak_loss import LOSSES
 from models.triggerword.speech_embedding import RATE, output_steps
 from pipeline.common.io import DataError, atomic_file
 from pipeline.common.params import Params
@@ -150,10 +151,7 @@ class HeadTrainer:
         weights: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        steps = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, labels, pos_weight=self.pos_weight, reduction="none"
-        )
-        loss = steps.mean(dim=1) if mask is None else (steps * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+        loss = LOSSES[self.params.train.head.loss](logits, labels, self.pos_weight, mask)  # per clip
         return (loss * weights).sum() / weights.sum() if weights is not None else loss.mean()
 
     def train_epoch(self, epoch: int) -> float:

@@ -224,6 +224,7 @@ class HeadProfile(Spec):
     epochs: PositiveInt
     batch_size: PositiveInt
     select: Literal["dev_f1", "dev_loss", "last"]  # which epoch's head is kept (early stopping on dev)
+    loss: Literal["frames", "peak"]  # every labelled step counts, or each positive's highest step (peak_loss.py)
     input_noise: NonNegative  # training-time Gaussian noise on the embeddings, in units of their std
     weight_decay: NonNegative  # AdamW's, for the head (train.weight_decay is the lecture network's)
     crop_steps: PositiveInt | None  # train on a window of this many outputs per clip and epoch; None: whole clips

@@ -65,3 +65,20 @@ def test_a_cropped_batch_keeps_embeddings_labels_and_mask_aligned(tmp_path):
     np.testing.assert_array_equal(x[1], trainer.train_x[3, 20 : 20 + 5 + window - 1])
     whole = trainer._batch(rows, None)
     np.testing.assert_array_equal(whole[1], trainer.train_y[rows])
+
+
+def test_the_trainers_loss_is_the_one_train_head_loss_names(tmp_path):
+    from models.triggerword.peak_loss import frame_bce, peak_bce
+    from pipeline.triggerword.train_head import HeadTrainer
+
+    params = make_dataset(tmp_path).params
+    logits, labels = torch.randn(4, 12), (torch.rand(4, 12) > 0.7).float()
+    weights = torch.tensor([1.0, 1.0, 3.0, 1.0])
+    for name, loss in (("frames", frame_bce), ("peak", peak_bce)):
+        trainer = object.__new__(HeadTrainer)  # only the loss, no data on disk
+        trainer.params = params.replace(train=params.train.replace(head=params.train.head.replace(loss=name)))
+        trainer.pos_weight = torch.tensor(2.0)
+        expected = (loss(logits, labels, trainer.pos_weight) * weights).sum() / weights.sum()
+        torch.testing.assert_close(trainer._loss(logits, labels, weights), expected)
+    pos_weight = trainer.pos_weight
+    assert not torch.allclose(peak_bce(logits, labels, pos_weight), frame_bce(logits, labels, pos_weight))
