@@ -10,6 +10,7 @@ of the time the other worker is idle by then.
 
 from __future__ import annotations
 
+import ast
 import atexit
 import functools
 import os
@@ -68,8 +69,12 @@ def studies_project(small_project, tmp_path_factory) -> Path:
 
 @functools.cache
 def uses_small_project(test_file: Path) -> bool:
-    """Whether a test file asks for the session's small project (a fixture is asked for by its name)."""
-    return test_file.suffix == ".py" and any(name in test_file.read_text() for name in SMALL_PROJECT)
+    """Whether a test file asks for the session's small project: a test or fixture of it takes one as an
+    argument (a fixture is asked for by its name; a mention in a docstring does not count)."""
+    if test_file.suffix != ".py":
+        return False
+    functions = (n for n in ast.walk(ast.parse(test_file.read_text())) if isinstance(n, ast.FunctionDef))
+    return any(arg.arg in SMALL_PROJECT for f in functions for arg in f.args.args)
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: -n N
