@@ -32,6 +32,21 @@ def frame_bce(
     return (steps * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
+def run_peaks(values: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Over every run of ones in (B, T) labels: the highest of `values` in it, the row it is in, its length."""
+    runs = label_runs(labels)
+    inside = runs > 0
+    if not inside.any():
+        empty = values.new_zeros(0)
+        return empty, torch.zeros(0, dtype=torch.long, device=values.device), empty
+    width = values.shape[1] + 1
+    ids = (torch.arange(values.shape[0], device=values.device)[:, None] * width + runs)[inside]
+    run_ids, which = torch.unique(ids, return_inverse=True)
+    peaks = values.new_zeros(len(run_ids)).scatter_reduce(0, which, values[inside], "amax", include_self=False)
+    lengths = torch.bincount(which, minlength=len(run_ids)).to(values.dtype)
+    return peaks, torch.div(run_ids, width, rounding_mode="floor"), lengths
+
+
 def peak_bce(
     logits: torch.Tensor, labels: torch.Tensor, pos_weight: torch.Tensor, mask: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -40,17 +55,21 @@ def peak_bce(
     counted = torch.ones_like(logits) if mask is None else mask
     negative = (labels <= 0.5).to(logits.dtype) * counted
     loss = (F.softplus(logits) * negative).sum(dim=1)  # BCE against 0
-    runs = label_runs(labels)
-    inside = runs > 0
-    if inside.any():
-        rows, width = logits.shape[0], logits.shape[1] + 1
-        ids = (torch.arange(rows, device=logits.device)[:, None] * width + runs)[inside]
-        run_ids, which = torch.unique(ids, return_inverse=True)
-        peaks = logits.new_zeros(len(run_ids)).scatter_reduce(0, which, logits[inside], "amax", include_self=False)
-        lengths = torch.bincount(which, minlength=len(run_ids)).to(logits.dtype)
-        positive = pos_weight * lengths * F.softplus(-peaks)  # BCE against 1
-        loss = loss.index_add(0, torch.div(run_ids, width, rounding_mode="floor"), positive)
+    peaks, rows, lengths = run_peaks(logits, labels)
+    loss = loss.index_add(0, rows, pos_weight * lengths * F.softplus(-peaks))  # BCE against 1
     return loss / counted.sum(dim=1).clamp(min=1)
+
+
+def peak_targets(
+    scores: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the peak loss asks for, as (scores, 0/1 targets) to score like frames: each run's highest score
+    (target 1) and every counted negative step (target 0). Early stopping on frame F1 would ask every step
+    of a run to be high, which this loss never trains for."""
+    counted = torch.ones_like(scores, dtype=torch.bool) if mask is None else mask > 0
+    negative = scores[(labels <= 0.5) & counted]
+    peaks, _, _ = run_peaks(scores, labels)
+    return torch.cat([peaks, negative]), torch.cat([torch.ones_like(peaks), torch.zeros_like(negative)])
 
 
 LOSSES = {"frames": frame_bce, "peak": peak_bce}

@@ -19,7 +19,7 @@ import torch
 
 from models.common.training import frame_scores, resolve_device, seed_everything
 from models.triggerword.embedding_head import EmbeddingHead
-from models.triggerword.peak_loss import LOSSES
+from models.triggerword.peak_loss import LOSSES, peak_targets
 from models.triggerword.speech_embedding import RATE, output_steps
 from pipeline.common.io import DataError, atomic_file
 from pipeline.common.params import Params
@@ -204,12 +204,17 @@ class HeadTrainer:
         return torch.sigmoid(self.logits(embeddings)).numpy()
 
     def score_dev(self) -> dict[str, float]:
-        """Dev loss and frame scores over the steps whose labels count (the training loss's mask)."""
+        """Dev loss and frame scores over the steps whose labels count (the training loss's mask); under the
+        peak loss the frames scored are each positive's peak and the counted negative steps."""
         logits = self.logits(self.dev_x)
         probs, labels = torch.sigmoid(logits).numpy(), self.dev_y
         mask = None if self.dev_mask is None else self._tensor(self.dev_mask)
         loss = float(self._loss(logits.to(self.device), self._tensor(labels), mask=mask))
-        if self.dev_mask is not None:
+        if self.params.train.head.loss == "peak":
+            dev_mask = None if self.dev_mask is None else torch.as_tensor(self.dev_mask)
+            scores, targets = peak_targets(torch.as_tensor(probs), torch.as_tensor(labels), dev_mask)
+            probs, labels = scores.numpy(), targets.numpy()
+        elif self.dev_mask is not None:
             probs, labels = probs[self.dev_mask > 0], labels[self.dev_mask > 0]
         return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, labels).items()}}
 

@@ -1,7 +1,7 @@
 import torch
 from torch.nn import functional as F
 
-from models.triggerword.peak_loss import frame_bce, label_runs, peak_bce
+from models.triggerword.peak_loss import frame_bce, label_runs, peak_bce, peak_targets, run_peaks
 
 POS_WEIGHT = torch.tensor(2.0)
 
@@ -51,3 +51,24 @@ def test_runs_in_different_rows_do_not_share_a_peak():
     logits = torch.tensor([[-5.0, 6.0, 6.0, -5.0], [-5.0, -6.0, -6.0, -5.0]])
     loss = peak_bce(logits, labels, POS_WEIGHT)
     assert float(loss[0]) < 0.01 and float(loss[1]) > 2.0
+
+
+def test_run_peaks_gives_each_runs_highest_value_row_and_length():
+    labels = torch.tensor([[0, 1, 1, 0, 1], [0, 0, 0, 0, 0], [1, 1, 1, 0, 0]], dtype=torch.float32)
+    values = torch.tensor([[9.0, 0.2, 0.7, 5.0, 0.1], [1.0] * 5, [0.3, 0.9, 0.4, 8.0, 8.0]])
+    peaks, rows, lengths = run_peaks(values, labels)
+    torch.testing.assert_close(peaks, torch.tensor([0.7, 0.1, 0.9]))
+    assert rows.tolist() == [0, 0, 2] and lengths.tolist() == [2, 1, 3]
+    assert [len(t) for t in run_peaks(values, torch.zeros(3, 5))] == [0, 0, 0]
+
+
+def test_peak_targets_score_each_positive_once_and_every_counted_negative_step():
+    labels = torch.tensor([[0, 1, 1, 1, 0, 0]], dtype=torch.float32)
+    scores = torch.tensor([[0.1, 0.2, 0.95, 0.3, 0.8, 0.4]])
+    mask = torch.tensor([[1, 1, 1, 1, 0, 1]], dtype=torch.float32)  # the step after the run is ignored
+    values, targets = peak_targets(scores, labels, mask)
+    torch.testing.assert_close(values, torch.tensor([0.95, 0.1, 0.4]))
+    assert targets.tolist() == [1.0, 0.0, 0.0]
+    values, targets = peak_targets(scores, labels)
+    torch.testing.assert_close(values, torch.tensor([0.95, 0.1, 0.8, 0.4]))
+    assert targets.tolist() == [1.0, 0.0, 0.0, 0.0]

@@ -1,6 +1,7 @@
 """The head's labels: the steps right after a positive's ones can be left out of the loss."""
 
 import numpy as np
+import pytest
 import torch
 
 from pipeline.triggerword.train_head import jitter, loss_mask, noise_std, part_labels, steps_per_clip
@@ -82,3 +83,20 @@ def test_the_trainers_loss_is_the_one_train_head_loss_names(tmp_path):
         torch.testing.assert_close(trainer._loss(logits, labels, weights), expected)
     pos_weight = trainer.pos_weight
     assert not torch.allclose(peak_bce(logits, labels, pos_weight), frame_bce(logits, labels, pos_weight))
+
+
+def test_under_the_peak_loss_dev_f1_scores_each_positive_by_its_peak(tmp_path):
+    """Early stopping must not ask the peak loss's heads for every step of a positive to be high."""
+    from pipeline.triggerword.train_head import HeadTrainer
+
+    params = make_dataset(tmp_path).params
+    trainer = object.__new__(HeadTrainer)  # a head that passes its one input feature through as the logit
+    trainer.head, trainer.device, trainer.pos_weight = torch.nn.Flatten(start_dim=1), "cpu", torch.tensor(2.0)
+    trainer.dev_y = np.array([[0, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 0]], np.float32)
+    trainer.dev_x = np.where(trainer.dev_y > 0, -4.0, -6.0).astype(np.float32)[..., None]
+    trainer.dev_x[:, 3] = 4.0  # one confident step inside each positive
+    trainer.dev_mask = None
+    for loss, recall in (("frames", 1 / 3), ("peak", 1.0)):
+        trainer.params = params.replace(train=params.train.replace(head=params.train.head.replace(loss=loss)))
+        scores = trainer.score_dev()
+        assert scores["dev_recall"] == pytest.approx(recall) and scores["dev_precision"] == 1.0
