@@ -1,4 +1,5 @@
-"""Per-clip losses of the embedding head over its step logits: every labelled step, or each positive's peak.
+"""Per-clip losses of the embedding head over its step logits (every labelled step, or each positive's peak),
+and the (score, target) pairs dev is scored on for each, so early stopping judges what the loss trains.
 
 The detector fires when its (smoothed) score crosses the threshold once in the few steps after a word ends;
 it never needs all of them high. The frame loss asks every labelled step to be 1, so a voice whose score
@@ -60,12 +61,20 @@ def peak_bce(
     return loss / counted.sum(dim=1).clamp(min=1)
 
 
+def frame_targets(
+    scores: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the frame loss asks for, as (scores, 0/1 targets): every counted step with its label."""
+    counted = torch.ones_like(scores, dtype=torch.bool) if mask is None else mask > 0
+    return scores[counted], labels[counted]
+
+
 def peak_targets(
     scores: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """What the peak loss asks for, as (scores, 0/1 targets) to score like frames: each run's highest score
-    (target 1) and every counted negative step (target 0). Early stopping on frame F1 would ask every step
-    of a run to be high, which this loss never trains for."""
+    """What the peak loss asks for, as (scores, 0/1 targets): each run's highest score (target 1) and every
+    counted negative step (target 0). Frame targets would ask every step of a run to be high, which this
+    loss never trains for."""
     counted = torch.ones_like(scores, dtype=torch.bool) if mask is None else mask > 0
     negative = scores[(labels <= 0.5) & counted]
     peaks, _, _ = run_peaks(scores, labels)
@@ -73,3 +82,4 @@ def peak_targets(
 
 
 LOSSES = {"frames": frame_bce, "peak": peak_bce}
+DEV_TARGETS = {"frames": frame_targets, "peak": peak_targets}  # what early stopping scores, per loss

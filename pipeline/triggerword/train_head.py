@@ -19,7 +19,7 @@ import torch
 
 from models.common.training import frame_scores, resolve_device, seed_everything
 from models.triggerword.embedding_head import EmbeddingHead
-from models.triggerword.peak_loss import LOSSES, peak_targets
+from models.triggerword.peak_loss import DEV_TARGETS, LOSSES
 from models.triggerword.speech_embedding import RATE, output_steps
 from pipeline.common.io import DataError, atomic_file
 from pipeline.common.params import Params
@@ -204,19 +204,15 @@ class HeadTrainer:
         return torch.sigmoid(self.logits(embeddings)).numpy()
 
     def score_dev(self) -> dict[str, float]:
-        """Dev loss and frame scores over the steps whose labels count (the training loss's mask); under the
-        peak loss the frames scored are each positive's peak and the counted negative steps."""
+        """Dev loss and frame scores of the steps the loss trains: the counted steps (the training loss's
+        mask), or under the peak loss each positive's peak and the counted negative steps."""
         logits = self.logits(self.dev_x)
-        probs, labels = torch.sigmoid(logits).numpy(), self.dev_y
         mask = None if self.dev_mask is None else self._tensor(self.dev_mask)
-        loss = float(self._loss(logits.to(self.device), self._tensor(labels), mask=mask))
-        if self.params.train.head.loss == "peak":
-            dev_mask = None if self.dev_mask is None else torch.as_tensor(self.dev_mask)
-            scores, targets = peak_targets(torch.as_tensor(probs), torch.as_tensor(labels), dev_mask)
-            probs, labels = scores.numpy(), targets.numpy()
-        elif self.dev_mask is not None:
-            probs, labels = probs[self.dev_mask > 0], labels[self.dev_mask > 0]
-        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(probs, labels).items()}}
+        loss = float(self._loss(logits.to(self.device), self._tensor(self.dev_y), mask=mask))
+        dev_mask = None if self.dev_mask is None else torch.as_tensor(self.dev_mask)
+        targets = DEV_TARGETS[self.params.train.head.loss]
+        scores, labels = targets(torch.sigmoid(logits), torch.as_tensor(self.dev_y), dev_mask)
+        return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(scores.numpy(), labels.numpy()).items()}}
 
     def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:
         """Every epoch of train.head; the head is left at the epoch train.head.select picks: the best dev

@@ -1,7 +1,7 @@
 import torch
 from torch.nn import functional as F
 
-from models.triggerword.peak_loss import frame_bce, label_runs, peak_bce, peak_targets, run_peaks
+from models.triggerword.peak_loss import frame_bce, frame_targets, label_runs, peak_bce, peak_targets, run_peaks
 
 POS_WEIGHT = torch.tensor(2.0)
 
@@ -72,3 +72,12 @@ def test_peak_targets_score_each_positive_once_and_every_counted_negative_step()
     values, targets = peak_targets(scores, labels)
     torch.testing.assert_close(values, torch.tensor([0.95, 0.1, 0.8, 0.4]))
     assert targets.tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_frame_targets_are_every_counted_step_with_its_label():
+    labels = torch.tensor([[0, 1, 1, 0]], dtype=torch.float32)
+    scores = torch.tensor([[0.1, 0.6, 0.7, 0.9]])
+    values, targets = frame_targets(scores, labels, torch.tensor([[1, 1, 1, 0]], dtype=torch.float32))
+    torch.testing.assert_close(values, torch.tensor([0.1, 0.6, 0.7]))
+    assert targets.tolist() == [0.0, 1.0, 1.0]
+    assert frame_targets(scores, labels)[0].shape == (4,)
