@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +43,53 @@ def part_rows(params: Params, data: SynthData, part: str) -> np.ndarray:
     return np.flatnonzero(data.recipes.split == SPLITS.index(part))[: params.embed.examples[part]]
 
 
-def embed_rows(params: Params, data: SynthData, rows: np.ndarray, cache: EmbeddingCache, label: str) -> np.ndarray:
-    """Render `rows` in batches of embed.batch_size, resample to 16 kHz and embed each clip through `cache`."""
-    render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
+def embed_rows(
+    params: Params, data: SynthData, rows: np.ndarray, cache: EmbeddingCache, label: str, workers: int = 1
+) -> np.ndarray:
+    """Render `rows` in batches of embed.batch_size, resample to 16 kHz and embed each clip through `cache`.
+
+    workers > 1: that many processes render and embed batches side by side, each with its own front-end
+    (embed.threads onnxruntime threads) over the same store as `cache` (a SpeechEmbedding one); rendering is
+    single-threaded numpy, so on 2 cores two workers keep both busy where one process left one idle. A clip's
+    embeddings depend on its audio only (not on the thread count or the worker), so the result is the same
+    bytes either way."""
     size = params.embed.batch_size
     batches = [rows[i : i + size] for i in range(0, len(rows), size)]
-    parts = [
-        cache.embed(clip)
-        for b in progress(batches, f"embedding {label}", unit="batch")
-        for clip in resample(render.render(data.recipes.take(b)), params.audio.sample_rate)
-    ]
+    workers = min(workers, len(batches))
+    if workers <= 1:
+        render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
+        parts = [
+            cache.embed(clip)
+            for b in progress(batches, f"embedding {label}", unit="batch")
+            for clip in resample(render.render(data.recipes.take(b)), params.audio.sample_rate)
+        ]
+    else:
+        parts = []
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding thread pools
+        start = (params, data.catalog, _clips(data, rows), cache.window, cache.store)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=start) as pool:
+            done = pool.map(_embed_batch, [data.recipes.take(b) for b in batches])
+            for embeddings, computed, reused in progress(done, f"embedding {label}", len(batches), "batch"):
+                parts.extend(embeddings)
+                cache.computed, cache.reused = cache.computed + computed, cache.reused + reused
     return np.stack(parts) if parts else np.zeros((0, 0, 96), np.float16)
+
+
+_WORKER: dict = {}  # a worker process's renderer, cache and audio rate (set once by _start_worker)
+
+
+def _start_worker(params: Params, catalog, clips: np.ndarray, window: int, store) -> None:
+    _WORKER["render"] = renderer(params, load_bank(catalog, rows=clips))
+    _WORKER["cache"] = EmbeddingCache(SpeechEmbedding(threads=params.embed.threads), window, store)
+    _WORKER["rate"] = params.audio.sample_rate
+
+
+def _embed_batch(recipes) -> tuple[list[np.ndarray], int, int]:
+    """One batch in a worker: its clips' embeddings and how many were computed / read back."""
+    cache = _WORKER["cache"]
+    before = cache.computed, cache.reused
+    embeddings = [cache.embed(clip) for clip in resample(_WORKER["render"].render(recipes), _WORKER["rate"])]
+    return embeddings, cache.computed - before[0], cache.reused - before[1]
 
 
 def _clips(data: SynthData, rows: np.ndarray) -> np.ndarray:
@@ -73,7 +111,7 @@ def main() -> None:
             for part in PARTS:
                 data = sources["stream" if part in STREAMS else "recipes"]
                 rows = part_rows(params, data, part)
-                embeddings = embed_rows(params, data, rows, cache, part)
+                embeddings = embed_rows(params, data, rows, cache, part, params.embed.workers)
                 np.save(out / f"{part}.npy", embeddings)
                 np.save(out / f"{part}_ids.npy", data.recipes.example_id[rows])
                 manifest["parts"][part] = {"examples": len(rows), "shape": list(embeddings.shape)}

@@ -45,7 +45,7 @@ class EmbeddingCache:
     `root=None` keeps nothing (every clip computed). Counts `computed` and `reused` for the metrics."""
 
     def __init__(self, front_end: SpeechEmbedding, window: int, root: Path | None = CACHE_DIR):
-        self.front_end, self.window = front_end, window
+        self.front_end, self.window, self.store = front_end, window, root
         self.root = None if root is None else Path(root) / fingerprint(window)
         self.computed = self.reused = 0
 

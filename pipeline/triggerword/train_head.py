@@ -165,7 +165,8 @@ class HeadTrainer:
         total = 0.0
         for rows in batches:
             x, y, mask = self._batch(rows, starts)
-            logits = self.head(jitter(self._tensor(x), self.noise_std, noise))
+            with self._autocast():
+                logits = self.head(jitter(self._tensor(x), self.noise_std, noise)).float()
             mask = None if mask is None else self._tensor(mask)
             loss = self._loss(logits, self._tensor(y), self._tensor(self.weights[rows]), mask)
             self.optimizer.zero_grad(set_to_none=True)
@@ -174,6 +175,11 @@ class HeadTrainer:
             self.scheduler.step()
             total += float(loss.item())
         return total / max(len(batches), 1)
+
+    def _autocast(self):
+        """The training forward pass under bfloat16 autocast (train.head.precision), or as it is."""
+        bf16 = self.params.train.head.precision == "bfloat16"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
 
     def _crop_starts(self, epoch: int) -> np.ndarray | None:
         """This epoch's crop of every training clip (train.head.crop_steps), from its own generator; None

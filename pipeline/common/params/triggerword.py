@@ -228,6 +228,7 @@ class HeadProfile(Spec):
     input_noise: NonNegative  # training-time Gaussian noise on the embeddings, in units of their std
     weight_decay: NonNegative  # AdamW's, for the head (train.weight_decay is the lecture network's)
     crop_steps: PositiveInt | None  # train on a window of this many outputs per clip and epoch; None: whole clips
+    precision: Literal["float32", "bfloat16"]  # the training steps' matmuls (bfloat16: autocast); scoring is float32
 
 
 class TrainParams(Spec):
@@ -264,7 +265,8 @@ class AuditParams(Spec):
 class EmbedParams(Spec):
     examples: SplitCounts
     batch_size: PositiveInt
-    threads: PositiveInt
+    workers: PositiveInt  # processes rendering and embedding side by side
+    threads: PositiveInt  # onnxruntime threads of each worker's front-end
 
 
 class MineParams(Spec):

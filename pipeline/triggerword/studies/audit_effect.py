@@ -85,8 +85,9 @@ def effect(params: Params, catalog: pd.DataFrame, dropped: np.ndarray) -> dict:
         return {**summary, "arms": None}
     cache = EmbeddingCache(SpeechEmbedding(threads=params.embed.threads), params.model.embedding.window)
     everything = np.arange(len(with_dropped))  # the cache embeds the unaffected examples only once
-    x_with = embed_rows(params, SynthData(with_dropped, {}, catalog), everything, cache, "with dropped")
-    x_without = embed_rows(params, SynthData(without, {}, catalog), everything, cache, "without")
+    workers = params.embed.workers
+    x_with = embed_rows(params, SynthData(with_dropped, {}, catalog), everything, cache, "with dropped", workers)
+    x_without = embed_rows(params, SynthData(without, {}, catalog), everything, cache, "without", workers)
     arms = {
         "with_dropped": arm_scores(params, x_with, with_dropped),
         "without_dropped": arm_scores(params, x_without, without),

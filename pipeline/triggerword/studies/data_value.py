@@ -101,7 +101,9 @@ class Study:
         if not len(rows):
             return x, 0
         out = np.array(x, copy=True)
-        out[rows] = embed_rows(self.params, SynthData(after, {}, self.catalog), rows, self.cache, label)
+        out[rows] = embed_rows(
+            self.params, SynthData(after, {}, self.catalog), rows, self.cache, label, self.params.embed.workers
+        )
         return out, int(len(rows))
 
     def without(self, name: str, kind: str, dropped: np.ndarray) -> Arm | None:

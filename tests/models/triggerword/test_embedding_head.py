@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from models.triggerword.embedding_head import EmbeddingHead, WindowScorer
+from models.triggerword.embedding_head import EmbeddingHead, RandDropout, WindowScorer
 from tests.helpers.devices import DEVICES
 from tests.helpers.specs import embedding_spec
 
@@ -36,3 +36,16 @@ def test_the_head_learns_to_tell_two_kinds_of_windows_apart(device):
         loss.backward()
         optimiser.step()
     assert loss.item() < 0.1
+
+
+def test_rand_dropout_keeps_1_minus_p_scaled_up_from_the_seed_and_nothing_in_eval():
+    dropout, x = RandDropout(0.3), torch.ones(200, 500)
+    torch.manual_seed(0)
+    first = dropout(x)
+    assert first.unique().tolist() == [0.0, pytest.approx(1 / 0.7)]
+    assert abs(float((first > 0).float().mean()) - 0.7) < 0.01 and abs(float(first.mean()) - 1.0) < 0.02
+    torch.manual_seed(0)
+    assert torch.equal(dropout(x), first)
+    assert dropout.eval()(x) is x and RandDropout(0.0)(x) is x
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert dropout.train()(x.bfloat16()).dtype == torch.bfloat16

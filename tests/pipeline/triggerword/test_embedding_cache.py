@@ -71,3 +71,17 @@ def test_an_unreadable_entry_is_embedded_again(tiny, tmp_path):
     again = EmbeddingCache(SpeechEmbedding(threads=1), window, tmp_path / "cache")
     np.testing.assert_array_equal(embed_rows(params, data, np.arange(2), again, "again"), good)
     assert again.counts() == {"computed": 2, "reused": 0}
+
+
+def test_workers_give_the_same_bytes_and_fill_the_same_store(tiny, tmp_path):
+    params, window = tiny.params, tiny.params.model.embedding.window
+    params = params.replace(embed=params.embed.replace(batch_size=2))
+    data = SynthData(tiny.recipes, {}, tiny.catalog)
+    alone = embed_rows(params, data, np.arange(7), EmbeddingCache(SpeechEmbedding(threads=1), window, None), "alone")
+    cache = EmbeddingCache(SpeechEmbedding(threads=1), window, tmp_path / "cache")
+    side_by_side = embed_rows(params, data, np.arange(7), cache, "two workers", workers=2)
+    assert side_by_side.tobytes() == alone.tobytes()
+    assert cache.counts() == {"computed": 7, "reused": 0}
+    again = EmbeddingCache(SpeechEmbedding(threads=1), window, tmp_path / "cache")
+    np.testing.assert_array_equal(embed_rows(params, data, np.arange(7), again, "read back", workers=2), alone)
+    assert again.counts() == {"computed": 0, "reused": 7}

@@ -100,3 +100,23 @@ def test_under_the_peak_loss_dev_f1_scores_each_positive_by_its_peak(tmp_path):
         trainer.params = params.replace(train=params.train.replace(head=params.train.head.replace(loss=loss)))
         scores = trainer.score_dev()
         assert scores["dev_recall"] == pytest.approx(recall) and scores["dev_precision"] == 1.0
+
+
+def test_bfloat16_precision_autocasts_the_training_pass_and_leaves_the_weights_float32(tmp_path):
+    from models.triggerword.embedding_head import EmbeddingHead
+    from pipeline.triggerword.train_head import HeadTrainer
+
+    params = make_dataset(tmp_path).params
+    head = EmbeddingHead(params.model.embedding)
+    x = torch.randn(2, params.model.embedding.window + 3, 96)
+    for precision, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
+        trainer = object.__new__(HeadTrainer)  # only the autocast choice, no data on disk
+        profile = params.train.head.replace(precision=precision)
+        trainer.params, trainer.device = params.replace(train=params.train.replace(head=profile)), torch.device("cpu")
+        with trainer._autocast():
+            logits = head(x)
+        assert logits.dtype == dtype and logits.shape == (2, 4)
+        logits.float().sum().backward()
+        assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in head.parameters())
+        head.zero_grad(set_to_none=True)
+    assert head(x).dtype == torch.float32  # scoring outside training: float32
