@@ -59,9 +59,9 @@ def embed_rows(
     if workers <= 1:
         render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
         parts = [
-            cache.embed(clip)
+            embedding
             for b in progress(batches, f"embedding {label}", unit="batch")
-            for clip in resample(render.render(data.recipes.take(b)), params.audio.sample_rate)
+            for embedding in _embedded(render, cache, data.recipes.take(b), params.audio.sample_rate)
         ]
     else:
         parts = []
@@ -88,8 +88,13 @@ def _embed_batch(recipes) -> tuple[list[np.ndarray], int, int]:
     """One batch in a worker: its clips' embeddings and how many were computed / read back."""
     cache = _WORKER["cache"]
     before = cache.computed, cache.reused
-    embeddings = [cache.embed(clip) for clip in resample(_WORKER["render"].render(recipes), _WORKER["rate"])]
+    embeddings = _embedded(_WORKER["render"], cache, recipes, _WORKER["rate"])
     return embeddings, cache.computed - before[0], cache.reused - before[1]
+
+
+def _embedded(render, cache: EmbeddingCache, recipes, rate: int) -> list[np.ndarray]:
+    """One batch of recipes rendered at `rate`, resampled to 16 kHz and embedded clip by clip through `cache`."""
+    return [cache.embed(clip) for clip in resample(render.render(recipes), rate)]
 
 
 def _clips(data: SynthData, rows: np.ndarray) -> np.ndarray:
