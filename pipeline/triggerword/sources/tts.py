@@ -1,5 +1,6 @@
 """Offline text-to-speech: the positive word, every negative word, phrases and sentences from espeak-ng,
-flite, festival and Kokoro-82M (a neural engine whose speakers are blends of its voices, sources/kokoro.py).
+flite, festival, Kokoro-82M (a neural engine whose speakers are blends of its voices, sources/kokoro.py) and
+SVOX Pico (sources/pico.py).
 
 Every voice says the positive word `positive_takes` times and each negative word is said by
 `negative_voices_per_word` voices drawn by a seeded generator; each take gets its own speed and
@@ -18,13 +19,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.common.audio_files import read_audio, source_rng
 from pipeline.common.io import DataError
 from pipeline.common.params.triggerword import CollectParams, TTSParams
-from pipeline.triggerword.sources import kokoro
+from pipeline.triggerword.sources import kokoro, pico
 from pipeline.triggerword.sources.base import RawClip, require_binary, slug
 
 # engine -> (binary it needs, Debian package); Kokoro needs espeak-ng for its phonemes
@@ -32,6 +34,7 @@ BINARIES = {"espeak-ng": ("espeak-ng", "espeak-ng"), "flite": ("flite", "flite")
 BINARIES["kokoro"] = BINARIES["espeak-ng"]
 LICENCES = {
     "kokoro": kokoro.LICENCE,
+    "pico": pico.LICENCE,
     "espeak-ng": "GPL-3.0-or-later",
     "flite": "BSD-style (flite)",
     # From /usr/share/doc/<package>/copyright.
@@ -45,7 +48,7 @@ FESTIVAL_PACKAGES = {
     "cmu_us_slt_arctic_hts": "festvox-us-slt-hts",
 }
 FESTIVAL_VOICE_DIR = Path("/usr/share/festival/voices")
-VOICE_LANGUAGES = {"awb": "en-gb-scotland"}  # the other flite/festival voices are American
+VOICE_LANGUAGES = {"awb": "en-gb-scotland", "en-US": "en-us", "en-GB": "en-gb"}  # other flite/festival voices: American
 ESPEAK_SPEED_WPM = 175  # espeak-ng's defaults for -s and -p
 ESPEAK_PITCH = 50
 # `-v en-gb+f2` silently drops the variant; `en` is the same British voice and keeps it.
@@ -84,14 +87,15 @@ def tts_clips(collect: CollectParams, seed: int) -> Iterator[RawClip]:
     """All takes of all enabled engines, rendered two at a time, in a fixed order."""
     voices = list_voices(collect.tts, seed)
     takes = plan_takes(voices, collect, source_rng(seed, "tts"))
-    neural = kokoro.Kokoro() if any(v.engine == "kokoro" for v in voices) else None
+    engines = {v.engine for v in voices}
+    models = Models(kokoro.Kokoro() if "kokoro" in engines else None, pico.Pico() if "pico" in engines else None)
     with tempfile.TemporaryDirectory(prefix="datasynth-tts-") as tmp:
         workdir = Path(tmp)
         festival_wavs = render_festival([t for t in takes if t.voice.engine == "festival"], workdir)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for start in range(0, len(takes), CHUNK):
                 chunk = takes[start : start + CHUNK]
-                yield from pool.map(lambda t: _render_one(t, workdir, festival_wavs, neural), chunk)
+                yield from pool.map(lambda t: _render_one(t, workdir, festival_wavs, models), chunk)
 
 
 def list_voices(tts: TTSParams, seed: int = 0) -> list[Voice]:
@@ -99,6 +103,10 @@ def list_voices(tts: TTSParams, seed: int = 0) -> list[Voice]:
     speakers are drawn from `seed`."""
     voices: list[Voice] = []
     for engine in tts.engines:
+        if engine == "pico":
+            pico.require()
+            voices += [Voice("pico", name, VOICE_LANGUAGES[name]) for name in _known(tts.pico_voices, pico.VOICES)]
+            continue
         require_binary(*BINARIES[engine], "collect.tts.engines", engine)
         if engine == "kokoro":
             voices += _kokoro_voices(tts, source_rng(seed, "kokoro"))
@@ -216,6 +224,20 @@ def _kokoro_voices(tts: TTSParams, rng: np.random.Generator) -> list[Voice]:
     return [Voice("kokoro", s.name, "en-us", s) for s in speakers]
 
 
+def _known(names: tuple[str, ...], voices: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in voices]
+    if unknown:
+        raise DataError(f"pico: no voice {unknown} (collect.tts.pico_voices); the voices are {', '.join(voices)}")
+    return names
+
+
+class Models(NamedTuple):
+    """The in-process engines, shared by the rendering threads (None: not enabled)."""
+
+    kokoro: kokoro.Kokoro | None
+    pico: pico.Pico | None
+
+
 def _run(cmd: list[str], origin: str) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
@@ -224,7 +246,7 @@ def _run(cmd: list[str], origin: str) -> None:
 
 
 def _render_one(
-    take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path, str]], neural: kokoro.Kokoro | None = None
+    take: Take, workdir: Path, festival_wavs: dict[Take, tuple[Path, str]], models: Models | None = None
 ) -> RawClip:
     from synth.common.audio import change_speed
 
@@ -235,10 +257,13 @@ def _render_one(
         audio, sr = read_audio(wav, origin)
     elif voice.engine == "kokoro":
         # Speed from the model, pre-compensated for the tape-speed pitch change (as flite's).
-        audio, sr = neural.say(take.spoken, voice.blend, take.speed / take.pitch), kokoro.RATE
+        audio, sr = models.kokoro.say(take.spoken, voice.blend, take.speed / take.pitch), kokoro.RATE
         audio = change_speed(audio, take.pitch)
         origin = f"{voice.blend.describe()} | say({take.spoken!r}, speed x{take.speed / take.pitch:.4f})"
         origin += f" | tape speed x{take.pitch:.4f}"
+    elif voice.engine == "pico":
+        audio, sr = models.pico.say(take.spoken, voice.name, take.speed, take.pitch), pico.RATE
+        origin = f"{pico.describe(voice.name, take.speed, take.pitch)} | say({take.spoken!r})"
     else:
         wav, origin = _flite(take, workdir) if voice.engine == "flite" else festival_wavs[take]
         audio, sr = read_audio(wav, origin)

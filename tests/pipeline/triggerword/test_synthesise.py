@@ -1,4 +1,5 @@
-"""The synthesise stage's splits: a held-out TTS engine is heard in test only; the negatives-only stream."""
+"""The synthesise stage's splits: a held-out TTS engine is heard in test only (one pinned to train, in
+training only); the negatives-only stream."""
 
 import numpy as np
 import yaml
@@ -35,6 +36,14 @@ def test_every_voice_of_a_held_out_engine_is_in_test_only(tmp_path):
     assert not held[used].any()
     test = recipes.take(recipes.split == SPLITS.index("test"))
     assert held[test.insert_clip[test.insert_mask & test.insert_positive]].any()
+
+
+def test_an_engine_pinned_to_train_is_heard_in_training_only(tmp_path):
+    params, catalog = tiny(tmp_path, {"holdout": {"train": ["tts:flite"], "dev": [], "test": []}})
+    split = assign_splits(params, catalog)
+    held = catalog["source"].to_numpy() == "tts:flite"
+    assert set(split[held]) == {"train"}
+    assert {"train", "dev", "test"} <= set(split[~held])
 
 
 def test_the_other_voices_are_split_by_the_fractions_among_themselves(tmp_path):
