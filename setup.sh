@@ -77,7 +77,6 @@ KOKORO_JS=.venv/share/kokoro-js
 KOKORO_JS_SHA256=1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860  # kokoro-js-1.2.1.tgz
 if [ ! -f "$KOKORO_JS/voices/af_heart.bin" ]; then
   echo "==> npm pack kokoro-js@1.2.1 (Kokoro's English voice tables)"
-  command -v npm >/dev/null || { echo "setup.sh: npm is needed for Kokoro's English voices: apt-get install npm" >&2; exit 1; }
   npm_tmp=$(mktemp -d)
   (cd "$npm_tmp" && npm pack --silent kokoro-js@1.2.1 >/dev/null)
   echo "$KOKORO_JS_SHA256  $npm_tmp/kokoro-js-1.2.1.tgz" | sha256sum -c --quiet \

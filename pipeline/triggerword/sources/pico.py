@@ -17,7 +17,8 @@ import numpy as np
 from pipeline.common.io import DataError
 
 RATE = 16000
-VOICES = ("en-US", "en-GB")
+LANGUAGES = {"en-US": "en-us", "en-GB": "en-gb"}  # voice -> the catalog's language
+VOICES = tuple(LANGUAGES)
 LICENCE = "Apache-2.0 (SVOX Pico engine and lingware, Android Open Source Project; ttspico)"
 INSTALL = "pip install ttspico==0.3.2 (./setup.sh does this; it builds with gcc)"
 LIMITS = {"rate": (20, 500), "pitch": (50, 200)}  # the engine's bounds, in % of its default
@@ -26,6 +27,14 @@ LIMITS = {"rate": (20, 500), "pitch": (50, 200)}  # the engine's bounds, in % of
 def require() -> None:
     if importlib.util.find_spec("ttspico") is None:
         raise DataError(f"pico: the Python package 'ttspico' is not installed; {INSTALL}")
+
+
+def check_voices(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` when each is a Pico voice, else one error naming the unknown ones."""
+    unknown = [n for n in names if n not in VOICES]
+    if unknown:
+        raise DataError(f"pico: no voice {unknown} (collect.tts.pico_voices); the voices are {', '.join(VOICES)}")
+    return names
 
 
 class Pico:
@@ -41,8 +50,7 @@ class Pico:
         """16 kHz float audio of `text` by `voice`, at `speed` and `pitch` relative to the voice's own."""
         import ttspico
 
-        if voice not in VOICES:
-            raise DataError(f"pico: no voice {voice!r} (collect.tts.pico_voices); the voices are {', '.join(VOICES)}")
+        check_voices((voice,))
         with self._lock:
             engine = ttspico.TtsEngine(voice)
             engine.rate, engine.pitch = controls(speed, pitch)

@@ -48,7 +48,7 @@ FESTIVAL_PACKAGES = {
     "cmu_us_slt_arctic_hts": "festvox-us-slt-hts",
 }
 FESTIVAL_VOICE_DIR = Path("/usr/share/festival/voices")
-VOICE_LANGUAGES = {"awb": "en-gb-scotland", "en-US": "en-us", "en-GB": "en-gb"}  # other flite/festival voices: American
+VOICE_LANGUAGES = {"awb": "en-gb-scotland"}  # the other flite/festival voices are American
 ESPEAK_SPEED_WPM = 175  # espeak-ng's defaults for -s and -p
 ESPEAK_PITCH = 50
 # `-v en-gb+f2` silently drops the variant; `en` is the same British voice and keeps it.
@@ -105,7 +105,7 @@ def list_voices(tts: TTSParams, seed: int = 0) -> list[Voice]:
     for engine in tts.engines:
         if engine == "pico":
             pico.require()
-            voices += [Voice("pico", name, VOICE_LANGUAGES[name]) for name in _known(tts.pico_voices, pico.VOICES)]
+            voices += [Voice("pico", name, pico.LANGUAGES[name]) for name in pico.check_voices(tts.pico_voices)]
             continue
         require_binary(*BINARIES[engine], "collect.tts.engines", engine)
         if engine == "kokoro":
@@ -222,13 +222,6 @@ def _kokoro_voices(tts: TTSParams, rng: np.random.Generator) -> list[Voice]:
         )
     speakers += [kokoro.pure(name) for name in k.pure_voices]
     return [Voice("kokoro", s.name, "en-us", s) for s in speakers]
-
-
-def _known(names: tuple[str, ...], voices: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in voices]
-    if unknown:
-        raise DataError(f"pico: no voice {unknown} (collect.tts.pico_voices); the voices are {', '.join(voices)}")
-    return names
 
 
 class Models(NamedTuple):
