@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.html import CSS, esc, tile
-from pipeline.triggerword.analysis.error_findings import Finding, pct, rate_h
+from pipeline.common.params import Params
+from pipeline.triggerword.analysis.error_findings import Finding, Rules, pct, rate_h
 from pipeline.triggerword.analysis.error_slices import Overall, SliceTable
 
 SHOW_ROWS = 14
@@ -228,11 +229,13 @@ def page(
     definitions: str,
     mine: dict | None = None,
     voices: str = "",
+    targets: str = "",
 ) -> str:
     main, others = views[0], views[1:]
     o = main.overall
     mining_link = '<a href="#mining">mining</a>' if (mine or {}).get("rounds") else ""
     mining_link += '<a href="#voices">unheard voices</a>' if voices else ""
+    mining_link += '<a href="#targets">targets</a>' if targets else ""
     det = f'<img src="{esc(det_image)}" alt="DET curve" width="414">' if det_image else ""
     nav = "".join(
         f'<a href="#{esc(v.name)}">{esc(v.name)} slices</a><a href="#{esc(v.name)}-rejects">'
@@ -249,9 +252,27 @@ def page(
         f'<nav><a href="#findings">findings</a>{nav}{mining_link}</nav>'
         f'<section id="findings"><h2>What to collect or synthesise next</h2>'
         f"{findings_panel(main.findings, quiet[main.name])}</section>"
+        + targets
         + voices
         + split_section(main, quiet[main.name], with_findings=False)
         + "".join(split_section(v, quiet[v.name], with_findings=True) for v in others)
         + mining_section(mine or {})
         + f"<footer>{definitions}</footer></main></body></html>\n"
+    )
+
+
+def definitions(params: Params, rules: Rules) -> str:
+    e = params.evaluate
+    return (
+        f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_seconds:g} s (at least one "
+        f"step); a detection is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s "
+        f"after the previous one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends "
+        "(one per positive), else a false accept. A false accept counts against a negative word when it fires "
+        "inside the word or "
+        "within the match window after it. Rows are highlighted when the slice has at least "
+        f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
+        f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "
+        f"accepts/h), and a one-sided binomial/Poisson p &lt; {rules.alpha:g}; amber rows are high but not "
+        "conclusive. Audio is peak-normalised and at most 16 kHz. Written by "
+        "<code>python -m pipeline.triggerword.error_analysis</code>."
     )
