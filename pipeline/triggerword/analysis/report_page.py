@@ -204,20 +204,29 @@ def mining_section(mine: dict) -> str:
     rows = "".join(
         f'<tr><td>{r["round"]}</td><td class="n">{r["trained_with_mined_clips"]:,}</td>'
         f'<td class="n">{pct(r["dev_frr"])}</td><td class="n">{rate_h(r["dev_fa_per_hour"])}</td>'
-        f'<td class="n">{rate_h(r["pool_false_accepts_per_hour"])}</td><td class="n">{r["new_clips"]:,}</td></tr>'
+        f'<td class="n">{rate_h(r["pool_false_accepts_per_hour"])}</td><td class="n">{r["new_clips"]:,}</td>'
+        f"<td>{_top_sources(r)}</td></tr>"
         for r in rounds
     )
     words = ", ".join(f"{esc(w)} ({n})" for w, n in (mine.get("most_mined_words") or {}).items())
+    sources = ", ".join(f"{esc(s)} ({n})" for s, n in (mine.get("most_mined_sources") or {}).items())
     return (
         '<section id="mining"><h2>Hard-negative mining, round by round</h2>'
         "<p>Each round trains the head on the training clips plus every clip mined before it, then runs it over "
         "the mining pool (negatives-only audio of training voices and rooms) and keeps the clips it fired on. "
         "The train stage trains once more on all of them.</p>"
         "<table><tr><th>round</th><th>mined clips trained on</th><th>dev FRR</th><th>dev false accepts/h</th>"
-        f"<th>pool false accepts/h</th><th>new clips mined</th></tr>{rows}</table>"
+        "<th>pool false accepts/h</th><th>new clips mined</th><th>what they fired on (per pool hour)</th></tr>"
+        f"{rows}</table>"
         + (f"<p>What fired most in the pool: {words}.</p>" if words else "")
+        + (f"<p>The sources of the mined clips: {sources}.</p>" if sources else "")
         + "</section>"
     )
+
+
+def _top_sources(round_: dict, count: int = 4) -> str:
+    by_source = round_.get("pool_false_accepts_per_hour_by_source") or {}
+    return ", ".join(f"{esc(s)} {rate_h(v)}" for s, v in list(by_source.items())[:count])
 
 
 def page(
