@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -59,25 +61,54 @@ def named_by(values: pd.Series, names: list[str], separator: str = "") -> np.nda
     return found
 
 
-def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path) -> pd.DataFrame:
-    """What the recogniser hears in each speech clip (unchecked rows: outside `mask` or unknown words)."""
+def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path, workers: int = 1) -> pd.DataFrame:
+    """What the recogniser hears in each speech clip (unchecked rows: outside `mask` or unknown words).
+    workers > 1: that many processes decode side by side, each with its own recogniser; each clip is
+    decoded on its own (whole-utterance normalisation), so the table is the same with any number."""
     from models.triggerword.recogniser import Recogniser, normalise
-    from pipeline.common.audio_files import read_audio
 
     speech = catalog[catalog["kind"].isin(["positive", "negative"])].reset_index(drop=True)
     mask = mask[catalog["kind"].isin(["positive", "negative"]).to_numpy()]
     texts = speech["text"].map(normalise)
-    recognise = Recogniser(sorted(set(texts[mask]))) if mask.any() else None
+    grammar = sorted(set(texts[mask]))
+    recogniser = Recogniser(grammar) if mask.any() else None
+    rows = [i for i in np.flatnonzero(mask) if recogniser.knows(texts[i])]
+    files = [(str(catalog_dir / speech["path"][i]), speech["clip_id"][i]) for i in rows]
+    chunks = [files[k : k + CHUNK] for k in range(0, len(files), CHUNK)]
     heard, confidence, checked = [""] * len(speech), np.zeros(len(speech)), np.zeros(len(speech), bool)
-    for i in progress(np.flatnonzero(mask), "audit: recognising", unit="clip"):
-        if not recognise.knows(texts[i]):
-            continue
-        audio, rate = read_audio(catalog_dir / speech["path"][i], speech["clip_id"][i])
-        result = recognise(audio, rate)
-        heard[i], confidence[i], checked[i] = result.text, result.confidence, True
+    if workers > 1 and len(chunks) > 1:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding the decoder
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(grammar,)) as pool:
+            results = list(progress(pool.map(_hear, chunks), "audit: recognising", len(chunks), "batch"))
+    else:
+        _WORKER["recognise"] = recogniser
+        results = [_hear(chunk) for chunk in progress(chunks, "audit: recognising", unit="batch")]
+    for i, (text, conf) in zip(rows, (r for chunk in results for r in chunk), strict=True):
+        heard[i], confidence[i], checked[i] = text, conf, True
     table = speech.assign(text=texts, heard=heard, confidence=confidence)
     table["outcome"] = [outcome(t, h, c) for t, h, c in zip(texts, heard, checked, strict=True)]
     return table[COLUMNS]
+
+
+CHUNK = 64  # clips per task of a decoding process
+_WORKER: dict = {}  # a decoding process's recogniser (set once by _start)
+
+
+def _start(grammar: list[str]) -> None:
+    from models.triggerword.recogniser import Recogniser
+
+    _WORKER["recognise"] = Recogniser(grammar)
+
+
+def _hear(files: list[tuple[str, str]]) -> list[tuple[str, float]]:
+    """(text heard, confidence) of each (path, clip id), in order."""
+    from pipeline.common.audio_files import read_audio
+
+    out = []
+    for path, clip_id in files:
+        result = _WORKER["recognise"](*read_audio(Path(path), clip_id))
+        out.append((result.text, result.confidence))
+    return out
 
 
 def summary(decided: pd.DataFrame, review: pd.DataFrame) -> dict:
@@ -113,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     started = time.monotonic()
     catalog = read_catalog(CATALOG_DIR)
-    heard = listen(catalog, checkable(catalog, params), CATALOG_DIR)
+    heard = listen(catalog, checkable(catalog, params), CATALOG_DIR, params.audit.workers)
     decided = decide(heard, rules(params))
     review = review_list(decided, rules(params), params.seed)
     stats = summary(decided, review)

@@ -37,7 +37,8 @@ from pipeline.triggerword.analysis.error_slices import (
     split_events,
     table_json,
 )
-from pipeline.triggerword.analysis.report_page import Card, SplitView, page
+from pipeline.triggerword.analysis.report_page import Card, SplitView, definitions, page
+from pipeline.triggerword.analysis.targets import targets_html, test_targets
 from pipeline.triggerword.analysis.voice_report import voices_html
 from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, read_recipes, renderer
 from pipeline.triggerword.evaluate import event_spec
@@ -297,8 +298,8 @@ def check_against_evaluate(result: SplitResult, evaluate: dict) -> None:
     m, o = evaluate.get(result.name), result.events.overall
     if m and (m.get("misses"), m.get("false_accepts")) != (o.misses, o.false_accepts):
         log.warning(
-            "%s: %d misses / %d false accepts here vs %s / %s in %s (predictions are stored as float16; "
-            "a few outputs at the threshold can flip)",
+            "%s: %d misses / %d false accepts here vs %s / %s in %s (predictions from another evaluate run, "
+            "or stored as float16 by an older one; re-run evaluate)",
             result.name,
             o.misses,
             o.false_accepts,
@@ -314,23 +315,6 @@ def det_image(out: Path, threshold: float) -> str | None:
         return None
     det_figure(out / "img" / "det.png", curves, threshold)
     return "img/det.png"
-
-
-def definitions(params: Params, rules: Rules) -> str:
-    e = params.evaluate
-    return (
-        f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_seconds:g} s (at least one "
-        f"step); a detection is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s "
-        f"after the previous one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends "
-        "(one per positive), else a false accept. A false accept counts against a negative word when it fires "
-        "inside the word or "
-        "within the match window after it. Rows are highlighted when the slice has at least "
-        f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
-        f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "
-        f"accepts/h), and a one-sided binomial/Poisson p &lt; {rules.alpha:g}; amber rows are high but not "
-        "conclusive. Audio is peak-normalised and at most 16 kHz. Written by "
-        "<code>python -m pipeline.triggerword.error_analysis</code>."
-    )
 
 
 def metrics(results: list[SplitResult], rules: Rules) -> dict:
@@ -373,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     evaluate = read_evaluate()
     for result in results:
         check_against_evaluate(result, evaluate)
+    gaps = test_targets(params, results[0], data.catalog, timing) if results[0].name == "test" else []
     with atomic_dir(REPORT) as out:
         (out / "audio").mkdir()
         (out / "img").mkdir()
@@ -392,10 +377,11 @@ def main(argv: list[str] | None = None) -> None:
                 definitions(params, rules),
                 read_mine(),
                 voices_html(out, evaluate, PREDICTIONS),
+                targets_html(gaps),
             ),
             encoding="utf-8",
         )
-    write_json(TABLES, metrics(results, rules))
+    write_json(TABLES, {**metrics(results, rules), "targets": gaps})
     head = results[0]
     log.info(
         "%s: %d of %d positives missed, %d false accepts; %d findings; report: %s/index.html",
@@ -408,6 +394,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     for finding in head.findings:
         log.info("  %s", finding.text)
+    for target in gaps:
+        log.info("  target: %s", target["text"])
 
 
 def _confirmed(primary: SplitResult, other: SplitResult) -> SplitResult:

@@ -168,9 +168,10 @@ def evaluate(params: Params, detector: Detector) -> tuple[dict, dict]:
     return metrics, {**parts, "positives": positives, "meta": meta}
 
 
-def voice_context() -> tuple[pd.DataFrame, set[str]]:
-    """(catalog, the sources heard in training): what a positive's voice group is decided from."""
-    catalog = read_catalog()  # the recipes' own catalog: read_recipes has checked its hash
+def voice_context(catalog: pd.DataFrame | None = None) -> tuple[pd.DataFrame, set[str]]:
+    """(catalog, the sources heard in training): what a positive's voice group is decided from. The
+    catalog is read unless given (the recipes' own: read_recipes has checked its hash)."""
+    catalog = read_catalog() if catalog is None else catalog
     splits = pd.read_parquet(SYNTH_DIR / "clip_splits.parquet", columns=["clip_id", "split"])
     clip_split = splits.set_index("clip_id")["split"].reindex(catalog["clip_id"]).to_numpy(object)
     return catalog, trained_sources(catalog, clip_split)
@@ -204,7 +205,8 @@ def voice_metrics(at_dev: pd.DataFrame, at_test_point: pd.DataFrame, test_point:
 
 
 def write_predictions(parts: dict) -> None:
-    """dev.npz, test.npz (test clips) and stream.npz: ids, float16 probabilities, the dev-chosen threshold."""
+    """dev.npz, test.npz (test clips) and stream.npz: ids, float32 probabilities, the dev-chosen threshold.
+    Not float16: its steps near 1 are 0.0005 apart, as wide as the gaps between the operating points."""
     meta = parts["meta"]
     with atomic_dir(PREDICTIONS) as out:
         parts["positives"].to_parquet(out / "positives.parquet", index=False)
@@ -213,7 +215,7 @@ def write_predictions(parts: dict) -> None:
             np.savez_compressed(
                 out / f"{split}.npz",
                 example_id=recipes.example_id,
-                probabilities=probs.astype(np.float16),
+                probabilities=probs.astype(np.float32),
                 threshold=np.float32(meta["threshold"]),
                 ones_after_end=np.int32(meta["ones_after_end"]),
             )

@@ -28,6 +28,7 @@ from pipeline.common.params.triggerword import (
     StressParams,
     StudiesParams,
     SynthParams,
+    TargetsParams,
     TrainParams,
     ValidateParams,
     check_rates,
@@ -57,6 +58,7 @@ with warnings.catch_warnings():  # the `validate:` section shadows BaseModel.val
         data_value: DataValueParams
         stress: StressParams
         evaluate: EvaluateParams
+        targets: TargetsParams
         validate: ValidateParams
         studies: StudiesParams
         style: StyleParams

@@ -262,6 +262,7 @@ class AuditParams(Spec):
     review_max: Count
     apply: bool  # False: the audit only reports; synthesise uses every clip
     effect_examples: Count  # training recipes of the with/without comparison (audit_effect); 0: skip it
+    workers: PositiveInt  # processes that decode clips side by side (the table is the same with any number)
 
 
 class EmbedParams(Spec):
@@ -318,6 +319,12 @@ class EvaluateParams(Spec):
     thresholds: Annotated[Int, Field(ge=2)]
     target_fa_per_hour: NonNegative
     max_examples: PositiveInt
+
+
+class TargetsParams(Spec):
+    """Miss rates the detector is held to on test, per group of positives, at <= evaluate.target_fa_per_hour."""
+
+    frr: dict[Literal["all", "unseen_voice", "unseen_engine"], Share]
 
 
 class ValidateParams(Spec):

@@ -178,7 +178,7 @@ def _cause(step: int, negatives: pd.DataFrame, positives: pd.DataFrame, match_st
     return (EARLY if inside.any() else OTHER), -1
 
 
-def _match_rows(
+def match_rows(
     smoothed: np.ndarray, positives: pd.DataFrame, threshold: float, spec: EventSpec
 ) -> tuple[np.ndarray, list[tuple[int, int, bool]]]:
     """Hit flag per positives row, and (row, step, false_accept) per detection."""
@@ -208,7 +208,7 @@ def split_events(
     clips = _clips_frame(recipes, cat)
     pos = _inserts_frame(recipes, True, cat, timing).join(clips.drop(columns=["row", "example_id"]), on="row")
     neg = _inserts_frame(recipes, False, cat, timing).join(clips.drop(columns=["row", "example_id"]), on="row")
-    hit, found = _match_rows(smoothed, pos, threshold, spec)
+    hit, found = match_rows(smoothed, pos, threshold, spec)
     pos["hit"] = hit
     pos["peak"] = _window_max(smoothed, pos["row"].to_numpy(), pos["end_step"].to_numpy(), spec.match_steps)
     pos["reason"] = np.where(pos["hit"], "hit", np.where(pos["peak"] >= threshold, BLOCKED, BELOW))

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.html import CSS, esc, tile
-from pipeline.triggerword.analysis.error_findings import Finding, pct, rate_h
+from pipeline.common.params import Params
+from pipeline.triggerword.analysis.error_findings import Finding, Rules, pct, rate_h
 from pipeline.triggerword.analysis.error_slices import Overall, SliceTable
 
 SHOW_ROWS = 14
@@ -203,20 +204,29 @@ def mining_section(mine: dict) -> str:
     rows = "".join(
         f'<tr><td>{r["round"]}</td><td class="n">{r["trained_with_mined_clips"]:,}</td>'
         f'<td class="n">{pct(r["dev_frr"])}</td><td class="n">{rate_h(r["dev_fa_per_hour"])}</td>'
-        f'<td class="n">{rate_h(r["pool_false_accepts_per_hour"])}</td><td class="n">{r["new_clips"]:,}</td></tr>'
+        f'<td class="n">{rate_h(r["pool_false_accepts_per_hour"])}</td><td class="n">{r["new_clips"]:,}</td>'
+        f"<td>{_top_sources(r)}</td></tr>"
         for r in rounds
     )
     words = ", ".join(f"{esc(w)} ({n})" for w, n in (mine.get("most_mined_words") or {}).items())
+    sources = ", ".join(f"{esc(s)} ({n})" for s, n in (mine.get("most_mined_sources") or {}).items())
     return (
         '<section id="mining"><h2>Hard-negative mining, round by round</h2>'
         "<p>Each round trains the head on the training clips plus every clip mined before it, then runs it over "
         "the mining pool (negatives-only audio of training voices and rooms) and keeps the clips it fired on. "
         "The train stage trains once more on all of them.</p>"
         "<table><tr><th>round</th><th>mined clips trained on</th><th>dev FRR</th><th>dev false accepts/h</th>"
-        f"<th>pool false accepts/h</th><th>new clips mined</th></tr>{rows}</table>"
+        "<th>pool false accepts/h</th><th>new clips mined</th><th>what they fired on (per pool hour)</th></tr>"
+        f"{rows}</table>"
         + (f"<p>What fired most in the pool: {words}.</p>" if words else "")
+        + (f"<p>The sources of the mined clips: {sources}.</p>" if sources else "")
         + "</section>"
     )
+
+
+def _top_sources(round_: dict, count: int = 4) -> str:
+    by_source = round_.get("pool_false_accepts_per_hour_by_source") or {}
+    return ", ".join(f"{esc(s)} {rate_h(v)}" for s, v in list(by_source.items())[:count])
 
 
 def page(
@@ -228,11 +238,13 @@ def page(
     definitions: str,
     mine: dict | None = None,
     voices: str = "",
+    targets: str = "",
 ) -> str:
     main, others = views[0], views[1:]
     o = main.overall
     mining_link = '<a href="#mining">mining</a>' if (mine or {}).get("rounds") else ""
     mining_link += '<a href="#voices">unheard voices</a>' if voices else ""
+    mining_link += '<a href="#targets">targets</a>' if targets else ""
     det = f'<img src="{esc(det_image)}" alt="DET curve" width="414">' if det_image else ""
     nav = "".join(
         f'<a href="#{esc(v.name)}">{esc(v.name)} slices</a><a href="#{esc(v.name)}-rejects">'
@@ -249,9 +261,27 @@ def page(
         f'<nav><a href="#findings">findings</a>{nav}{mining_link}</nav>'
         f'<section id="findings"><h2>What to collect or synthesise next</h2>'
         f"{findings_panel(main.findings, quiet[main.name])}</section>"
+        + targets
         + voices
         + split_section(main, quiet[main.name], with_findings=False)
         + "".join(split_section(v, quiet[v.name], with_findings=True) for v in others)
         + mining_section(mine or {})
         + f"<footer>{definitions}</footer></main></body></html>\n"
+    )
+
+
+def definitions(params: Params, rules: Rules) -> str:
+    e = params.evaluate
+    return (
+        f"Events as in the evaluate stage: the output is smoothed over {e.smoothing_seconds:g} s (at least one "
+        f"step); a detection is an upward crossing of the stored threshold, at least {e.refractory_seconds:g} s "
+        f"after the previous one; it is a hit when it falls within {e.match_seconds:g} s after a positive ends "
+        "(one per positive), else a false accept. A false accept counts against a negative word when it fires "
+        "inside the word or "
+        "within the match window after it. Rows are highlighted when the slice has at least "
+        f"{rules.min_positives} positives (or {rules.min_false_accepts} false accepts), a miss rate at least "
+        f"{100 * rules.min_gap:.0f} points and {rules.ratio:g}× above overall (or {rules.fa_ratio:g}× the false "
+        f"accepts/h), and a one-sided binomial/Poisson p &lt; {rules.alpha:g}; amber rows are high but not "
+        "conclusive. Audio is peak-normalised and at most 16 kHz. Written by "
+        "<code>python -m pipeline.triggerword.error_analysis</code>."
     )

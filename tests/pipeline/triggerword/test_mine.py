@@ -1,9 +1,11 @@
-"""Hard-negative mining: what fired is recorded with its time, score and word, and mined clips are trained on."""
+"""Hard-negative mining: what fired is recorded with its time, score, word and source, and mined clips are
+trained on."""
 
 import numpy as np
+import pandas as pd
 
 from pipeline.triggerword.evaluate import positive_ends
-from pipeline.triggerword.mine import fired
+from pipeline.triggerword.mine import by_source, fired
 from tests.helpers.synth_fixtures import make_dataset
 
 
@@ -21,13 +23,19 @@ def test_a_detection_in_a_negatives_only_clip_is_mined_with_the_word_under_it(tm
     )
     probs[0, end_step : end_step + 3] = 0.9
     probs[1, 5] = 0.3  # below the threshold: not mined
-    words = data.catalog["word"].to_numpy(object)
-    hits = fired(params, negatives, probs, words, threshold=0.5)
+    words, sources = data.catalog["word"].to_numpy(object), data.catalog["source"].to_numpy(object)
+    hits = fired(params, negatives, probs, (words, sources), threshold=0.5)
     assert hits["example_id"].tolist() == [int(negatives.example_id[0])]
     assert hits["word"].iloc[0] == words[negatives.insert_clip[0, slot]]
+    assert hits["source"].iloc[0] == sources[negatives.insert_clip[0, slot]]
     assert np.isclose(hits["score"].iloc[0], 0.9)
     assert abs(hits["time_s"].iloc[0] - (end_step + 1) / ty) < 1e-9
-    assert fired(params, negatives, probs, words, threshold=0.95).empty
+    assert fired(params, negatives, probs, (words, sources), threshold=0.95).empty
+
+
+def test_false_accepts_per_pool_hour_are_counted_by_source():
+    hits = {"source": ["fotaq", "ktuberling", "fotaq", "(background)"]}
+    assert by_source(pd.DataFrame(hits), hours=2.0) == {"fotaq": 1.0, "ktuberling": 0.5, "(background)": 0.5}
 
 
 def test_each_detection_scores_the_peak_of_its_own_run_above_the_threshold():

@@ -14,12 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from models.triggerword.events import count_events
+from models.triggerword.events import count_events, threshold_grid
 from pipeline.common.catalog import file_sha256
 from pipeline.common.params import Params, load_params
 from pipeline.triggerword import error_analysis
 from pipeline.triggerword.analysis.error_findings import Rules, fa_p_value, miss_p_value
-from pipeline.triggerword.analysis.error_slices import OTHER, Timing, position_of
+from pipeline.triggerword.analysis.error_slices import OTHER, Timing, position_of, split_events
+from pipeline.triggerword.analysis.targets import Target, gap, group_mask, sweep
 from pipeline.triggerword.datasets import clip_stats
 from pipeline.triggerword.evaluate import event_spec, positive_ends
 from pipeline.triggerword.synthesise import recipe_spec, recipe_table
@@ -167,6 +168,10 @@ def report(tmp_path_factory):
     test = draw_split("test", 40, pools(catalog, [0, 1, 2], [0, 2]), stats, spec, params.seed, 1000, 16)
     recipes = Recipes.concat([dev, test])
     (root / "data/synth").mkdir(parents=True)
+    clip_split = np.where(catalog["speaker"].isin(["tts:voice3", "tts:voice4", "bg1", "bg3"]), "dev", "test")
+    pd.DataFrame({"clip_id": catalog["clip_id"], "split": clip_split}).to_parquet(
+        root / "data/synth/clip_splits.parquet"
+    )
     pq.write_table(
         recipe_table(params, recipes, file_sha256(root / "data/catalog/catalog.parquet")),
         root / "data/synth/recipes.parquet",
@@ -312,3 +317,59 @@ def test_positions_split_off_the_final_match_window():
         "final 0.6 s",
         "final 0.6 s",
     ]
+
+
+def _test_events(report):
+    """The fixture's test split as events at any threshold (what the targets search probes)."""
+    params, test, catalog = report["params"], report["test"], report["catalog"]
+    probs = report["built"]["test"]["probs"]
+    spec, timing = event_spec(params, probs.shape[1]), error_analysis.timing(params, probs.shape[1])
+    events_at = lambda threshold: split_events(test, catalog, probs, threshold, spec, timing)  # noqa: E731
+    return events_at, sweep(events_at(0.5), threshold_grid(240), spec)
+
+
+def test_every_target_is_in_the_report_with_its_sentence(report):
+    targets = report["metrics"]["targets"]
+    assert [t["group"] for t in targets] == list(report["params"].targets.frr)
+    section = report["html"].split('id="targets"')[1].split("</section>")[0]
+    for target in targets:
+        assert not target["met"] and "not met" in section and target["text"][:40] in section
+
+
+def test_at_the_budget_the_misses_are_named_by_voice(report):
+    events_at, swept = _test_events(report)
+    built = report["built"]["test"]
+    got = gap(Target("all", 0.05, 1e6), events_at(0.5), swept, events_at, set())
+    assert not got["met"] and got["at_budget"]["frr"] == pytest.approx(
+        sum(built["misses"].values()) / sum(built["positives"].values())
+    )
+    worst = got["at_budget"]["misses_by_voice"][0]
+    assert (worst["voice"], worst["miss_rate"]) == (MISSED_VOICE, 1.0)
+    assert got["closest"] and got["at_target"]["misses"] == sum(built["misses"].values())
+    assert "no threshold reaches it" in got["text"] and MISSED_VOICE in got["text"]
+
+
+def test_at_the_target_the_false_accepts_it_costs_are_named_by_word(report):
+    events_at, swept = _test_events(report)
+    built = report["built"]["test"]
+    reachable = sum(built["misses"].values()) / sum(built["positives"].values())  # all but voice0 found
+    got = gap(Target("all", reachable, 0.0), events_at(0.5), swept, events_at, set())
+    assert got["at_budget"]["false_accepts"] == 0 and got["at_budget"]["frr"] == 1.0  # silent: all missed
+    at = got["at_target"]
+    params, test, probs = report["params"], report["test"], built["probs"]
+    ends = positive_ends(test, params.audio.clip_samples, params.labels.ty)
+    hours = len(test) * params.audio.clip_seconds / 3600
+    counts = count_events(probs, ends, at["threshold"], event_spec(params), hours)  # the evaluate stage's logic
+    assert at["frr"] <= reachable and at["false_accepts"] == counts.false_accepts
+    causes = {c["name"]: c["false_accepts"] for c in at["false_accepts_by_cause"]}
+    assert causes == {"kitchen": counts.false_accepts - 1, OTHER: 1}  # spikes cut by a clip's end stay under it
+    top = at["false_accepts_by_cause"][0]
+    assert top["name"] == "kitchen" and top["fa_per_hour"] == pytest.approx(top["false_accepts"] / hours)
+    assert "kitchen" in got["text"] and "tts:test" in got["text"]
+
+
+def test_voice_groups_of_a_target_follow_the_engines_heard_in_training():
+    positives = pd.DataFrame({"source": ["tts:espeak-ng", "tts:festival", "tts:espeak-ng"]})
+    assert group_mask(positives, "all", {"tts:espeak-ng"}).tolist() == [True, True, True]
+    assert group_mask(positives, "unseen_voice", {"tts:espeak-ng"}).tolist() == [True, False, True]
+    assert group_mask(positives, "unseen_engine", {"tts:espeak-ng"}).tolist() == [False, True, False]

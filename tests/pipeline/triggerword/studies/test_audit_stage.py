@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 
+from pipeline.common.params import load_params
+from pipeline.triggerword.audit import CHUNK, checkable, listen
 from tests.helpers.project import run
 
 
@@ -29,6 +32,16 @@ def test_the_audit_checks_every_english_speech_clip_and_reports_per_voice(small_
     assert set(review["verdict"]) <= {"review"}
     page = (root / "reports/audit/index.html").read_text()
     assert "Speech audit" in page and "<audio" in page and "Per voice" in page
+
+
+def test_decoding_processes_hear_what_one_process_hears(small_project):
+    catalog = pd.read_parquet(small_project / "data/catalog/catalog.parquet")
+    params = load_params(small_project / "params.yaml")
+    mask = checkable(catalog, params)
+    mask[np.flatnonzero(mask)[96:]] = False  # two chunks of clips are enough
+    one = listen(catalog, mask, small_project / "data/catalog", workers=1)
+    assert (one["outcome"] != "unchecked").sum() > CHUNK  # both processes get work
+    pd.testing.assert_frame_equal(listen(catalog, mask, small_project / "data/catalog", workers=2), one)
 
 
 def test_a_verdict_file_changes_the_catalog_through_dvc_repro(small_project, tmp_path):
