@@ -2,7 +2,8 @@
 
     python -m pipeline.triggerword.error_analysis [--params params.yaml] [--worst 8]
 
-Reads data/predictions/{test,dev}.npz (written by evaluate), the recipes and the catalog; writes
+Reads data/predictions/ (written by evaluate: each split's clips followed by its negatives-only stream, as
+evaluate counts them), the recipes and the catalog; writes
 reports/error_analysis/ (index.html with findings, slice tables and the worst mistakes as cards
 with audio and figures; static, opens offline) and reports/error_analysis_tables.json.
 """
@@ -41,7 +42,7 @@ from pipeline.triggerword.analysis.report_page import Card, SplitView, definitio
 from pipeline.triggerword.analysis.targets import targets_html, test_targets
 from pipeline.triggerword.analysis.voice_report import voices_html
 from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, read_recipes, renderer
-from pipeline.triggerword.evaluate import event_spec
+from pipeline.triggerword.evaluate import STREAM_OF, event_spec
 from synth.triggerword.labels import label_matrix
 from synth.triggerword.recipes import Recipes
 
@@ -122,9 +123,10 @@ def analyse_split(name: str, params: Params, data: SynthData, rules: Rules) -> S
         return None
     rows, probs, threshold, ones = read_predictions(path, data.recipes)
     recipes, ty = data.recipes.take(rows), probs.shape[1]
-    if name == "test" and (PREDICTIONS / "stream.npz").exists():  # the negatives-only stream counts as test
+    stream_path = PREDICTIONS / f"{STREAM_OF[name]}.npz"
+    if stream_path.exists():  # the split's negatives-only stream counts with it, as in evaluate
         streams = read_recipes(name="stream.parquet").recipes
-        stream_rows, stream_probs, _, _ = read_predictions(PREDICTIONS / "stream.npz", streams)
+        stream_rows, stream_probs, _, _ = read_predictions(stream_path, streams)
         recipes = Recipes.concat([recipes, streams.take(stream_rows)], widen=True)
         probs = np.concatenate([probs, stream_probs])
     events = split_events(recipes, data.catalog, probs, threshold, event_spec(params, ty), timing(params, ty))

@@ -205,12 +205,13 @@ def voice_metrics(at_dev: pd.DataFrame, at_test_point: pd.DataFrame, test_point:
 
 
 def write_predictions(parts: dict) -> None:
-    """dev.npz, test.npz (test clips) and stream.npz: ids, float32 probabilities, the dev-chosen threshold.
+    """dev.npz, test.npz (their clips), dev_stream.npz and stream.npz (the test stream): ids, float32
+    probabilities, the dev-chosen threshold.
     Not float16: its steps near 1 are 0.0005 apart, as wide as the gaps between the operating points."""
     meta = parts["meta"]
     with atomic_dir(PREDICTIONS) as out:
         parts["positives"].to_parquet(out / "positives.parquet", index=False)
-        for split in ("dev", "test", "stream"):
+        for split in ("dev", "test", *STREAM_OF.values()):
             recipes, probs = parts[split]
             np.savez_compressed(
                 out / f"{split}.npz",
