@@ -321,10 +321,22 @@ class EvaluateParams(Spec):
     max_examples: PositiveInt
 
 
+class TargetMissRates(Spec):
+    """Per group of test positives; null: no target for that group."""
+
+    all: Share | None
+    unseen_voice: Share | None
+    unseen_engine: Share | None
+
+
 class TargetsParams(Spec):
     """Miss rates the detector is held to on test, per group of positives, at <= evaluate.target_fa_per_hour."""
 
-    frr: dict[Literal["all", "unseen_voice", "unseen_engine"], Share]
+    frr: TargetMissRates
+
+    def goals(self) -> dict[str, float]:
+        """{group: miss rate} of the groups with a target, in params order."""
+        return {group: rate for group, rate in self.frr.model_dump().items() if rate is not None}
 
 
 class ValidateParams(Spec):

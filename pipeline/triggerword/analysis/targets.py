@@ -162,7 +162,7 @@ def test_targets(params: Params, result, catalog: pd.DataFrame, timing: Callable
     swept = sweep(result.events, threshold_grid(GRID), spec)
     return [
         gap(Target(group, frr, budget), result.events, swept, events_at, trained)
-        for group, frr in params.targets.frr.items()
+        for group, frr in params.targets.goals().items()
     ]
 
 
