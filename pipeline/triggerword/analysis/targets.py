@@ -196,7 +196,7 @@ def sentence(g: dict) -> str:
         )
     elif not g["met"]:
         parts.append(f"reaching {pct(g['frr'])} takes threshold {t['threshold']:.4f}, where test has {costs}")
-    return ". ".join(parts) + "."
+    return ". ".join(part[0].upper() + part[1:] for part in parts) + "."
 
 
 def targets_html(gaps: list[dict]) -> str:

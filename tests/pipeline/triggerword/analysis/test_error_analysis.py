@@ -333,7 +333,7 @@ def test_every_target_is_in_the_report_with_its_sentence(report):
     assert [t["group"] for t in targets] == list(report["params"].targets.goals()) == ["all", "unseen_engine"]
     section = report["html"].split('id="targets"')[1].split("</section>")[0]
     for target in targets:
-        assert not target["met"] and "not met" in section and target["text"][:40] in section
+        assert not target["met"] and "Not met" in target["text"] and "not met" in section and target["text"][:40] in section
 
 
 def test_at_the_budget_the_misses_are_named_by_voice(report):
@@ -346,7 +346,7 @@ def test_at_the_budget_the_misses_are_named_by_voice(report):
     worst = got["at_budget"]["misses_by_voice"][0]
     assert (worst["voice"], worst["miss_rate"]) == (MISSED_VOICE, 1.0)
     assert got["closest"] and got["at_target"]["misses"] == sum(built["misses"].values())
-    assert "no threshold reaches it" in got["text"] and MISSED_VOICE in got["text"]
+    assert "No threshold reaches it" in got["text"] and MISSED_VOICE in got["text"]
 
 
 def test_at_the_target_the_false_accepts_it_costs_are_named_by_word(report):
