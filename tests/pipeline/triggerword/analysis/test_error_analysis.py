@@ -20,7 +20,7 @@ from pipeline.common.params import Params, load_params
 from pipeline.triggerword import error_analysis
 from pipeline.triggerword.analysis.error_findings import Rules, fa_p_value, miss_p_value
 from pipeline.triggerword.analysis.error_slices import OTHER, Timing, position_of, split_events
-from pipeline.triggerword.analysis.targets import Target, gap, group_mask, sweep
+from pipeline.triggerword.analysis.targets import Target, gap, group_mask, ratio_gap, sweep
 from pipeline.triggerword.datasets import clip_stats
 from pipeline.triggerword.evaluate import event_spec, positive_ends
 from pipeline.triggerword.synthesise import recipe_spec, recipe_table
@@ -374,3 +374,10 @@ def test_voice_groups_of_a_target_follow_the_engines_heard_in_training():
     assert group_mask(positives, "all", {"tts:espeak-ng"}).tolist() == [True, True, True]
     assert group_mask(positives, "unseen_voice", {"tts:espeak-ng"}).tolist() == [True, False, True]
     assert group_mask(positives, "unseen_engine", {"tts:espeak-ng"}).tolist() == [False, True, False]
+
+
+def test_the_unseen_engine_is_held_to_a_multiple_of_the_seen_voices_miss_rate():
+    far = ratio_gap(1.5, {"test": {"unseen_engine_frr": 0.44, "seen_voice_frr": 0.16}})
+    assert not far["met"] and far["times"] == pytest.approx(2.75) and "Not met: 44 % against 16 % (2.8×)" in far["text"]
+    assert ratio_gap(1.5, {"test": {"unseen_engine_frr": 0.2, "seen_voice_frr": 0.15}})["met"]
+    assert ratio_gap(1.5, {"test": {"seen_voice_frr": 0.15}}) is None  # no unseen engine in test
