@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     evaluate = read_evaluate()
     for result in results:
         check_against_evaluate(result, evaluate)
-    gaps = test_targets(params, results[0], data.catalog, timing) if results[0].name == "test" else []
+    gaps = test_targets(params, results[0], data.catalog, timing, evaluate) if results[0].name == "test" else []
     with atomic_dir(REPORT) as out:
         (out / "audio").mkdir()
         (out / "img").mkdir()

@@ -333,6 +333,7 @@ class TargetsParams(Spec):
     """Miss rates the detector is held to on test, per group of positives, at <= evaluate.target_fa_per_hour."""
 
     frr: TargetMissRates
+    unseen_engine_ratio: Annotated[float, Field(ge=1)] | None  # its FRR at most this many times the seen voices'
 
     def goals(self) -> dict[str, float]:
         """{group: miss rate} of the groups with a target, in params order."""

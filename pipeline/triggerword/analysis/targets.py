@@ -146,9 +146,12 @@ def gap(target: Target, events: SplitEvents, swept: Sweep, events_at: Callable[[
     return out
 
 
-def test_targets(params: Params, result, catalog: pd.DataFrame, timing: Callable[[Params, int], Timing]) -> list[dict]:
+def test_targets(
+    params: Params, result, catalog: pd.DataFrame, timing: Callable[[Params, int], Timing], evaluate: dict
+) -> list[dict]:
     """params.targets on the test split (`result`: error_analysis's SplitResult of clips and stream), each
-    at evaluate.target_fa_per_hour: met or not, and what blocks it."""
+    at evaluate.target_fa_per_hour: met or not, and what blocks it; then the unseen engine's FRR against the
+    seen voices' from `evaluate` (the evaluate stage's metrics)."""
     ty = result.probabilities.shape[1]
     spec, time = event_spec(params, ty), timing(params, ty)
     cache: dict[float, SplitEvents] = {result.events.overall.threshold: result.events}
@@ -160,10 +163,35 @@ def test_targets(params: Params, result, catalog: pd.DataFrame, timing: Callable
 
     trained, budget = voice_context(catalog)[1], params.evaluate.target_fa_per_hour
     swept = sweep(result.events, threshold_grid(GRID), spec)
-    return [
+    gaps = [
         gap(Target(group, frr, budget), result.events, swept, events_at, trained)
         for group, frr in params.targets.goals().items()
     ]
+    ratio = params.targets.unseen_engine_ratio
+    return gaps + [g for g in [ratio_gap(ratio, evaluate)] if ratio is not None and g is not None]
+
+
+def ratio_gap(ratio: float, evaluate: dict) -> dict | None:
+    """The unseen engine's FRR against the seen voices' at the dev-chosen threshold (evaluate's metrics)."""
+    test = evaluate.get("test") or {}
+    unseen, seen = test.get("unseen_engine_frr"), test.get("seen_voice_frr")
+    if unseen is None or seen is None:
+        return None
+    times = unseen / seen if seen else float("inf")
+    met = unseen <= ratio * seen
+    text = (
+        f"The unseen engine against the seen voices: target at most {ratio:g}× their miss rate at the dev-chosen "
+        f"threshold. {'Met' if met else 'Not met'}: {pct(unseen)} against {pct(seen)} ({times:.1f}×)"
+    )
+    return {
+        "group": "unseen_engine_ratio",
+        "ratio": ratio,
+        "unseen_engine_frr": unseen,
+        "seen_voice_frr": seen,
+        "times": times,
+        "met": bool(met),
+        "text": text + ".",
+    }
 
 
 def _listed(rows: list[dict], key: str, count: str) -> str:
@@ -196,7 +224,7 @@ def sentence(g: dict) -> str:
         )
     elif not g["met"]:
         parts.append(f"reaching {pct(g['frr'])} takes threshold {t['threshold']:.4f}, where test has {costs}")
-    return ". ".join(parts) + "."
+    return ". ".join(part[0].upper() + part[1:] for part in parts) + "."
 
 
 def targets_html(gaps: list[dict]) -> str:

@@ -20,7 +20,7 @@ from pipeline.common.params import Params, load_params
 from pipeline.triggerword import error_analysis
 from pipeline.triggerword.analysis.error_findings import Rules, fa_p_value, miss_p_value
 from pipeline.triggerword.analysis.error_slices import OTHER, Timing, position_of, split_events
-from pipeline.triggerword.analysis.targets import Target, gap, group_mask, sweep
+from pipeline.triggerword.analysis.targets import Target, gap, group_mask, ratio_gap, sweep
 from pipeline.triggerword.datasets import clip_stats
 from pipeline.triggerword.evaluate import event_spec, positive_ends
 from pipeline.triggerword.synthesise import recipe_spec, recipe_table
@@ -333,7 +333,8 @@ def test_every_target_is_in_the_report_with_its_sentence(report):
     assert [t["group"] for t in targets] == list(report["params"].targets.goals()) == ["all", "unseen_engine"]
     section = report["html"].split('id="targets"')[1].split("</section>")[0]
     for target in targets:
-        assert not target["met"] and "not met" in section and target["text"][:40] in section
+        assert not target["met"] and "Not met" in target["text"]
+        assert "not met" in section and target["text"][:40] in section
 
 
 def test_at_the_budget_the_misses_are_named_by_voice(report):
@@ -346,7 +347,7 @@ def test_at_the_budget_the_misses_are_named_by_voice(report):
     worst = got["at_budget"]["misses_by_voice"][0]
     assert (worst["voice"], worst["miss_rate"]) == (MISSED_VOICE, 1.0)
     assert got["closest"] and got["at_target"]["misses"] == sum(built["misses"].values())
-    assert "no threshold reaches it" in got["text"] and MISSED_VOICE in got["text"]
+    assert "No threshold reaches it" in got["text"] and MISSED_VOICE in got["text"]
 
 
 def test_at_the_target_the_false_accepts_it_costs_are_named_by_word(report):
@@ -373,3 +374,10 @@ def test_voice_groups_of_a_target_follow_the_engines_heard_in_training():
     assert group_mask(positives, "all", {"tts:espeak-ng"}).tolist() == [True, True, True]
     assert group_mask(positives, "unseen_voice", {"tts:espeak-ng"}).tolist() == [True, False, True]
     assert group_mask(positives, "unseen_engine", {"tts:espeak-ng"}).tolist() == [False, True, False]
+
+
+def test_the_unseen_engine_is_held_to_a_multiple_of_the_seen_voices_miss_rate():
+    far = ratio_gap(1.5, {"test": {"unseen_engine_frr": 0.44, "seen_voice_frr": 0.16}})
+    assert not far["met"] and far["times"] == pytest.approx(2.75) and "Not met: 44 % against 16 % (2.8×)" in far["text"]
+    assert ratio_gap(1.5, {"test": {"unseen_engine_frr": 0.2, "seen_voice_frr": 0.15}})["met"]
+    assert ratio_gap(1.5, {"test": {"seen_voice_frr": 0.15}}) is None  # no unseen engine in test
