@@ -63,25 +63,25 @@ def named_by(values: pd.Series, names: list[str], separator: str = "") -> np.nda
 
 def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path, workers: int = 1) -> pd.DataFrame:
     """What the recogniser hears in each speech clip (unchecked rows: outside `mask` or unknown words).
-    workers > 1: that many processes decode side by side, each with its own recogniser; each clip is
-    decoded on its own (whole-utterance normalisation), so the table is the same with any number."""
+    Clips are decoded CHUNK at a time, each chunk by a fresh decoder (a decoder carries its feature
+    normalisation from clip to clip), so the table is the same whichever process decodes which chunk:
+    workers > 1 processes decode chunks side by side."""
     from models.triggerword.recogniser import Recogniser, normalise
 
     speech = catalog[catalog["kind"].isin(["positive", "negative"])].reset_index(drop=True)
     mask = mask[catalog["kind"].isin(["positive", "negative"]).to_numpy()]
     texts = speech["text"].map(normalise)
     grammar = sorted(set(texts[mask]))
-    recogniser = Recogniser(grammar) if mask.any() else None
-    rows = [i for i in np.flatnonzero(mask) if recogniser.knows(texts[i])]
+    knows = Recogniser(grammar).knows if mask.any() else None
+    rows = [i for i in np.flatnonzero(mask) if knows(texts[i])]
     files = [(str(catalog_dir / speech["path"][i]), speech["clip_id"][i]) for i in rows]
-    chunks = [files[k : k + CHUNK] for k in range(0, len(files), CHUNK)]
+    chunks = [(grammar, files[k : k + CHUNK]) for k in range(0, len(files), CHUNK)]
     heard, confidence, checked = [""] * len(speech), np.zeros(len(speech)), np.zeros(len(speech), bool)
     if workers > 1 and len(chunks) > 1:
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding the decoder
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(grammar,)) as pool:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding a decoder
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
             results = list(progress(pool.map(_hear, chunks), "audit: recognising", len(chunks), "batch"))
     else:
-        _WORKER["recognise"] = recogniser
         results = [_hear(chunk) for chunk in progress(chunks, "audit: recognising", unit="batch")]
     for i, (text, conf) in zip(rows, (r for chunk in results for r in chunk), strict=True):
         heard[i], confidence[i], checked[i] = text, conf, True
@@ -90,23 +90,19 @@ def listen(catalog: pd.DataFrame, mask: np.ndarray, catalog_dir: Path, workers: 
     return table[COLUMNS]
 
 
-CHUNK = 64  # clips per task of a decoding process
-_WORKER: dict = {}  # a decoding process's recogniser (set once by _start)
+CHUNK = 64  # clips a fresh decoder hears in turn (~0.1 s to build one)
 
 
-def _start(grammar: list[str]) -> None:
+def _hear(chunk: tuple[list[str], list[tuple[str, str]]]) -> list[tuple[str, float]]:
+    """(text heard, confidence) of each (path, clip id) of a chunk, by a fresh decoder of `grammar`."""
     from models.triggerword.recogniser import Recogniser
-
-    _WORKER["recognise"] = Recogniser(grammar)
-
-
-def _hear(files: list[tuple[str, str]]) -> list[tuple[str, float]]:
-    """(text heard, confidence) of each (path, clip id), in order."""
     from pipeline.common.audio_files import read_audio
 
+    grammar, files = chunk
+    recognise = Recogniser(grammar)
     out = []
     for path, clip_id in files:
-        result = _WORKER["recognise"](*read_audio(Path(path), clip_id))
+        result = recognise(*read_audio(Path(path), clip_id))
         out.append((result.text, result.confidence))
     return out
 
