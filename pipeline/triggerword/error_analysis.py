@@ -39,7 +39,7 @@ from pipeline.triggerword.analysis.error_slices import (
     table_json,
 )
 from pipeline.triggerword.analysis.report_page import Card, SplitView, definitions, page
-from pipeline.triggerword.analysis.targets import targets_html, test_targets
+from pipeline.triggerword.analysis.targets import targets_html, targets_on_test
 from pipeline.triggerword.analysis.voice_report import voices_html
 from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, read_recipes, renderer
 from pipeline.triggerword.evaluate import STREAM_OF, event_spec
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     evaluate = read_evaluate()
     for result in results:
         check_against_evaluate(result, evaluate)
-    gaps = test_targets(params, results[0], data.catalog, timing, evaluate) if results[0].name == "test" else []
+    gaps = targets_on_test(params, results[0], data.catalog, timing, evaluate) if results[0].name == "test" else []
     with atomic_dir(REPORT) as out:
         (out / "audio").mkdir()
         (out / "img").mkdir()

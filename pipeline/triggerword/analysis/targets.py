@@ -27,7 +27,7 @@ from models.triggerword.events import EventSpec, threshold_grid
 from pipeline.common.html import esc
 from pipeline.common.params import Params
 from pipeline.triggerword.analysis.error_findings import pct, rate_h
-from pipeline.triggerword.analysis.error_slices import SplitEvents, Timing, match_rows, split_events
+from pipeline.triggerword.analysis.error_slices import SplitEvents, Timing, match_rows, miss_counts, split_events
 from pipeline.triggerword.evaluate import event_spec, voice_context
 
 GROUPS = {"all": "every positive", "unseen_voice": "unseen voices", "unseen_engine": "the unseen engine"}
@@ -79,9 +79,7 @@ def _rate(missed: np.ndarray) -> float:
 
 def _voices(events: SplitEvents, mask: np.ndarray) -> list[dict]:
     """The group's misses by voice, most misses first."""
-    rows = events.positives[mask]
-    grouped = rows.assign(miss=~rows["hit"]).groupby("speaker")["miss"]
-    frame = pd.DataFrame({"positives": grouped.size(), "misses": grouped.sum().astype(int)})
+    frame = miss_counts(events.positives[mask], "speaker")
     frame = frame[frame["misses"] > 0].sort_values(["misses", "positives"], ascending=[False, True], kind="stable")
     return [
         {"voice": str(v), "misses": int(r.misses), "positives": int(r.positives), "miss_rate": r.misses / r.positives}
@@ -146,7 +144,7 @@ def gap(target: Target, events: SplitEvents, swept: Sweep, events_at: Callable[[
     return out
 
 
-def test_targets(
+def targets_on_test(
     params: Params, result, catalog: pd.DataFrame, timing: Callable[[Params, int], Timing], evaluate: dict
 ) -> list[dict]:
     """params.targets on the test split (`result`: error_analysis's SplitResult of clips and stream), each
