@@ -74,23 +74,36 @@ def count_events(
     probabilities: np.ndarray, positive_ends: list[np.ndarray], threshold: float, spec: EventSpec, hours: float
 ) -> EventCounts:
     """Totals over a set of clips: probabilities (n, Ty), positive end steps per clip."""
-    smoothed = smooth(probabilities, spec.smoothing_steps)
-    misses = false_accepts = positives = 0
-    for row, ends in zip(smoothed, positive_ends):
-        hit, fa = match(detect(row, threshold, spec.refractory_steps), ends, spec.match_steps)
-        positives += len(ends)
-        misses += int((~hit).sum())
-        false_accepts += int(fa.sum())
-    return EventCounts(positives, misses, false_accepts, hours)
+    return Smoothed(probabilities, positive_ends, spec).counts(threshold, hours)
+
+
+class Smoothed:
+    """A set of clips' smoothed outputs, ready to be counted at many thresholds: a clip whose output never
+    reaches a threshold fires nothing there and misses all its positives, so only the others are walked."""
+
+    def __init__(self, probabilities: np.ndarray, positive_ends: list[np.ndarray], spec: EventSpec):
+        self.rows, self.ends, self.spec = smooth(probabilities, spec.smoothing_steps), positive_ends, spec
+        self.peaks = self.rows.max(axis=-1) if self.rows.size else np.zeros(len(positive_ends))
+        self.positives = int(sum(len(e) for e in positive_ends))
+
+    def counts(self, threshold: float, hours: float) -> EventCounts:
+        misses, false_accepts = self.positives, 0
+        for i in np.flatnonzero(self.peaks >= threshold):
+            hit, fa = match(
+                detect(self.rows[i], threshold, self.spec.refractory_steps), self.ends[i], self.spec.match_steps
+            )
+            misses -= int(hit.sum())
+            false_accepts += int(fa.sum())
+        return EventCounts(self.positives, misses, false_accepts, hours)
 
 
 def sweep(
     probabilities: np.ndarray, positive_ends: list[np.ndarray], thresholds: np.ndarray, spec: EventSpec, hours: float
 ) -> list[dict]:
     """One DET point per threshold: false-reject rate and false accepts per hour."""
-    rows = []
+    smoothed, rows = Smoothed(probabilities, positive_ends, spec), []
     for threshold in thresholds:
-        c = count_events(probabilities, positive_ends, float(threshold), spec, hours)
+        c = smoothed.counts(float(threshold), hours)
         rows.append(
             {
                 "threshold": float(threshold),

@@ -220,11 +220,12 @@ class HeadTrainer:
         scores, labels = targets(torch.sigmoid(logits), torch.as_tensor(self.dev_y), dev_mask)
         return {"dev_loss": loss, **{f"dev_{k}": v for k, v in frame_scores(scores.numpy(), labels.numpy()).items()}}
 
-    def fit(self, describe: str = "training the head") -> tuple[list[dict], dict]:
+    def fit(self, describe: str = "training the head", quiet: bool = False) -> tuple[list[dict], dict]:
         """Every epoch of train.head; the head is left at the epoch train.head.select picks: the best dev
-        frame F1, the lowest dev loss, or the last."""
+        frame F1, the lowest dev loss, or the last. `quiet`: no progress bar (a worker among several)."""
         history, best, best_state = [], None, None
-        for epoch in progress(range(self.params.train.head.epochs), describe, unit="epoch"):
+        epochs = range(self.params.train.head.epochs)
+        for epoch in epochs if quiet else progress(epochs, describe, unit="epoch"):
             row = {"epoch": epoch + 1, "train_loss": self.train_epoch(epoch), **self.score_dev()}
             history.append(row)
             if best is None or self._better(row, best):

@@ -29,6 +29,7 @@ class DataValueParams(Spec):
     groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]]  # group -> catalog sources or specials
     only: tuple[str, ...]  # positive groups also trained with only their positives
     bootstrap: PositiveInt  # resamples of the test positives for the interval of each difference
+    workers: PositiveInt  # processes training heads side by side, one torch thread each (any number: the same table)
     learning_curve: LearningCurveParams
 
     @model_validator(mode="after")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,8 @@ import pandas as pd
 
 from pipeline.common.io import DataError, atomic_file, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params, with_change
-from pipeline.triggerword.studies.ablate import HEADLINE, at_threshold, cached_data, part_probabilities, score_parts
+from pipeline.triggerword.studies.ablate import cached_data
+from pipeline.triggerword.studies.data_value_jobs import Job, run_jobs, save_array
 from synth.triggerword.data_value import (
     changed_rows,
     example_subset,
@@ -190,56 +191,37 @@ def baseline_facts(study: Study) -> dict:
     return {"examples": len(study.train), "speakers": int(len(positive_speakers(study.train, study.speaker_codes)))}
 
 
-def train_and_score(study: Study, arm: Arm, seed: int, baseline_threshold: float | None) -> tuple[dict, np.ndarray]:
-    """One head on the arm's clips; its scores at its own dev threshold and at the baseline's; the hit of
-    every test positive (in the fixed order of the test clips) and its voice group."""
-    from models.common.training import resolve_device
-    from pipeline.triggerword.train_head import HeadTrainer
-
-    params = study.params
-    device = resolve_device(params.train.device)
-    trainer = HeadTrainer(params, device, arm.mined, train=(arm.train_x, arm.train), seed=seed)
-    _, best = trainer.fit(f"{arm.name} seed {seed}")
-    parts = part_probabilities(trainer.probabilities, study.data)
-    scores, frame = score_parts(params, parts, study.data)
-    if baseline_threshold is not None:
-        at_base, _ = at_threshold(params, parts, study.data, baseline_threshold)
-        scores |= {f"at_baseline_{k}": v for k, v in at_base.items()}
-    test = frame[frame["part"] == "test"]
-    return {"best_epoch": int(best["epoch"]), **scores}, test[["group", "hit"]].to_numpy()
-
-
 def run(params: Params, only: str | None = None) -> tuple[pd.DataFrame, dict, dict]:
-    """Every arm x seed: (runs table, arm facts, test hits per (arm, seed)); skipped arms in the facts."""
+    """Every arm x seed: (runs table, arm facts, test hits per (arm, seed)); skipped arms in the facts. The
+    arms are built first (re-embedding what they change), then their heads train (data_value_jobs)."""
     from models.common.training import seed_everything
 
     seed_everything(params.seed)
     study, dv = Study(params), params.data_value
-    runs, facts, hits, base_threshold = [], {}, {}, {}
-    for arm in arms(study, only):
-        if isinstance(arm, tuple):
-            name, kind, reason = arm
-            facts[(name, kind)] = {"skipped": reason}
-            log.info("%s (%s): skipped, %s", name, kind, reason)
-            continue
-        facts[(arm.name, arm.kind)] = {"group": arm.group, **arm.facts}
-        seeds = dv.learning_curve.seeds if arm.kind in ("clips", "speakers") else dv.seeds
-        for seed in seeds:
-            started = time.perf_counter()
-            scores, hit = train_and_score(study, arm, seed, base_threshold.get(seed))
-            if arm.kind == "baseline":
-                base_threshold[seed] = scores["threshold"]
-            hits[(arm.name, seed)] = hit
-            row = {"arm": arm.name, "kind": arm.kind, "seed": seed, **scores}
-            runs.append({**row, "seconds": round(time.perf_counter() - started, 1)})
-            log.info(
-                "%s seed %d: unseen engine %s, unseen voice %s",
-                arm.name,
-                seed,
-                scores[HEADLINE],
-                scores["test_unseen_voice_frr"],
-            )
+    facts, jobs = {}, []
+    with tempfile.TemporaryDirectory(prefix="datasynth-data-value-") as scratch:
+        for arm in arms(study, only):
+            if isinstance(arm, tuple):
+                name, kind, reason = arm
+                facts[(name, kind)] = {"skipped": reason}
+                log.info("%s (%s): skipped, %s", name, kind, reason)
+                continue
+            facts[(arm.name, arm.kind)] = {"group": arm.group, **arm.facts}
+            jobs += arm_jobs(arm, Path(scratch) / str(len(facts)), dv)
+        results = run_jobs(study.params, jobs, dv.workers)
+    runs, hits = [], {}
+    for job in jobs:  # in the arms' order, whichever head finished first
+        scores, hits[job.key], seconds = results[job.key]
+        runs.append({"arm": job.arm, "kind": job.kind, "seed": job.seed, **scores, "seconds": seconds})
     return pd.DataFrame(runs), facts, hits
+
+
+def arm_jobs(arm: Arm, folder: Path, dv) -> list[Job]:
+    """The arm's embeddings saved under `folder`, and a job per seed (the learning curve's own seeds)."""
+    folder.mkdir()
+    x, mined = save_array(arm.train_x, folder / "x.npy"), save_array(arm.mined, folder / "mined.npy")
+    seeds = dv.learning_curve.seeds if arm.kind in ("clips", "speakers") else dv.seeds
+    return [Job(arm.name, arm.kind, seed, arm.train, x, mined) for seed in seeds]
 
 
 def main(argv: list[str] | None = None) -> None:
