@@ -6,7 +6,8 @@ Writes <part>.npy ((n, T, 96) float16 embeddings) and <part>_ids.npy (their exam
 embed.examples recipes of train, dev and test, the whole test stream, mining pool and dev stream, plus
 manifest.json. The embeddings are a deterministic function of the recipes, so DVC caches them and the head
 trains in minutes. Each distinct clip is embedded once (pipeline/triggerword/embedding_cache.py): a run after more
-recipes, another split or another part embeds only audio it has not seen. With model.family: lecture there is
+recipes, another split or another part embeds only audio it has not seen, and renders only recipes it has not
+rendered before (pipeline/triggerword/render_index.py). With model.family: lecture there is
 nothing to embed and the folder holds only the manifest.
 """
 
@@ -28,6 +29,7 @@ from pipeline.common.params import Params, load_params
 from pipeline.common.progress import progress
 from pipeline.triggerword.datasets import STREAMS, SynthData, read_recipes, renderer
 from pipeline.triggerword.embedding_cache import EmbeddingCache
+from pipeline.triggerword.render_index import RenderIndex
 from synth.common.splits import SPLITS
 
 log = logging.getLogger("datasynth.embed")
@@ -58,10 +60,11 @@ def embed_rows(
     workers = min(workers, len(batches))
     if workers <= 1:
         render = renderer(params, load_bank(data.catalog, rows=_clips(data, rows)))
+        index = RenderIndex(params, data.catalog["sha256"].to_numpy(), cache.root)
         parts = [
             embedding
             for b in progress(batches, f"embedding {label}", unit="batch")
-            for embedding in _embedded(render, cache, data.recipes.take(b), params.audio.sample_rate)
+            for embedding in _embedded(render, cache, index, data.recipes.take(b), params.audio.sample_rate)
         ]
     else:
         parts = []
@@ -80,7 +83,8 @@ _WORKER: dict = {}  # a worker process's renderer, cache and audio rate (set onc
 
 def _start_worker(params: Params, catalog, clips: np.ndarray, window: int, store) -> None:
     _WORKER["render"] = renderer(params, load_bank(catalog, rows=clips))
-    _WORKER["cache"] = EmbeddingCache(SpeechEmbedding(threads=params.embed.threads), window, store)
+    _WORKER["cache"] = cache = EmbeddingCache(SpeechEmbedding(threads=params.embed.threads), window, store)
+    _WORKER["index"] = RenderIndex(params, catalog["sha256"].to_numpy(), cache.root)
     _WORKER["rate"] = params.audio.sample_rate
 
 
@@ -88,13 +92,21 @@ def _embed_batch(recipes) -> tuple[list[np.ndarray], int, int]:
     """One batch in a worker: its clips' embeddings and how many were computed / read back."""
     cache = _WORKER["cache"]
     before = cache.computed, cache.reused
-    embeddings = _embedded(_WORKER["render"], cache, recipes, _WORKER["rate"])
+    embeddings = _embedded(_WORKER["render"], cache, _WORKER["index"], recipes, _WORKER["rate"])
     return embeddings, cache.computed - before[0], cache.reused - before[1]
 
 
-def _embedded(render, cache: EmbeddingCache, recipes, rate: int) -> list[np.ndarray]:
-    """One batch of recipes rendered at `rate`, resampled to 16 kHz and embedded clip by clip through `cache`."""
-    return [cache.embed(clip) for clip in resample(render.render(recipes), rate)]
+def _embedded(render, cache: EmbeddingCache, index: RenderIndex, recipes, rate: int) -> list[np.ndarray]:
+    """One batch of recipes' embeddings: read back by recipe key when `index` knows the audio, else rendered
+    at `rate`, resampled to 16 kHz and embedded clip by clip through `cache` (the index then remembers)."""
+    keys = [index.key(recipes, i) for i in range(len(recipes))]
+    found = [cache.read(index.audio_key(key)) for key in keys]
+    todo = [i for i, embeddings in enumerate(found) if embeddings is None]
+    if todo:
+        for i, clip in zip(todo, resample(render.render(recipes.take(np.array(todo))), rate)):
+            found[i], audio_key = cache.embed_keyed(clip)
+            index.remember(keys[i], audio_key)
+    return found
 
 
 def _clips(data: SynthData, rows: np.ndarray) -> np.ndarray:

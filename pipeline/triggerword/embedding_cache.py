@@ -49,25 +49,40 @@ class EmbeddingCache:
         self.root = None if root is None else Path(root) / fingerprint(window)
         self.computed = self.reused = 0
 
-    def path(self, clip: np.ndarray) -> Path:
-        key = hashlib.sha256(np.ascontiguousarray(clip, np.float32).tobytes()).hexdigest()
+    @staticmethod
+    def audio_key(clip: np.ndarray) -> str:
+        return hashlib.sha256(np.ascontiguousarray(clip, np.float32).tobytes()).hexdigest()
+
+    def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.npy"
 
+    def read(self, key: str | None) -> np.ndarray | None:
+        """The stored embeddings of the audio with this key (counted as reused), or None."""
+        if key is None or self.root is None or not (path := self._path(key)).exists():
+            return None
+        try:
+            stored = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            log.warning("%s: unreadable cache entry (%s); embedding the clip again", path, error)
+            return None
+        self.reused += 1
+        return stored
+
     def embed(self, clip: np.ndarray) -> np.ndarray:
-        path = None if self.root is None else self.path(clip)
-        if path is not None and path.exists():
-            try:
-                stored = np.load(path, allow_pickle=False)
-                self.reused += 1
-                return stored
-            except (ValueError, OSError, EOFError) as error:
-                log.warning("%s: unreadable cache entry (%s); embedding the clip again", path, error)
+        return self.embed_keyed(clip)[0]
+
+    def embed_keyed(self, clip: np.ndarray) -> tuple[np.ndarray, str]:
+        """(embeddings, audio key): read back when this audio was embedded before, else computed and stored."""
+        key = self.audio_key(clip)
+        stored = self.read(key)
+        if stored is not None:
+            return stored, key
         embeddings = self.front_end.embed(np.asarray(clip, np.float32)[None], self.window)[0].astype(np.float16)
         self.computed += 1
-        if path is not None:
-            with atomic_file(path) as handle:
+        if self.root is not None:
+            with atomic_file(self._path(key)) as handle:
                 np.save(handle, embeddings, allow_pickle=False)
-        return embeddings
+        return embeddings, key
 
     def counts(self) -> dict[str, int]:
         return {"computed": self.computed, "reused": self.reused}

@@ -207,6 +207,7 @@ def run(params: Params, only: str | None = None) -> tuple[pd.DataFrame, dict, di
                 log.info("%s (%s): skipped, %s", name, kind, reason)
                 continue
             facts[(arm.name, arm.kind)] = {"group": arm.group, **arm.facts}
+            log.info("%s (%s): ready, %s", arm.name, arm.kind, arm.facts or "the training clips as embedded")
             jobs += arm_jobs(arm, Path(scratch) / str(len(facts)), dv)
         results = run_jobs(study.params, jobs, dv.workers)
     runs, hits = [], {}

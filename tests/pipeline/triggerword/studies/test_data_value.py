@@ -118,7 +118,15 @@ def test_the_study_runs_with_the_studies_and_leaves_out_exactly_each_group(studi
     assert "Findings" in (root / "reports/data_value/index.html").read_text()
 
 
-def test_one_group_by_hand_prints_the_comparison(small_project):
-    result = run(["datasynth", "value", "--group", "near_misses"], cwd=small_project)
-    assert "baseline (baseline, 1 seeds)" in result.stdout and "near_misses (without, 1 seeds)" in result.stdout
-    assert "unseen voice:" in result.stdout
+def test_one_group_by_hand_prints_the_comparison_the_same_with_any_number_of_workers(small_project, tmp_path):
+    params = yaml.safe_load((small_project / "params.yaml").read_text())
+    params["data_value"]["workers"] = 1
+    (tmp_path / "one_worker.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    two = run(["datasynth", "value", "--group", "near_misses"], cwd=small_project)
+    one = run(
+        ["datasynth", "value", "--group", "near_misses", "--params", str(tmp_path / "one_worker.yaml")],
+        cwd=small_project,
+    )
+    assert "baseline (baseline, 1 seeds)" in two.stdout and "near_misses (without, 1 seeds)" in two.stdout
+    assert "unseen voice:" in two.stdout
+    assert one.stdout == two.stdout  # every head on one torch thread, whichever worker trains it
