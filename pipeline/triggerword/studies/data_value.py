@@ -29,7 +29,6 @@ import pandas as pd
 
 from pipeline.common.io import DataError, atomic_file, run_stage, write_json, write_text
 from pipeline.common.params import Params, load_params, with_change
-from pipeline.triggerword.studies.ablate import cached_data
 from pipeline.triggerword.studies.data_value_jobs import Job, run_jobs, save_array
 from synth.triggerword.data_value import (
     changed_rows,
@@ -67,18 +66,18 @@ class Study:
 
     def __init__(self, params: Params):
         from pipeline.triggerword.datasets import read_recipes
-        from pipeline.triggerword.train_head import read_part
+        from pipeline.triggerword.train_head import read_mined, read_part
 
         self.params = with_change(params, "train.head.epochs", params.data_value.epochs, "data_value.epochs")
-        self.data = cached_data(params)
-        self.catalog = self.data["voices"][0]
-        x, train = read_part("train", read_recipes().recipes)
+        synth = read_recipes()  # the scored parts' embeddings are the workers' (data_value_jobs), not needed here
+        self.catalog = synth.catalog
+        x, train = read_part("train", synth.recipes)
         count = len(train) if params.data_value.examples is None else params.data_value.examples
         if count > len(train):
             raise DataError(f"data_value.examples: {count} is more than the {len(train)} embedded training examples")
         self.train_x, self.train = np.asarray(x[:count]), train.take(np.arange(count))
         self.speaker_codes = pd.factorize(self.catalog["speaker"])[0]  # an integer per catalog row's speaker
-        self.mined, self.mined_recipes = self.data["mined"], self.train.take(np.arange(0))
+        self.mined, self.mined_recipes = read_mined(params), self.train.take(np.arange(0))
         if self.mined is not None:
             self.mined_recipes = mined_recipes(read_recipes(name="stream.parquet").recipes)
         self._cache = None
