@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import zlib
 from pathlib import Path
 
@@ -116,11 +117,20 @@ def make_rows(loaded: list[tuple[Photo, np.ndarray]], params: DayNightParams, se
                     "recipe": recipe,
                     "photo_id": photo.photo_id,
                     "licence": photo.licence,
-                    "original_path": str(photo.path),
+                    "original_path": portable_path(photo.path),
                     "brightness": round(mean_brightness(pixels), 4),
                 }
             )
     return rows
+
+
+def portable_path(path: Path) -> str:
+    """A photo's path as recorded: one inside the Python environment (a package's sample image) relative to
+    it, so that the table is the same bytes in any checkout."""
+    try:
+        return f"<python>/{path.resolve().relative_to(Path(sys.prefix).resolve()).as_posix()}"
+    except ValueError:
+        return str(path)
 
 
 def summary(frame: pd.DataFrame, skipped: dict) -> dict:

@@ -18,7 +18,7 @@ from models.daynight.cnn import TrainConfig, predict, to_tensor, train
 from pipeline.common.io import DataError
 from pipeline.common.params import Params, ParamsError, build, merge
 from pipeline.common.params.daynight import DayNightParams
-from pipeline.daynight.collect import make_rows, read_photo
+from pipeline.daynight.collect import make_rows, portable_path, read_photo
 from pipeline.daynight.sources import Photo, folder_photos, licence_for
 from synth.common.studies import PowerLaw, fit_power_law, smallest_sufficient, wilson_interval
 from synth.daynight.images import augment, split_sources
@@ -207,3 +207,11 @@ def test_licence_comes_from_the_most_specific_copyright_stanza():
     assert licence_for(Path("/usr/share/backgrounds/Kleiber.jpg"), stanzas) == "CC-BY-SA-3.0"
     assert licence_for(Path("/usr/share/backgrounds/x/a.png"), stanzas) == "CC-BY-SA-3.0"
     assert licence_for(Path("/usr/share/backgrounds/other.jpg"), stanzas) == "GPL-2+"
+
+
+def test_a_photo_inside_the_environment_is_recorded_relative_to_it(tmp_path):
+    import sys
+
+    inside = Path(sys.prefix) / "lib" / "sample.jpg"
+    assert portable_path(inside) == "<python>/lib/sample.jpg"  # the same in every checkout
+    assert portable_path(tmp_path / "photo.jpg") == str(tmp_path / "photo.jpg")
