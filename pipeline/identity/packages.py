@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from pathlib import Path
 
+from pipeline.common import tuxpaint as tuxpaint_stamps
 from pipeline.common.io import DataError
 
 log = logging.getLogger("datasynth")
 ROOTS = {
     "ktuberling": Path("/usr/share/ktuberling/sounds"),
     "klettres": Path("/usr/share/klettres"),
-    "tuxpaint": Path("/usr/share/tuxpaint/stamps"),
+    "tuxpaint": tuxpaint_stamps.STAMPS_DIR,
 }
-APT = {"ktuberling": "ktuberling-data", "klettres": "klettres-data", "tuxpaint": "tuxpaint-stamps-default"}
+APT = {"ktuberling": "ktuberling-data", "klettres": "klettres-data", "tuxpaint": tuxpaint_stamps.APT_PACKAGE}
 AUDIO = (".wav", ".ogg", ".flac", ".mp3")
-TUXPAINT_DESC = re.compile(r"_desc_([a-z]{2,3}(?:_[A-Z]{2})?)\.ogg$")
 Files = list[tuple[Path, Path]]
 
 
@@ -73,8 +72,7 @@ def klettres(root: Path) -> dict[str, Files]:
 
 def tuxpaint(root: Path) -> dict[str, Files]:
     out: dict[str, Files] = {}
-    for path in sorted(root.rglob("*_desc_*.ogg")):
-        found = TUXPAINT_DESC.search(path.name)
-        if found:
-            out.setdefault(found[1], []).append((path, root))
+    for path, _, language in tuxpaint_stamps.descriptions(root):
+        if language:  # the English descriptions' volunteer is not named by a language folder: left out
+            out.setdefault(language, []).append((path, root))
     return out

@@ -4,6 +4,8 @@ ktuberling-data: children's-game words read by one speaker per language (26 lang
 asterisk-core-sounds-{en,es,fr,it,ru}-wav, asterisk-prompt-it-menardi-wav: telephone prompts (words and
 whole sentences) read by one professional speaker each (Allison Smith reads both English and Spanish, so
 both are one split group); prompts longer than collect.max_phrase_seconds are skipped at preparation.
+tuxpaint-stamps-default: spoken stamp descriptions, one volunteer voice per language (12 languages, 66 English
+lines), the text in each stamp's .txt.
 Any word containing the positive word ("activated") is excluded: it would teach the model to
 ignore the trigger.
 """
@@ -15,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from pipeline.common import tuxpaint as tuxpaint_stamps
 from pipeline.common.audio_files import AUDIO_SUFFIXES, read_audio
 from pipeline.common.io import DataError
 from pipeline.common.params.triggerword import CollectParams
@@ -34,6 +37,7 @@ ASTERISK = {
 }
 APT = {
     "ktuberling": "ktuberling-data",
+    "tuxpaint": tuxpaint_stamps.APT_PACKAGE,
     **{name: entry[3] for name, entry in ASTERISK.items()},
     "fotaq": queen.APT_PACKAGE,
     "warzone2100": warzone.APT_PACKAGE,
@@ -52,6 +56,8 @@ def speech_package_clips(name: str, collect: CollectParams) -> SourceIter:
         return ktuberling(collect.positive_word)
     if name in ASTERISK:
         return asterisk(name, collect.positive_word)
+    if name == "tuxpaint":
+        return tuxpaint(collect.positive_word)
     raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; known: {sorted(APT)}")
 
 
@@ -82,6 +88,30 @@ def asterisk(name: str, positive_word: str, root: Path = ASTERISK_DIR, limit: in
     yield from _negatives(
         name, root, entries, positive_word, limit, speaker=lambda _: f"asterisk:{speaker}", licence=licence
     )
+
+
+def tuxpaint(positive_word: str, root: Path = tuxpaint_stamps.STAMPS_DIR, limit: int | None = None) -> SourceIter:
+    """One speaker per language; a description's text is its stamp's .txt line in that language."""
+    require_path(root, "tuxpaint", "collect.speech_packages", APT["tuxpaint"])
+    entries = []
+    for path, stamp, language in tuxpaint_stamps.descriptions(root):
+        language = language or "en"
+        entries.append((path, _stamp_text(stamp, language).lower() or word_from_stem(stamp.stem), language))
+    yield from _negatives(
+        "tuxpaint", root, entries, positive_word, limit, speaker=lambda lang: f"tuxpaint:{lang}", licence="GPL-2+"
+    )
+
+
+def _stamp_text(path: Path, language: str) -> str:
+    """A stamp's description in one language: the .txt's first line is English, `<lang>.utf8=...` the others."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    if language == "en":
+        return lines[0].strip() if lines else ""
+    prefix = f"{language}.utf8="
+    return next((line[len(prefix) :].strip() for line in lines if line.startswith(prefix)), "")
 
 
 def _soundtheme_names(theme: Path) -> dict[str, str]:

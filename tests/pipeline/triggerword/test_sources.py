@@ -12,7 +12,15 @@ from pipeline.triggerword.sources.archives import archive_clips
 from pipeline.triggerword.sources.backgrounds import UFOAI_PK3, dep5_licences, licence_for, noise, ufoai_ambience
 from pipeline.triggerword.sources.base import RawClip, Skipped
 from pipeline.triggerword.sources.folders import folder_clips
-from pipeline.triggerword.sources.packages import ASTERISK, ASTERISK_DIR, EXCLUDED, KTUBERLING_DIR, asterisk, ktuberling
+from pipeline.triggerword.sources.packages import (
+    ASTERISK,
+    ASTERISK_DIR,
+    EXCLUDED,
+    KTUBERLING_DIR,
+    asterisk,
+    ktuberling,
+    tuxpaint,
+)
 from pipeline.triggerword.sources.prepare import prepare
 from pipeline.triggerword.sources.tts import list_voices, tts_clips
 from synth.common.audio import nonsilent_bounds
@@ -177,6 +185,28 @@ def test_ktuberling_words_come_from_the_sound_theme():
     raw = clips_of(ktuberling("activate", limit=2))
     assert len(raw) == 2 and all(c.speaker == f"ktuberling:{c.language}" for c in raw)
     assert all(c.word and c.licence == "GPL-2+" and c.kind == "negative" for c in raw)
+
+
+def test_tuxpaint_descriptions_are_one_speaker_per_language_with_their_stamps_text(tmp_path):
+    import soundfile
+
+    stamps = {"animals/cat": "A cat.\nfr.utf8=Un chat.\n", "tools/lamp": "Press to activate the lamp.\n"}
+    for stamp, text in stamps.items():
+        (tmp_path / stamp).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"{stamp}.txt").write_text(text)
+    rng = np.random.default_rng(0)
+    for i, name in enumerate(["animals/cat_desc.ogg", "animals/cat_desc_fr.ogg", "tools/lamp_desc.ogg"]):
+        soundfile.write(tmp_path / name, rng.uniform(-0.3, 0.3, 8000 + 100 * i), 16000, format="OGG")
+    items = list(tuxpaint("activate", root=tmp_path))
+    raw = clips_of(items)
+    assert [(c.word, c.language, c.speaker) for c in raw] == [
+        ("a cat.", "en", "tuxpaint:en"),
+        ("un chat.", "fr", "tuxpaint:fr"),
+    ]
+    assert all(c.kind == "negative" and c.licence == "GPL-2+" and c.split_group == c.speaker for c in raw)
+    assert [(s.origin.endswith("lamp_desc.ogg"), s.reason) for s in items if isinstance(s, Skipped)] == [
+        (True, EXCLUDED)
+    ]  # its description says the word
 
 
 def test_dep5_licences_pick_the_last_matching_stanza(tmp_path):
