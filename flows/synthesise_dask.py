@@ -22,7 +22,14 @@ from flows.server import ServerError, api_server
 from pipeline.common.catalog import CATALOG_DIR, read_catalog
 from pipeline.common.params import load_params
 from pipeline.triggerword.datasets import AUDIT_DIR, clip_stats, dropped_clips
-from pipeline.triggerword.synthesise import assign_splits, draw_streams, split_pools, split_spec, write_outputs
+from pipeline.triggerword.synthesise import (
+    assign_splits,
+    draw_streams,
+    recorded_speech,
+    split_pools,
+    split_spec,
+    write_outputs,
+)
 from synth.common.splits import SPLITS
 from synth.triggerword.recipes import ClipStats, Pools, Recipes, RecipeSpec, check_pools, draw_shard
 
@@ -63,7 +70,7 @@ def synthesise_shards(project_dir: str = ".", params_file: str = "params.yaml") 
         first_id += n
     get_run_logger().info("drawing %d shards of up to %d recipes", len(futures), size)
     recipes = Recipes.concat([future.result() for future in futures])  # shard order, not finishing order
-    stream = draw_streams(params, pools, stats)  # small: drawn here
+    stream = draw_streams(params, pools, stats, recorded_speech(catalog))  # small: drawn here
     write_outputs(root, params, catalog, recipes, stream, clip_split, dropped)
     return {split: int(params.synthesise.examples[split]) for split in SPLITS}
 

@@ -1,7 +1,7 @@
 """synthesise stage: catalog -> data/synth/ (recipes.parquet, stream.parquet, clip_splits.parquet) + metrics.
 
 stream.parquet holds negatives-only clips: the test stream (split test), the mining pool (split train) and
-the dev stream (split dev).
+the dev stream (split dev), then each one's conversation clips (recorded speech back to back, same splits).
 
 python -m pipeline.triggerword.synthesise [--params params.yaml]
 """
@@ -31,6 +31,7 @@ from synth.triggerword.vocoder import VocoderSpec
 log = logging.getLogger("datasynth.synthesise")
 METRICS = Path("reports/metrics/synthesise.json")
 STREAM_SEED = 0x57E4  # added to the seed for the stream's recipes
+CONVERSATION_SEED = 0xC0A7  # ... and for their conversation clips
 
 
 def recipe_spec(params: Params) -> RecipeSpec:
@@ -115,6 +116,22 @@ def stream_spec(params: Params) -> RecipeSpec:
     )
 
 
+def conversation_spec(params: Params) -> RecipeSpec:
+    """Recorded speech as people talk: lines back to back, a drawn pause apart (below 0: overlapping)."""
+    c, sr = params.synthesise.stream.conversation, params.audio.sample_rate
+    return dataclasses.replace(
+        stream_spec(params),
+        negatives=tuple(c.lines),
+        pause_samples=tuple(int(round(seconds * sr)) for seconds in c.pause_seconds),
+    )
+
+
+def recorded_speech(catalog: pd.DataFrame) -> np.ndarray:
+    """Per catalog row: a negative that people said (every source but a TTS engine's)."""
+    source = catalog["source"].to_numpy(object).astype(str)
+    return (catalog["kind"].to_numpy(object) == "negative") & ~np.char.startswith(source, "tts:")
+
+
 def stream_examples(params: Params, hours: float | None = None) -> int:
     hours = params.synthesise.stream.hours if hours is None else hours
     return int(np.ceil(hours * 3600 / params.audio.clip_seconds))
@@ -143,39 +160,59 @@ def synthesise(
             )
         )
         first_id += n
-    return Recipes.concat(parts), draw_streams(params, pools, stats), clip_split
+    return Recipes.concat(parts), draw_streams(params, pools, stats, recorded_speech(catalog)), clip_split
 
 
-def draw_streams(params: Params, pools: dict[str, Pools], stats: ClipStats) -> Recipes:
+def draw_streams(params: Params, pools: dict[str, Pools], stats: ClipStats, recorded: np.ndarray) -> Recipes:
     """Negatives-only recipes: the test stream (test pools), the mining pool (train pools), then the dev stream
-    (dev pools), with ids after the splits'. Their own seed branch (STREAM_SEED) leaves the splits' recipes as
+    (dev pools), then their conversation clips in the same order (each split's `recorded` speech), with ids
+    after the splits'. Their own seed branches leave the splits' recipes, and each stream's other clips, as
     without them."""
     first_id = sum(params.synthesise.examples.values())
     parts = []
-    s = params.synthesise.stream
+    s, c = params.synthesise.stream, params.synthesise.stream.conversation
     for split, hours in (("test", s.hours), ("train", s.mining_hours), ("dev", s.dev_hours)):
         n = stream_examples(params, hours)
-        parts.append(
-            draw_split(
-                split,
-                n,
-                pools[split],
-                stats,
-                stream_spec(params),
-                params.seed + STREAM_SEED,
-                params.synthesise.shard_size,
-                first_id,
-            )
-        )
+        parts.append(_draw_stream(params, split, n, pools[split], stats, stream_spec(params), STREAM_SEED, first_id))
         first_id += n
-    return Recipes.concat(parts)
+    for split, hours in (("test", c.hours), ("train", c.mining_hours), ("dev", c.dev_hours)):
+        n = stream_examples(params, hours)
+        if n == 0:
+            continue
+        lines = dataclasses.replace(pools[split], negatives=pools[split].negatives[recorded[pools[split].negatives]])
+        if not len(lines.negatives):
+            raise RecipeError(
+                f"split {split!r} has no recorded speech for synthesise.stream.conversation: add speech packages "
+                f"(collect.speech_packages) or set its hours to 0"
+            )
+        spec = conversation_spec(params)
+        parts.append(_draw_stream(params, split, n, lines, stats, spec, CONVERSATION_SEED, first_id))
+        first_id += n
+    return Recipes.concat(parts, widen=True)
 
 
-def recipe_table(params: Params, recipes: Recipes, catalog_sha256: str, spec: RecipeSpec | None = None) -> pa.Table:
-    """The recipes with their provenance (seed, spec, catalog hash) in the schema."""
+def first_conversation_id(params: Params) -> int:
+    """Stream clips from this example id on are conversation clips (draw_streams' order)."""
+    s = params.synthesise.stream
+    return sum(params.synthesise.examples.values()) + sum(
+        stream_examples(params, hours) for hours in (s.hours, s.mining_hours, s.dev_hours)
+    )
+
+
+def _draw_stream(
+    params: Params, split: str, n: int, pools: Pools, stats: ClipStats, spec: RecipeSpec, branch: int, first_id: int
+) -> Recipes:
+    return draw_split(split, n, pools, stats, spec, params.seed + branch, params.synthesise.shard_size, first_id)
+
+
+def recipe_table(
+    params: Params, recipes: Recipes, catalog_sha256: str, spec: RecipeSpec | None = None, **specs: RecipeSpec
+) -> pa.Table:
+    """The recipes with their provenance (seed, spec and any other `specs`, catalog hash) in the schema."""
     metadata = {
         "seed": params.seed,
         "spec": dataclasses.asdict(spec or recipe_spec(params)),
+        **{name: dataclasses.asdict(other) for name, other in specs.items()},
         "catalog_sha256": catalog_sha256,
         "sample_rate": params.audio.sample_rate,
     }
@@ -214,7 +251,9 @@ def write_outputs(
     catalog_sha256 = file_sha256(root / CATALOG_DIR / "catalog.parquet")
     with atomic_dir(root / SYNTH_DIR) as out:
         pq.write_table(recipe_table(params, recipes, catalog_sha256), out / "recipes.parquet", compression="zstd")
-        table = recipe_table(params, stream, catalog_sha256, stream_spec(params))
+        table = recipe_table(
+            params, stream, catalog_sha256, stream_spec(params), conversation_spec=conversation_spec(params)
+        )
         pq.write_table(table, out / "stream.parquet", compression="zstd")
         splits = pd.DataFrame(
             {
@@ -233,7 +272,12 @@ def write_outputs(
         (SPLITS.index("dev"), "dev_stream"),
     ):
         examples = int(np.sum(stream.split == code))
-        metrics[part] = {"examples": examples, "hours": examples * params.audio.clip_seconds / 3600}
+        talk = int(np.sum((stream.split == code) & (stream.example_id >= first_conversation_id(params))))
+        metrics[part] = {
+            "examples": examples,
+            "hours": examples * params.audio.clip_seconds / 3600,
+            "conversation_hours": talk * params.audio.clip_seconds / 3600,
+        }
     metrics["holdout"] = {split: list(names) for split, names in params.synthesise.holdout.items()}
     metrics["audit_dropped"] = 0 if dropped is None else int(dropped.sum())  # clips never inserted
     write_json(root / METRICS, metrics)

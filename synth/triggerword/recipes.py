@@ -1,7 +1,8 @@
 """Recipes: what each synthesised example is made of, drawn fully vectorised.
 
 A recipe row = one background window (clip, offset, gain) plus up to K inserted words or phrases
-(clip, start sample, SNR, gain), never overlapping (min_gap apart, positive_gap after a positive), an optional
+(clip, start sample, SNR, gain), never overlapping (min_gap apart, positive_gap after a positive), or, for the
+streams' conversation clips, back to back (synth/triggerword/conversation.py), an optional
 room impulse response, channel effects and vocoded inserts. When the
 drawn inserts are too long for one clip together, the last ones in time order are left out. Audio is
 rendered from recipes on demand (synth/triggerword/render.py), so a million examples is a small table.
@@ -15,6 +16,7 @@ import numpy as np
 
 from synth.common.splits import SPLITS
 from synth.triggerword.channel import ChannelSpec, draw_channel
+from synth.triggerword.conversation import back_to_back, peak_bound
 from synth.triggerword.vocoder import VocoderSpec, draw_vocoder
 
 NO_REVERB = -1
@@ -40,6 +42,7 @@ class RecipeSpec:
     peak_limit: float = PEAK_LIMIT  # rendered |sample| stays below this (guaranteed from catalog peaks)
     channel: ChannelSpec = NO_CHANNEL  # band-pass and clipping of the whole mix (off unless params ask)
     vocoder: VocoderSpec = VocoderSpec()  # vocoder resynthesis of single inserts (off unless params ask)
+    pause_samples: tuple[int, int] | None = None  # set: inserts back to back, this pause between (< 0: overlap)
 
     @property
     def max_inserts(self) -> int:
@@ -193,9 +196,12 @@ def draw_recipes(
     # Random temporal order of the inserts: active slots first, shuffled; padding last.
     order = np.argsort(np.where(active, rng.random((n, k)), 2.0), axis=1, kind="stable")
     clip, positive, active = (np.take_along_axis(a, order, axis=1) for a in (clip, positive, active))
-    active = _fitting(clip, active, positive, stats.lengths, spec)
+    if spec.pause_samples is None:
+        active = _fitting(clip, active, positive, stats.lengths, spec)
+        start, length = _place(clip, active, positive, stats.lengths, spec, rng)  # reads active slots only
+    else:
+        start, length, active = _back_to_back(clip, active, stats.lengths, spec, rng)
     clip, positive = np.where(active, clip, PAD_CLIP), positive & active
-    start, length = _place(clip, active, positive, stats.lengths, spec, rng)
 
     background = _pick(pools.backgrounds, rng, (n,))
     room = stats.lengths[background] - spec.clip_samples
@@ -210,8 +216,9 @@ def draw_recipes(
     ins_gain = np.where(active, 10 ** ((bg_dbfs[:, None] + snr) / 20) / stats.rms[safe_clip], 0.0)
     reverb = np.where(rng.random(n) < spec.reverb_probability, rng.integers(0, spec.reverb_irs, n), NO_REVERB)
 
-    # Inserts never overlap, so the mix's peak is at most background peak + the largest insert peak.
-    bound = bg_gain * stats.peak[background] + (ins_gain * stats.peak[safe_clip]).max(axis=1, initial=0.0)
+    # The mix's peak is at most the background's plus the inserts' sounding at once (the largest one's alone
+    # when they never overlap).
+    bound = bg_gain * stats.peak[background] + peak_bound(start, length, ins_gain * stats.peak[safe_clip])
     mix = np.minimum(1.0, spec.peak_limit / bound)
     channel = draw_channel(n, spec.channel, rng)  # drawn after the rest: the draws above do not depend on it
     vocoder = draw_vocoder(active, spec.vocoder, rng)  # drawn last, for the same reason
@@ -290,6 +297,15 @@ def _place(
     before = np.cumsum(length + gaps, axis=1) - (length + gaps)
     start = np.where(active, slack + before, 0)
     return start, length
+
+
+def _back_to_back(
+    clip: np.ndarray, active: np.ndarray, lengths: np.ndarray, spec: RecipeSpec, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, length, kept): the active slots as conversation (synth/triggerword/conversation.py)."""
+    length = np.where(active, lengths[np.where(active, clip, 0)], 0).astype(np.int64)
+    start, kept = back_to_back(length, active, spec.pause_samples, spec.clip_samples - spec.end_guard_samples, rng)
+    return start, np.where(kept, length, 0), kept
 
 
 def _db(gain: np.ndarray) -> np.ndarray:

@@ -79,7 +79,13 @@ def write_params(root: Path, tts: bool = False, folders: tuple[str, ...] = ("rec
             "positives": [0, 1],
             "negatives": [0, 1],
             "end_guard_seconds": 0.1,
-            "stream": {"hours": 0.01, "mining_hours": 0.01, "dev_hours": 0.01, "negatives": [0, 1]},
+            "stream": {
+                "hours": 0.01,
+                "mining_hours": 0.01,
+                "dev_hours": 0.01,
+                "negatives": [0, 1],
+                "conversation": {"hours": 0.0, "mining_hours": 0.0, "dev_hours": 0.0},  # no recorded speech here
+            },
         },
         "labels": {"ty": ty, "ones_after_end": min(10, ty - 1)},
         "studies": {"audio_rate": {"rates": [8000, SR]}},

@@ -30,7 +30,8 @@ collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_sec
   max_word_seconds: 0.15, max_phrase_seconds: 0.15}
 synthesise: {examples: {train: 60, dev: 30, test: 30}, positives: [0, 2], negatives: [0, 1],
   min_gap_seconds: 0.05, end_guard_seconds: 0.1, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
-  reverb_probability: 0.25, stream: {hours: 0.01, mining_hours: 0.01, dev_hours: 0.01, negatives: [0, 1]}}
+  reverb_probability: 0.25, stream: {hours: 0.01, mining_hours: 0.01, dev_hours: 0.01, negatives: [0, 1],
+  conversation: {hours: 0.0, mining_hours: 0.0, dev_hours: 0.0}}}   # TTS only: no recorded speech to talk
 labels: {ty: 21, ones_after_end: 3}   # the default model maps 1 s at 8 kHz to 21 steps
 validate: {positive_share: [0.4, 0.95], rendered_sample: 8}
 studies: {audio_rate: {rates: [8000]}}

@@ -94,6 +94,7 @@ class CollectParams(Spec):
             "asterisk-ru",
             "fotaq",
             "warzone2100",
+            "tuxpaint",
         ],
         ...,
     ]
@@ -146,11 +147,20 @@ class VocoderParams(Spec):  # training inserts only: dev, test and the streams k
     pitch_range: Range(0.0, 2.0)
 
 
+class ConversationParams(Spec):  # recorded speech played as conversation, added to each stream
+    hours: NonNegative  # added to the test stream
+    mining_hours: NonNegative  # added to the mining pool
+    dev_hours: NonNegative  # added to the dev stream
+    lines: CountRange  # lines drawn per clip; those that fit in it are kept
+    pause_seconds: Range(-2.0, 5.0)  # one line's end to the next one's start; below 0 they overlap
+
+
 class StreamParams(Spec):
     hours: PositiveFloat  # the test stream
     mining_hours: NonNegative  # the mining pool (train split)
     dev_hours: NonNegative  # the dev stream (dev split): the dev operating point's false accepts
     negatives: CountRange
+    conversation: ConversationParams
 
 
 class SynthParams(Spec):

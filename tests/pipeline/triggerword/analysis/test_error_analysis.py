@@ -38,7 +38,8 @@ collect: {positive_word: activate, negative_words: [kitchen, lion], min_word_sec
   max_word_seconds: 0.3, max_phrase_seconds: 0.3}
 synthesise: {examples: {train: 0, dev: 16, test: 40}, positives: [0, 2], negatives: [0, 2],
   min_gap_seconds: 0.45, end_guard_seconds: 0.0, reverb_irs: 4, reverb_rt60_seconds: [0.05, 0.1],
-  reverb_probability: 0.3, stream: {hours: 0.01, mining_hours: 0.01, dev_hours: 0.01, negatives: [0, 2]}}
+  reverb_probability: 0.3, stream: {hours: 0.01, mining_hours: 0.01, dev_hours: 0.01, negatives: [0, 2],
+  conversation: {hours: 0.0, mining_hours: 0.0, dev_hours: 0.0}}}
 labels: {ty: 71, ones_after_end: 3}   # the default model maps 3 s at 8 kHz to 71 steps
 evaluate: {smoothing_seconds: 0.2113, refractory_seconds: 0.3, match_seconds: 0.4}
 studies: {audio_rate: {rates: [8000]}}
