@@ -74,6 +74,15 @@ def all_reduce_mean(value: float, dist_info: Distributed, device: torch.device) 
     return float(tensor.item()) / dist_info.world_size
 
 
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether bfloat16 matmuls run in hardware: CUDA, or a CPU with AVX512-BF16 or AMX. Other CPUs emulate
+    them, ~20x slower than float32 (an AVX2 EPYC: 9.9 s against 0.5 s for a head epoch on 200 clips)."""
+    if device.type == "cuda":
+        return True
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def autocast(device: torch.device):
     """bf16 mixed precision on CUDA (no loss scaling needed); plain fp32 on CPU."""
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")

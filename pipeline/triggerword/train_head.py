@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.common.training import frame_scores, resolve_device, seed_everything
+from models.common.training import frame_scores, native_bfloat16, resolve_device, seed_everything
 from models.triggerword.embedding_head import EmbeddingHead
 from models.triggerword.peak_loss import DEV_TARGETS, LOSSES
 from models.triggerword.speech_embedding import RATE, output_steps
@@ -102,6 +102,16 @@ def jitter(x: torch.Tensor, std: float, generator: torch.Generator) -> torch.Ten
     return x + std * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
 
+def uses_bfloat16(precision: str, device: torch.device) -> bool:
+    """train.head.precision as it can run here: bfloat16 only where the hardware has it (else float32, said)."""
+    if precision != "bfloat16":
+        return False
+    if not native_bfloat16(device):
+        log.warning("train.head.precision bfloat16: this CPU has no bfloat16 matmul (AVX512-BF16, AMX): float32")
+        return False
+    return True
+
+
 class HeadTrainer:
     """The head, its optimiser and the cached embeddings it learns from: the training clips, plus the
     mined pool clips (negatives only, labels all 0) with a higher loss weight. `train` (embeddings and
@@ -140,6 +150,7 @@ class HeadTrainer:
         steps = profile.epochs * -(-len(self.train_x) // profile.batch_size)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, t.learning_rate, total_steps=steps)
         self.pos_weight = torch.tensor(t.positive_weight, device=device)
+        self.bfloat16 = uses_bfloat16(profile.precision, device)
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(array, np.float32), device=self.device)
@@ -177,9 +188,9 @@ class HeadTrainer:
         return total / max(len(batches), 1)
 
     def _autocast(self):
-        """The training forward pass under bfloat16 autocast (train.head.precision), or as it is."""
-        bf16 = self.params.train.head.precision == "bfloat16"
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
+        """The training forward pass under bfloat16 autocast (train.head.precision, where the hardware has
+        it), or as it is."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bfloat16)
 
     def _crop_starts(self, epoch: int) -> np.ndarray | None:
         """This epoch's crop of every training clip (train.head.crop_steps), from its own generator; None

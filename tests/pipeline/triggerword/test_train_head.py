@@ -113,6 +113,7 @@ def test_bfloat16_precision_autocasts_the_training_pass_and_leaves_the_weights_f
         trainer = object.__new__(HeadTrainer)  # only the autocast choice, no data on disk
         profile = params.train.head.replace(precision=precision)
         trainer.params, trainer.device = params.replace(train=params.train.replace(head=profile)), torch.device("cpu")
+        trainer.bfloat16 = precision == "bfloat16"  # the autocast path itself, whatever this CPU has
         with trainer._autocast():
             logits = head(x)
         assert logits.dtype == dtype and logits.shape == (2, 4)
@@ -120,3 +121,16 @@ def test_bfloat16_precision_autocasts_the_training_pass_and_leaves_the_weights_f
         assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in head.parameters())
         head.zero_grad(set_to_none=True)
     assert head(x).dtype == torch.float32  # scoring outside training: float32
+
+
+@pytest.mark.parametrize(
+    ("avx512_bf16", "amx", "expected"), [(False, False, False), (True, False, True), (False, True, True)]
+)
+def test_bfloat16_trains_only_where_the_hardware_has_it(monkeypatch, caplog, avx512_bf16, amx, expected):
+    from pipeline.triggerword.train_head import uses_bfloat16
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert uses_bfloat16("bfloat16", torch.device("cpu")) is expected
+    assert ("float32" in caplog.text) is not expected  # the fallback is said
+    assert uses_bfloat16("bfloat16", torch.device("cuda")) and not uses_bfloat16("float32", torch.device("cuda"))
