@@ -78,8 +78,7 @@ def test_a_param_or_code_edit_marks_exactly_the_stages_that_read_it(small_projec
         return yaml.safe_dump(raw, sort_keys=False)
 
     with edited(root / "params.yaml", snr):
-        # audit_effect draws its own paired recipes with the synthesise params
-        expected = {"synthesise", "validate", "studies/dvc.yaml:audit_effect", "evaluate", "error_analysis"}
+        expected = {"synthesise", "validate", "evaluate", "error_analysis"}
         assert changed_stages(root) == before | expected
     # Deps are per case-study folder: a day/night module re-runs the day/night stages and nothing else.
     with edited(root / "pipeline/daynight/report.py", lambda text: text + "\n# edited\n"):

@@ -10,8 +10,9 @@ from pipeline.common.params.errors import check
 from pipeline.common.params.fields import Unique
 from synth.common.spec import Count, PositiveInt, Spec
 
-# Group members that are not catalog sources: the computed near-miss words' TTS clips and the mined clips.
-SPECIAL_MEMBERS = ("near_misses", "mined")
+# Group members that are not catalog sources: the computed near-miss words' TTS clips, the mined clips and the
+# clips the speech audit drops (compared on recipes of their own: data_value.audit_examples).
+SPECIAL_MEMBERS = ("near_misses", "mined", "audit")
 Seeds = Annotated[tuple[Count, ...], Unique, Field(min_length=1)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
@@ -30,6 +31,7 @@ class DataValueParams(Spec):
     only: tuple[str, ...]  # positive groups also trained with only their positives
     bootstrap: PositiveInt  # resamples of the test positives for the interval of each difference
     workers: PositiveInt  # processes training heads side by side, one torch thread each (any number: the same table)
+    audit_examples: Count  # training recipes drawn from every clip for the audit's with/without pair (0: skip it)
     learning_curve: LearningCurveParams
 
     @model_validator(mode="after")

@@ -271,7 +271,6 @@ class AuditParams(Spec):
     review_per_voice: Count
     review_max: Count
     apply: bool  # False: the audit only reports; synthesise uses every clip
-    effect_examples: Count  # training recipes of the with/without comparison (audit_effect); 0: skip it
     workers: PositiveInt  # processes that decode clips side by side (the same table with any number)
 
 

@@ -46,7 +46,8 @@ def _table(rows: list[dict]) -> str:
             f'<td>{esc(row["kind"])}</td>{cells}<td class="name small">{verdicts or "reference"}</td></tr>'
         )
     return (
-        f"<table><tr><th>arm</th><th>kind</th>{head}<th>effect (vs baseline)</th></tr>{''.join(body)}</table>"
+        f"<table><tr><th>arm</th><th>kind</th>{head}<th>effect (vs baseline; a with arm vs its reference)</th></tr>"
+        f"{''.join(body)}</table>"
         '<p class="muted small">Mean over seeds, ± the spread (max − min). An effect is called when the '
         "difference exceeds both arms' seed spread and its 95 % paired bootstrap interval over the test positives "
         "leaves out zero.</p>"

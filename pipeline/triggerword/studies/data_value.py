@@ -2,16 +2,18 @@
 
     python -m pipeline.triggerword.studies.data_value [--params params.yaml] [--group NAME]
 
-For each group of data_value.groups (TTS engines, recorded-speech sources, the computed near misses, the
-mined clips) the head is trained **without** it: the same training recipes with the group's inserts left out
-(only the examples that held one are rendered and embedded again, through the embedding cache), and for the
-groups of data_value.only **with only** its positives. Every arm, the baseline included, trains once per seed
-of data_value.seeds for data_value.epochs, and is scored as the ablation scores (threshold chosen on dev;
-pooled test FRR and FA/h; FRR per voice group) and again at the baseline's threshold of the same seed. An
-effect is called only when it exceeds the seed spread and its paired bootstrap interval over the test
-positives leaves out zero. The learning curve trains on seeded subsets of the training examples, and on the
-same examples with their positives said by fewer speakers (each other speaker's positive swapped for a
-kept speaker's: positives held fixed), and fits a power law to the unseen-voice FRR.
+For each group of data_value.groups (TTS engines, recorded-speech sources, the computed near misses, the mined
+clips) the head is trained **without** it: the same training recipes with the group's inserts left out (only
+the examples that held one are rendered and embedded again, through the embedding cache), and for the groups
+of data_value.only **with only** its positives. The clips the speech audit drops never reach the pipeline's
+recipes, so their group is a pair of its own: the first data_value.audit_examples training recipes drawn from
+every clip, trained **with** the dropped clips and compared with the same recipes without them. Every arm, the
+baseline included, trains once per seed of data_value.seeds for data_value.epochs, and is scored as the
+ablation scores (threshold chosen on dev; pooled test FRR and FA/h; FRR per voice group) and again at the
+baseline's threshold of the same seed. An effect is called only when it exceeds the seed spread and its paired
+bootstrap interval over the test positives leaves out zero. The learning curve trains on seeded subsets of the
+training examples, and on the same examples with their positives said by fewer speakers (each other speaker's
+positive swapped for a kept speaker's: positives held fixed), and fits a power law to the unseen-voice FRR.
 -> reports/metrics/data_value.json, reports/data_value/arms.tsv, reports/data_value/index.html
 """
 
@@ -53,12 +55,13 @@ class Arm:
     """One training set: embeddings and recipes of the training clips, the mined clips, what changed."""
 
     name: str
-    kind: str  # baseline | without | only | clips | speakers
+    kind: str  # baseline | without | only | with | reference | clips | speakers
     group: str | None
     train_x: np.ndarray
     train: Recipes
     mined: np.ndarray | None
     facts: dict = field(default_factory=dict)
+    reference: str | None = BASELINE  # the arm it is compared with (None: none, the baseline itself)
 
 
 class Study:
@@ -127,6 +130,40 @@ class Study:
         }
         return Arm(name, kind, name, x, train, mined_x, facts)
 
+    def audit_pair(self, name: str) -> Iterator[Arm | tuple[str, str, str]]:
+        """The audit's dropped clips: the first audit_examples training recipes drawn from every clip, without
+        them (kind reference) and with them (kind with, compared with the reference)."""
+        from pipeline.triggerword.datasets import AUDIT_DIR, SynthData, audit_dropped
+        from pipeline.triggerword.embed import embed_rows
+
+        count, reference = self.params.data_value.audit_examples, f"{name} reference"
+        if not count:
+            yield name, "with", "data_value.audit_examples is 0"
+            return
+        with_dropped = every_clip_recipes(self.params, self.catalog, count)
+        without = with_dropped.without_clips(audit_dropped(self.catalog, AUDIT_DIR))
+        removed = removed_inserts(with_dropped, without)
+        if not sum(removed.values()):
+            yield name, "with", "no training recipe drawn from every clip holds a clip the audit drops"
+            return
+        everything = np.arange(len(without))  # the cache embeds what the two arms share once
+        data = SynthData(without, {}, self.catalog)
+        x = embed_rows(self.params, data, everything, self.cache, f"{name} (reference)", self.params.embed.workers)
+        facts = {"examples": len(without)}
+        yield Arm(reference, "reference", None, x, without, self.mined, facts, reference=None)
+        x_with, changed = self.reembedded(x, without, with_dropped, f"{name} (with)")
+        facts = {"examples": len(with_dropped), "added_inserts": removed, "examples_changed": changed}
+        yield Arm(name, "with", name, x_with, with_dropped, self.mined, facts, reference=reference)
+
+
+def every_clip_recipes(params: Params, catalog: pd.DataFrame, count: int) -> Recipes:
+    """The first `count` training recipes synthesise draws when no clip is left out (the audit's included)."""
+    from pipeline.triggerword.synthesise import synthesise
+    from synth.common.splits import SPLITS
+
+    recipes, _, _ = synthesise(params, catalog, None)
+    return recipes.take(np.flatnonzero(recipes.split == SPLITS.index("train"))[:count])
+
 
 def mined_recipes(stream: Recipes) -> Recipes:
     """The recipes of the mined clips, row for row with train_head.read_mined's embeddings."""
@@ -137,24 +174,29 @@ def mined_recipes(stream: Recipes) -> Recipes:
 
 
 def group_masks(params: Params, catalog: pd.DataFrame) -> dict[str, np.ndarray | None]:
-    """group -> bool per catalog row (None for the mined clips, which an arm leaves out whole)."""
+    """group -> bool per catalog row (None for the mined clips, which an arm leaves out whole, and for the
+    audit's dropped clips, a pair of arms of their own)."""
     from pipeline.triggerword.sources.near_misses import find_near_misses
 
     groups = params.data_value.groups
     needs_near = any(m == ("near_misses",) for m in groups.values())
     near = {m.text.lower() for m in find_near_misses(params.collect)} if needs_near else set()
     columns = [catalog[c].to_numpy() for c in ("source", "word", "kind")]
-    return {name: None if m == ("mined",) else group_clips(*columns, m, near) for name, m in groups.items()}
+    whole = (("mined",), ("audit",))
+    return {name: None if m in whole else group_clips(*columns, m, near) for name, m in groups.items()}
 
 
 def arms(study: Study, only: str | None = None) -> Iterator[Arm | tuple[str, str, str]]:
     """The baseline, then each group's without (and only) arm, then the learning curve's subsets. A group
     with nothing to remove yields (name, kind, reason) instead of an arm. `only`: that group alone."""
     params, dv = study.params, study.params.data_value
-    yield Arm(BASELINE, "baseline", None, study.train_x, study.train, study.mined, baseline_facts(study))
+    yield Arm(BASELINE, "baseline", None, study.train_x, study.train, study.mined, baseline_facts(study), None)
     kind = study.catalog["kind"].to_numpy()
     for name, mask in group_masks(params, study.catalog).items():
         if only is not None and name != only:
+            continue
+        if dv.groups[name] == ("audit",):
+            yield from study.audit_pair(name)
             continue
         if mask is None:
             found = None if study.mined is None else Arm(name, "without", name, study.train_x, study.train, None)
@@ -205,7 +247,7 @@ def run(params: Params, only: str | None = None) -> tuple[pd.DataFrame, dict, di
                 facts[(name, kind)] = {"skipped": reason}
                 log.info("%s (%s): skipped, %s", name, kind, reason)
                 continue
-            facts[(arm.name, arm.kind)] = {"group": arm.group, **arm.facts}
+            facts[(arm.name, arm.kind)] = {"group": arm.group, "reference": arm.reference, **arm.facts}
             log.info("%s (%s): ready, %s", arm.name, arm.kind, arm.facts or "the training clips as embedded")
             jobs += arm_jobs(arm, Path(scratch) / str(len(facts)), dv)
         results = run_jobs(study.params, jobs, dv.workers)
@@ -221,7 +263,7 @@ def arm_jobs(arm: Arm, folder: Path, dv) -> list[Job]:
     folder.mkdir()
     x, mined = save_array(arm.train_x, folder / "x.npy"), save_array(arm.mined, folder / "mined.npy")
     seeds = dv.learning_curve.seeds if arm.kind in ("clips", "speakers") else dv.seeds
-    return [Job(arm.name, arm.kind, seed, arm.train, x, mined) for seed in seeds]
+    return [Job(arm.name, arm.kind, seed, arm.train, x, mined, arm.reference) for seed in seeds]
 
 
 def main(argv: list[str] | None = None) -> None:

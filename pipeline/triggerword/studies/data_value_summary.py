@@ -30,6 +30,12 @@ MEASURES = (
     "at_baseline_test_fa_per_hour",
 )
 TARGET_FRR = 0.05
+# The arms an effect is called for, as the findings name them.
+WHAT = {
+    "without": "without {arm}",
+    "only": "with only {arm}'s positives",
+    "with": "with the {arm} group's clips added to the same recipes",
+}
 
 
 def spread_stats(values: pd.Series) -> dict:
@@ -70,8 +76,9 @@ def flat_facts(facts: dict) -> dict:
 
 
 def effects(name: str, runs: pd.DataFrame, base: pd.DataFrame, hits: dict, rng: np.random.Generator, n: int) -> dict:
-    """Per called measure: the difference from the baseline, the larger seed spread, the paired bootstrap
-    interval over the test positives, and the verdict."""
+    """Per called measure: the difference from the reference arm (`base`: the baseline, or the audit pair's
+    arm without the dropped clips), the larger seed spread, the paired bootstrap interval over the test
+    positives, and the verdict."""
     out = {}
     for measure, group in CALLED.items():
         a, b = runs[measure].dropna().astype(float), base[measure].dropna().astype(float)
@@ -81,7 +88,7 @@ def effects(name: str, runs: pd.DataFrame, base: pd.DataFrame, hits: dict, rng: 
         delta, spread = float(a.mean() - b.mean()), float(max(np.ptp(a), np.ptp(b)))
         interval = paired_bootstrap(
             miss_rates(hits, name, list(runs["seed"]), group),
-            miss_rates(hits, BASELINE, list(base["seed"]), group),
+            miss_rates(hits, base["arm"].iloc[0], list(base["seed"]), group),
             n,
             rng,
         )
@@ -130,8 +137,9 @@ def summarise(params: Params, runs: pd.DataFrame, facts: dict, hits: dict) -> di
         if "skipped" in arm_facts:
             rows.append({"arm": name, "kind": kind, "seeds": 0, "skipped": arm_facts["skipped"]})
             continue
-        mine = runs[runs["arm"] == name]
-        found = {} if kind == BASELINE else effects(name, mine, base_runs, hits, rng, dv.bootstrap)
+        mine, reference = runs[runs["arm"] == name], arm_facts.get("reference", None if kind == BASELINE else BASELINE)
+        reference_runs = runs[runs["arm"] == reference]
+        found = effects(name, mine, reference_runs, hits, rng, dv.bootstrap) if reference else {}
         rows.append(arm_row(name, mine, arm_facts, found))
     base = rows[0]
     summary = {
@@ -160,14 +168,14 @@ def findings(summary: dict) -> list[dict]:
         {"arm": BASELINE, "text": f"Seed spread of the baseline (points): {noise}. Smaller differences are noise."}
     )
     for row in summary["rows"]:
-        if row["kind"] not in ("without", "only") or row.get("seeds", 0) == 0:
+        if row["kind"] not in WHAT or row.get("seeds", 0) == 0:
             continue
         called = [
             (m, g)
             for m, g in CALLED.items()
             if not str(row.get(f"{m}_verdict", "within")).startswith(("within", "no "))
         ]
-        what = f"without {row['arm']}" if row["kind"] == "without" else f"with only {row['arm']}'s positives"
+        what = WHAT[row["kind"]].format(arm=row["arm"])
         if not called:
             deltas = ", ".join(f"{g} {row[f'{m}_delta'] * 100:+.1f}" for m, g in CALLED.items() if f"{m}_delta" in row)
             out.append(

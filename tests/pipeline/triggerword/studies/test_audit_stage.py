@@ -1,5 +1,5 @@
 """The audit stages on the small project: the table and report, a verdict file changing the catalog
-through `dvc repro`, and the with/without comparison when the audit drops training clips."""
+through `dvc repro`, and the data-value study's with/without pair when the audit drops training clips."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_a_verdict_file_changes_the_catalog_through_dvc_repro(small_project, tmp
     assert victim in (root / "reports/audit/index.html").read_text()
 
 
-def test_the_effect_stage_trains_with_and_without_the_dropped_clips(small_project, tmp_path):
+def test_the_data_value_study_trains_with_and_without_the_dropped_clips(small_project, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(small_project, root, symlinks=True)
     splits = pd.read_parquet(root / "data/synth/clip_splits.parquet")
@@ -72,14 +72,9 @@ def test_the_effect_stage_trains_with_and_without_the_dropped_clips(small_projec
     audit = pd.read_parquet(root / "data/audit/audit.parquet")
     audit.loc[audit["clip_id"].isin(train_words.iloc[::3]), ["verdict", "reason"]] = ["drop", "heard nothing"]
     audit.to_parquet(root / "data/audit/audit.parquet", index=False)
-    run(["python", "-m", "pipeline.triggerword.studies.audit_effect"], cwd=root)
-    effect = metrics(root, "audit_effect")
-    assert effect["train_examples"] == 120 and effect["examples_with_a_dropped_clip"] > 0
-    assert effect["dropped_inserts"]["positive"] + effect["dropped_inserts"]["negative"] > 0
-    for arm in ("with_dropped", "without_dropped"):
-        for split in ("dev", "test"):
-            scores = effect["arms"][arm][split]
-            assert 0 <= scores["frr"] <= 1 and scores["fa_per_hour"] >= 0
+    printed = run(["datasynth", "value", "--group", "audit"], cwd=root).stdout
+    assert "audit reference (reference, 1 seeds)" in printed and "audit (with, 1 seeds)" in printed
+    assert "unseen voice: " in printed  # the with arm against its reference
 
 
 def test_sources_match_by_name_or_prefix_and_colon_languages_by_prefix():

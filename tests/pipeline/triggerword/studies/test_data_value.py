@@ -35,7 +35,7 @@ def fake_study(n_positives: int = 120):
     base_hit = rng.uniform(size=n_positives) < 0.7
     runs, hits = [], {}
     arms = {"baseline": ("baseline", 0.0), "kokoro": ("without", 0.5), "warzone2100": ("without", 0.0)}
-    arms |= {"clips 0.5": ("clips", 0.2)}
+    arms |= {"clips 0.5": ("clips", 0.2), "audit reference": ("reference", 0.5), "audit": ("with", 0.5)}
     for name, (kind, worse) in arms.items():
         for seed in [0] if kind == "clips" else [0, 1, 2]:
             hit = base_hit.copy()
@@ -62,6 +62,8 @@ def fake_study(n_positives: int = 120):
         ("warzone2100", "without"): {"group": "warzone2100"},
         ("ktuberling", "without"): {"skipped": "no training or mined insert belongs to this group"},
         ("clips 0.5", "clips"): {"fraction": 0.5, "examples": 1000},
+        ("audit reference", "reference"): {"reference": None, "examples": 800},
+        ("audit", "with"): {"reference": "audit reference", "added_inserts": {"positive": 39, "negative": 0}},
     }
     return pd.DataFrame(runs), facts, hits
 
@@ -76,6 +78,9 @@ def test_the_table_calls_an_effect_beyond_noise_and_says_it_in_words():
     assert rows["kokoro"]["removed_inserts_positive"] == 300
     assert rows["warzone2100"][f"{UNSEEN_VOICE}_verdict"].startswith("within noise")
     assert rows["ktuberling"]["seeds"] == 0
+    # the audit pair: both arms miss half the time more than the baseline, so "with" against its reference is noise
+    assert rows["audit"][f"{UNSEEN_VOICE}_verdict"].startswith("within noise")
+    assert f"{UNSEEN_VOICE}_verdict" not in rows["audit reference"]
     texts = [f["text"] for f in summary["findings"]]
     assert texts[0].startswith("Seed spread of the baseline")
     assert any(t.startswith("Without kokoro, unseen voice FRR rises by") and "kokoro helps" in t for t in texts)
@@ -100,7 +105,7 @@ def test_the_study_runs_with_the_studies_and_leaves_out_exactly_each_group(studi
     rows = {(r["arm"], r["kind"]): r for r in summary["rows"]}
     params = yaml.safe_load((root / "params.yaml").read_text())["data_value"]
     assert summary["rows"][0]["arm"] == "baseline" and rows[("baseline", "baseline")]["seeds"] == len(params["seeds"])
-    assert {(g, "without") for g in params["groups"]} <= set(rows)
+    assert {(g, "with" if m == ["audit"] else "without") for g, m in params["groups"].items()} <= set(rows)
     assert "no training" in rows[("kokoro", "without")]["skipped"]  # the small project has no Kokoro voice
     monkeypatch.chdir(root)
     from pipeline.common.catalog import read_catalog
