@@ -30,6 +30,7 @@ MEASURES = (
     "at_baseline_test_fa_per_hour",
 )
 TARGET_FRR = 0.05
+FIT_REACH = 100  # a fit's 5 % point further than this many times the speakers measured is not quoted
 # The arms an effect is called for, as the findings name them.
 WHAT = {
     "without": "without {arm}",
@@ -199,12 +200,18 @@ def findings(summary: dict) -> list[dict]:
     if fit:
         have = max(p["size"] for p in curve["points"])
         need = fit["speakers_for_5pct"]
-        text = (
-            f"By the power-law fit over positive speakers, unseen-voice FRR would reach 5 % at about {need} "
-            f"speakers (training has {have})."
-            if need
-            else f"Unseen-voice FRR does not fall with more positive speakers (fit exponent {fit['b']})."
-        )
+        if not need:
+            text = f"Unseen-voice FRR does not fall with more positive speakers (fit exponent {fit['b']})."
+        elif need > FIT_REACH * have:  # a shallow fit's 5 % point says only that speakers alone won't get there
+            text = (
+                f"The power-law fit over positive speakers is too shallow to say when unseen-voice FRR reaches 5 %: "
+                f"beyond {FIT_REACH}x the {have} speakers training has (exponent {fit['b']})."
+            )
+        else:
+            text = (
+                f"By the power-law fit over positive speakers, unseen-voice FRR would reach 5 % at about {need} "
+                f"speakers (training has {have})."
+            )
         out.append({"arm": "speakers", "text": text})
     return out
 

@@ -135,3 +135,14 @@ def test_one_group_by_hand_prints_the_comparison_the_same_with_any_number_of_wor
     assert "baseline (baseline, 1 seeds)" in two.stdout and "near_misses (without, 1 seeds)" in two.stdout
     assert "unseen voice:" in two.stdout
     assert one.stdout == two.stdout  # every head on one torch thread, whichever worker trains it
+
+
+def test_a_shallow_speaker_fit_is_not_quoted_as_a_number_of_speakers():
+    from pipeline.triggerword.studies.data_value_summary import findings
+
+    base = {m: {"spread": 0.05} for m in (HEADLINE, UNSEEN_VOICE)}
+    for need, expected in ((800, "at about 800 speakers"), (10**9, "too shallow to say")):
+        fit = {UNSEEN_VOICE: {"a": 1.0, "b": -0.01, "speakers_for_5pct": need}}
+        curve = {"speakers": {"points": [{"size": 25}, {"size": 600}], "fits": fit}}
+        texts = [f["text"] for f in findings({"baseline": base, "rows": [], "learning_curve": curve})]
+        assert expected in texts[-1]
