@@ -9,11 +9,12 @@ of data_value.only **with only** its positives. The clips the speech audit drops
 recipes, so their group is a pair of its own: the first data_value.audit_examples training recipes drawn from
 every clip, trained **with** the dropped clips and compared with the same recipes without them. Every arm, the
 baseline included, trains once per seed of data_value.seeds for data_value.epochs, and is scored as the
-ablation scores (threshold chosen on dev; pooled test FRR and FA/h; FRR per voice group) and again at the
-baseline's threshold of the same seed. An effect is called only when it exceeds the seed spread and its paired
-bootstrap interval over the test positives leaves out zero. The learning curve trains on seeded subsets of the
-training examples, and on the same examples with their positives said by fewer speakers (each other speaker's
-positive swapped for a kept speaker's: positives held fixed), and fits a power law to the unseen-voice FRR.
+ablation scores (threshold chosen on dev; pooled test FRR and FA/h; FRR per voice group) and again at its
+reference arm's threshold of the same seed (the baseline's; the audit pair's own for its "with" arm). An
+effect is called only when it exceeds the seed spread and its paired bootstrap interval over the test
+positives leaves out zero. The learning curve trains on seeded subsets of the training examples, and on the
+same examples with their positives said by fewer speakers (each other speaker's positive swapped for a kept
+speaker's: positives held fixed), and fits a power law to the unseen-voice FRR.
 -> reports/metrics/data_value.json, reports/data_value/arms.tsv, reports/data_value/index.html
 """
 
