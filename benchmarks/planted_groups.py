@@ -1,0 +1,120 @@
+"""Does the data-value study call planted groups? A harmful group and a duplicated one, in a copy of a project.
+
+    python benchmarks/planted_groups.py PROJECT OUT [--mislabelled 150] [--repeat 2] [--copies 8]
+        [--noise] [--overrides YAML]
+
+PROJECT is a built project (e.g. the small one: configs/cpu-small.yaml, `dvc repro studies/dvc.yaml:data_value`).
+OUT becomes a copy of it with two Speech Commands-style archives (collect.archives), both held in training:
+`planted` files other words (the catalog's short TTS negatives, each `--repeat` times) as the positive word,
+or with --noise that many white-noise clips; `copies` holds `--copies` of the catalog's positive clips again.
+The speech audit skips archives here (it would drop the mislabelled clips), the study's groups are just these
+two, and `--overrides` (a YAML mapping) is merged over the params last. Then `dvc repro
+studies/dvc.yaml:data_value` runs in OUT and each arm's verdict on unseen voices is printed: removing the
+mislabelled words should be called helpful ("lower"), the copies "within noise".
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.common.params import merge  # noqa: E402
+
+SAMPLE_RATE = 16000
+GROUPS = {"planted": ["archive:planted"], "copies": ["archive:copies"]}
+
+
+def wav_bytes(audio: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def write_archive(path: Path, files: dict[str, bytes]) -> None:
+    """A .tar.gz of `files` (name -> bytes), in the layout sources/archives.py reads."""
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+def planted_files(catalog: pd.DataFrame, catalog_dir: Path, word: str, args) -> tuple[dict, dict]:
+    """(planted, copies): file name -> WAV bytes, every file under the positive word's folder."""
+    rng = np.random.default_rng(7)
+    planted = {}
+    if args.noise:
+        for i in range(args.mislabelled):
+            audio = rng.standard_normal(int(rng.uniform(0.5, 0.9) * SAMPLE_RATE)) * 0.2
+            planted[f"{word}/n{i % 12:02d}_nohash_{i}.wav"] = wav_bytes(audio.clip(-1, 1))
+    else:  # other words said by the catalog's voices, short enough to pass as the word
+        short = (catalog["kind"] == "negative") & (catalog["duration_s"] < 0.95)
+        paths = list(catalog.loc[short, "path"].head(args.mislabelled)) * args.repeat
+        for i, path in enumerate(paths):
+            planted[f"{word}/n{i % 12:02d}_nohash_{i}.wav"] = (catalog_dir / path).read_bytes()
+    positives = catalog.loc[catalog["kind"] == "positive", "path"].head(args.copies)
+    copies = {f"{word}/c{i % 8:02d}_nohash_{i}.wav": (catalog_dir / p).read_bytes() for i, p in enumerate(positives)}
+    return planted, copies
+
+
+def planted_params(params: dict, overrides: dict) -> dict:
+    """The project's params with the two archives collected, held in training and valued, and `overrides`."""
+    params = merge(params, {"collect": {"archives": [{"url": f"planted/{g}.tar.gz", "name": g} for g in GROUPS]}})
+    params["audit"]["sources"] = [s for s in params["audit"]["sources"] if s != "archive"]
+    holdout = params["synthesise"]["holdout"]
+    holdout["train"] = list(holdout["train"]) + [m for members in GROUPS.values() for m in members]
+    params["data_value"] |= {"groups": GROUPS, "only": [], "audit_examples": 0}
+    return merge(params, overrides)
+
+
+def verdicts(summary: dict) -> list[str]:
+    out = []
+    for row in summary["rows"]:
+        if row["arm"] in GROUPS:
+            removed, verdict = row.get("removed_inserts_positive"), row.get("test_unseen_voice_frr_verdict")
+            out.append(f"{row['arm']}: {removed} positive inserts removed; unseen voice {verdict}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("project", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--mislabelled", type=int, default=150, help="other-word clips (or noise clips) planted")
+    parser.add_argument("--repeat", type=int, default=2, help="times each other-word clip is planted")
+    parser.add_argument("--copies", type=int, default=8, help="positive clips planted again")
+    parser.add_argument("--noise", action="store_true", help="plant white noise instead of other words")
+    parser.add_argument("--overrides", default="{}", help="YAML mapping merged over the params last")
+    args = parser.parse_args(argv)
+    if args.out.exists():
+        sys.exit(f"planted_groups: {args.out} exists; give a new folder")
+    shutil.copytree(args.project, args.out, symlinks=True)
+    params = yaml.safe_load((args.out / "params.yaml").read_text())
+    catalog_dir = args.out / "data/catalog"
+    catalog = pd.read_parquet(catalog_dir / "catalog.parquet")
+    planted, copies = planted_files(catalog, catalog_dir, params["collect"]["positive_word"], args)
+    (args.out / "planted").mkdir()
+    write_archive(args.out / "planted/planted.tar.gz", planted)
+    write_archive(args.out / "planted/copies.tar.gz", copies)
+    params = planted_params(params, yaml.safe_load(args.overrides) or {})
+    (args.out / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    subprocess.run(["dvc", "repro", "studies/dvc.yaml:data_value"], cwd=args.out, check=True)
+    summary = json.loads((args.out / "reports/metrics/data_value.json").read_text())
+    print(f"seeds {summary['seeds']}; baseline unseen voice spread {summary['baseline']['test_unseen_voice_frr']}")
+    print("\n".join(verdicts(summary)))
+
+
+if __name__ == "__main__":
+    main()
