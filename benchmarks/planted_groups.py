@@ -30,6 +30,7 @@ import soundfile as sf
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.common.catalog import read_catalog  # noqa: E402
 from pipeline.common.params import merge  # noqa: E402
 
 SAMPLE_RATE = 16000
@@ -51,16 +52,17 @@ def write_archive(path: Path, files: dict[str, bytes]) -> None:
             archive.addfile(info, io.BytesIO(data))
 
 
-def planted_files(catalog: pd.DataFrame, catalog_dir: Path, word: str, args) -> tuple[dict, dict]:
-    """(planted, copies): file name -> WAV bytes, every file under the positive word's folder."""
+def planted_files(catalog: pd.DataFrame, catalog_dir: Path, word: str, max_seconds: float, args) -> tuple[dict, dict]:
+    """(planted, copies): file name -> WAV bytes, every file under the positive word's folder; the other words
+    are those a little shorter than collect.max_word_seconds (`max_seconds`), so that collect takes them."""
     rng = np.random.default_rng(7)
     planted = {}
     if args.noise:
         for i in range(args.mislabelled):
             audio = rng.standard_normal(int(rng.uniform(0.5, 0.9) * SAMPLE_RATE)) * 0.2
             planted[f"{word}/n{i % 12:02d}_nohash_{i}.wav"] = wav_bytes(audio.clip(-1, 1))
-    else:  # other words said by the catalog's voices, short enough to pass as the word
-        short = (catalog["kind"] == "negative") & (catalog["duration_s"] < 0.95)
+    else:  # other words said by the catalog's voices
+        short = (catalog["kind"] == "negative") & (catalog["duration_s"] < 0.95 * max_seconds)
         paths = list(catalog.loc[short, "path"].head(args.mislabelled)) * args.repeat
         for i, path in enumerate(paths):
             planted[f"{word}/n{i % 12:02d}_nohash_{i}.wav"] = (catalog_dir / path).read_bytes()
@@ -103,8 +105,10 @@ def main(argv: list[str] | None = None) -> None:
     shutil.copytree(args.project, args.out, symlinks=True)
     params = yaml.safe_load((args.out / "params.yaml").read_text())
     catalog_dir = args.out / "data/catalog"
-    catalog = pd.read_parquet(catalog_dir / "catalog.parquet")
-    planted, copies = planted_files(catalog, catalog_dir, params["collect"]["positive_word"], args)
+    collect = params["collect"]
+    planted, copies = planted_files(
+        read_catalog(catalog_dir), catalog_dir, collect["positive_word"], collect["max_word_seconds"], args
+    )
     (args.out / "planted").mkdir()
     write_archive(args.out / "planted/planted.tar.gz", planted)
     write_archive(args.out / "planted/copies.tar.gz", copies)

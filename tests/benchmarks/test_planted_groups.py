@@ -33,7 +33,7 @@ def test_the_archives_file_other_words_and_copies_as_the_positive_word(tmp_path)
     module = planted_groups()
     catalog = tiny_catalog(tmp_path)
     args = argparse.Namespace(noise=False, mislabelled=10, repeat=2, copies=1)
-    planted, copies = module.planted_files(catalog, tmp_path, "activate", args)
+    planted, copies = module.planted_files(catalog, tmp_path, "activate", 1.0, args)
     assert len(planted) == 4 and len(copies) == 1  # the two short negatives twice; the long one is not a word
     assert planted["activate/n00_nohash_0.wav"] == (tmp_path / "clips/0.wav").read_bytes()
     module.write_archive(tmp_path / "planted.tar.gz", planted)
@@ -41,7 +41,9 @@ def test_the_archives_file_other_words_and_copies_as_the_positive_word(tmp_path)
     assert (
         len(clips) == 4 and {c.kind for c in clips} == {"positive"} and {c.source for c in clips} == {"archive:planted"}
     )
-    noise, _ = module.planted_files(catalog, tmp_path, "activate", argparse.Namespace(**{**vars(args), "noise": True}))
+    noise, _ = module.planted_files(
+        catalog, tmp_path, "activate", 1.0, argparse.Namespace(**{**vars(args), "noise": True})
+    )
     assert len(noise) == 10
 
 
