@@ -14,16 +14,17 @@ import hashlib
 import logging
 from pathlib import Path
 
+from pipeline.common import klettres as klettres_files
 from pipeline.common import tuxpaint as tuxpaint_stamps
 from pipeline.common.io import DataError
 
 log = logging.getLogger("datasynth")
 ROOTS = {
     "ktuberling": Path("/usr/share/ktuberling/sounds"),
-    "klettres": Path("/usr/share/klettres"),
+    "klettres": klettres_files.KLETTRES_DIR,
     "tuxpaint": tuxpaint_stamps.STAMPS_DIR,
 }
-APT = {"ktuberling": "ktuberling-data", "klettres": "klettres-data", "tuxpaint": tuxpaint_stamps.APT_PACKAGE}
+APT = {"ktuberling": "ktuberling-data", "klettres": klettres_files.APT_PACKAGE, "tuxpaint": tuxpaint_stamps.APT_PACKAGE}
 AUDIO = (".wav", ".ogg", ".flac", ".mp3")
 Files = list[tuple[Path, Path]]
 
@@ -66,8 +67,7 @@ def ktuberling(root: Path) -> dict[str, Files]:
 
 
 def klettres(root: Path) -> dict[str, Files]:
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("icons", "pics"))
-    return {folder.name: [(p, folder) for p in _audio_files(folder)] for folder in folders}
+    return {f.name: [(p, f) for p in klettres_files.recordings(f)] for f in klettres_files.language_folders(root)}
 
 
 def tuxpaint(root: Path) -> dict[str, Files]:

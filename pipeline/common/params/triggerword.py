@@ -95,6 +95,7 @@ class CollectParams(Spec):
             "fotaq",
             "warzone2100",
             "tuxpaint",
+            "klettres",
         ],
         ...,
     ]

@@ -6,8 +6,12 @@ whole sentences) read by one professional speaker each (Allison Smith reads both
 both are one split group); prompts longer than collect.max_phrase_seconds are skipped at preparation.
 tuxpaint-stamps-default: spoken stamp descriptions, one volunteer voice per language (12 languages, 66 English
 lines), the text in each stamp's .txt.
+klettres-data: letters and syllables, one volunteer voice per language folder (22 languages); the text is the
+file's letter or syllable.
 Any word containing the positive word ("activated") is excluded: it would teach the model to
-ignore the trigger.
+ignore the trigger. The volunteers of ktuberling, klettres and tuxpaint share one split group per language
+(`volunteer_group`): one person often records a language for several of these games (ktuberling's and
+klettres's Low German are one voice), and a voice must not cross splits.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from pipeline.common import klettres as klettres_files
 from pipeline.common import tuxpaint as tuxpaint_stamps
 from pipeline.common.audio_files import AUDIO_SUFFIXES, read_audio
 from pipeline.common.io import DataError
@@ -38,6 +43,7 @@ ASTERISK = {
 APT = {
     "ktuberling": "ktuberling-data",
     "tuxpaint": tuxpaint_stamps.APT_PACKAGE,
+    "klettres": klettres_files.APT_PACKAGE,
     **{name: entry[3] for name, entry in ASTERISK.items()},
     "fotaq": queen.APT_PACKAGE,
     "warzone2100": warzone.APT_PACKAGE,
@@ -58,6 +64,8 @@ def speech_package_clips(name: str, collect: CollectParams) -> SourceIter:
         return asterisk(name, collect.positive_word)
     if name == "tuxpaint":
         return tuxpaint(collect.positive_word)
+    if name == "klettres":
+        return klettres(collect.positive_word)
     raise DataError(f"params.yaml collect.speech_packages: unknown package source {name!r}; known: {sorted(APT)}")
 
 
@@ -71,7 +79,14 @@ def ktuberling(positive_word: str, root: Path = KTUBERLING_DIR, limit: int | Non
             word = word_from_stem(names.get(path.name, path.stem))
             entries.append((path, word, lang_dir.name))
     yield from _negatives(
-        "ktuberling", root, entries, positive_word, limit, speaker=lambda lang: f"ktuberling:{lang}", licence="GPL-2+"
+        "ktuberling",
+        root,
+        entries,
+        positive_word,
+        limit,
+        speaker=lambda lang: f"ktuberling:{lang}",
+        licence="GPL-2+",
+        split_group=volunteer_group,
     )
 
 
@@ -98,8 +113,37 @@ def tuxpaint(positive_word: str, root: Path = tuxpaint_stamps.STAMPS_DIR, limit:
         language = language or "en"
         entries.append((path, _stamp_text(stamp, language).lower() or word_from_stem(stamp.stem), language))
     yield from _negatives(
-        "tuxpaint", root, entries, positive_word, limit, speaker=lambda lang: f"tuxpaint:{lang}", licence="GPL-2+"
+        "tuxpaint",
+        root,
+        entries,
+        positive_word,
+        limit,
+        speaker=lambda lang: f"tuxpaint:{lang}",
+        licence="GPL-2+",
+        split_group=volunteer_group,
     )
+
+
+def klettres(positive_word: str, root: Path = klettres_files.KLETTRES_DIR, limit: int | None = None) -> SourceIter:
+    """One speaker per language folder; the word is the letter or syllable the file is named after."""
+    require_path(root, "klettres", "collect.speech_packages", APT["klettres"])
+    entries = [(path, word_from_stem(path.stem), lang) for path, lang in klettres_files.letters_and_syllables(root)]
+    yield from _negatives(
+        "klettres",
+        root,
+        entries,
+        positive_word,
+        limit,
+        speaker=lambda lang: f"klettres:{lang}",
+        licence="GPL-2+",
+        split_group=volunteer_group,
+    )
+
+
+def volunteer_group(language: str) -> str:
+    """The split group of a children's game's volunteer voice: the language without its region or script
+    (en_GB, sr@latin -> en, sr), so that the same person in two packages or spellings stays in one split."""
+    return "volunteer:" + language.split("@")[0].split("_")[0].lower()
 
 
 def _stamp_text(path: Path, language: str) -> str:
@@ -131,6 +175,7 @@ def _negatives(
     limit: int | None,
     speaker: Callable[[str], str],
     licence: str,
+    split_group: Callable[[str], str] | None = None,
 ) -> Iterator[RawClip | Skipped]:
     """Negatives except excluded words and byte-identical copies (ktuberling's four Serbian
     folders share one set of recordings, which would otherwise leak across splits)."""
@@ -159,7 +204,7 @@ def _negatives(
             source=source,
             name=name,
             speaker=speaker(language),
-            split_group=speaker(language),
+            split_group=(split_group or speaker)(language),
             language=language,
             origin=str(path),
             licence=licence,

@@ -18,8 +18,10 @@ from pipeline.triggerword.sources.packages import (
     EXCLUDED,
     KTUBERLING_DIR,
     asterisk,
+    klettres,
     ktuberling,
     tuxpaint,
+    volunteer_group,
 )
 from pipeline.triggerword.sources.prepare import prepare
 from pipeline.triggerword.sources.tts import list_voices, tts_clips
@@ -185,6 +187,17 @@ def test_ktuberling_words_come_from_the_sound_theme():
     raw = clips_of(ktuberling("activate", limit=2))
     assert len(raw) == 2 and all(c.speaker == f"ktuberling:{c.language}" for c in raw)
     assert all(c.word and c.licence == "GPL-2+" and c.kind == "negative" for c in raw)
+    assert all(c.split_group == volunteer_group(c.language) for c in raw)
+
+
+def test_volunteer_groups_join_a_language_across_regions_and_scripts():
+    assert [volunteer_group(code) for code in ("nds", "en_GB", "pt_BR", "sr@latin", "sr")] == [
+        "volunteer:nds",
+        "volunteer:en",
+        "volunteer:pt",
+        "volunteer:sr",
+        "volunteer:sr",
+    ]
 
 
 def test_tuxpaint_descriptions_are_one_speaker_per_language_with_their_stamps_text(tmp_path):
@@ -203,10 +216,38 @@ def test_tuxpaint_descriptions_are_one_speaker_per_language_with_their_stamps_te
         ("a cat.", "en", "tuxpaint:en"),
         ("un chat.", "fr", "tuxpaint:fr"),
     ]
-    assert all(c.kind == "negative" and c.licence == "GPL-2+" and c.split_group == c.speaker for c in raw)
+    assert [c.split_group for c in raw] == ["volunteer:en", "volunteer:fr"]
+    assert all(c.kind == "negative" and c.licence == "GPL-2+" for c in raw)
     assert [(s.origin.endswith("lamp_desc.ogg"), s.reason) for s in items if isinstance(s, Skipped)] == [
         (True, EXCLUDED)
     ]  # its description says the word
+
+
+def test_klettres_letters_and_syllables_are_one_speaker_per_language_folder(tmp_path):
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    files = ["en_GB/alpha/B.ogg", "fr/alpha/A.ogg", "fr/syllab/ba.ogg", "fr/syllab/ba_copy.ogg", "pics/x/y.ogg"]
+    for i, name in enumerate(files):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        audio = rng.uniform(-0.3, 0.3, 8000 + 100 * i) if not name.endswith("copy.ogg") else None
+        if audio is None:
+            (tmp_path / name).write_bytes((tmp_path / "fr/syllab/ba.ogg").read_bytes())
+        else:
+            soundfile.write(tmp_path / name, audio, 16000, format="OGG")
+    items = list(klettres("activate", root=tmp_path))
+    raw = clips_of(items)
+    assert [(c.word, c.language, c.speaker, c.name) for c in raw] == [
+        ("b", "en_GB", "klettres:en_GB", "en_GB/alpha/B"),
+        ("a", "fr", "klettres:fr", "fr/alpha/A"),
+        ("ba", "fr", "klettres:fr", "fr/syllab/ba"),
+    ]  # the game's pictures are no language; a byte-identical copy is one recording
+    # en_GB's volunteer shares the English split group of every children's game (one person may record for several)
+    assert [c.split_group for c in raw] == ["volunteer:en", "volunteer:fr", "volunteer:fr"]
+    assert all(c.kind == "negative" and c.licence == "GPL-2+" for c in raw)
+    assert [s.reason for s in items if isinstance(s, Skipped)] == ["duplicate recording"]
+    with pytest.raises(DataError, match="klettres-data"):
+        list(klettres("activate", root=tmp_path / "absent"))
 
 
 def test_dep5_licences_pick_the_last_matching_stanza(tmp_path):
