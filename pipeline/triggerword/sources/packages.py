@@ -6,8 +6,8 @@ whole sentences) read by one professional speaker each (Allison Smith reads both
 both are one split group); prompts longer than collect.max_phrase_seconds are skipped at preparation.
 tuxpaint-stamps-default: spoken stamp descriptions, one volunteer voice per language (12 languages, 66 English
 lines), the text in each stamp's .txt.
-klettres-data: letters and syllables, one volunteer voice per language folder (22 languages); the text is the
-file's letter or syllable.
+klettres-data: letters and syllables, one volunteer voice per language folder (20 with recordings); the text is
+the file's letter or syllable.
 Any word containing the positive word ("activated") is excluded: it would teach the model to
 ignore the trigger. The volunteers of ktuberling, klettres and tuxpaint share one split group per language
 (`volunteer_group`): one person often records a language for several of these games (ktuberling's and
