@@ -98,5 +98,7 @@ fi
 echo "==> dvc repro ${targets[*]:-(every stage)}"
 # The stages run `python -m pipeline.<stage>`: the environment's python must come first on PATH.
 PATH="$PWD/.venv/bin:$PATH" dvc repro "${targets[@]}"
+# Which stages' data hash as committed, the first that does not, the headline metrics, this CPU (informational).
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m flows.reproduction || true
 echo "==> done: reports/ holds the results (dvc metrics show); the identity case study runs with: dvc repro;"
 echo "    the studies with: dvc repro studies/dvc.yaml"
