@@ -147,9 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     if committed is None or not current_path.is_file():
         print(f"Reproduction: nothing to compare (no dvc.lock at {args.ref} or in {args.root})")
         return 0
-    order, _ = dvc.graph(args.root)
+    try:
+        order, _ = dvc.graph(args.root)
+        moved = headline(metric_changes(args.root, args.ref))
+    except dvc.DvcError as exc:
+        print(f"Reproduction: dvc could not read the pipeline: {str(exc).splitlines()[0]}")
+        return 1
     comparison = compare(committed, yaml.safe_load(current_path.read_text()), order)
-    print(report(comparison, headline(metric_changes(args.root, args.ref)), cpu(), args.ref))
+    print(report(comparison, moved, cpu(), args.ref))
     return 0
 
 

@@ -62,17 +62,30 @@ def test_headline_lines_name_only_the_metrics_that_moved():
     assert reproduction.headline(changes) == ["test FRR: 0.2825 -> 0.3232"]
 
 
-def test_the_committed_lock_is_read_from_git(tmp_path: Path):
+def committed_checkout(root: Path) -> None:
+    """A git repository whose one commit holds COMMITTED as dvc.lock (and no DVC project)."""
+
     def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
     git("init", "-q")
-    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(COMMITTED))
+    (root / "dvc.lock").write_text(yaml.safe_dump(COMMITTED))
     git("add", "dvc.lock")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "lock")
+
+
+def test_the_committed_lock_is_read_from_git(tmp_path: Path):
+    committed_checkout(tmp_path)
     (tmp_path / "dvc.lock").write_text("changed: true\n")
     assert reproduction.committed_lock(tmp_path, "HEAD") == COMMITTED
     assert reproduction.committed_lock(tmp_path, "no-such-ref") is None
+
+
+def test_a_checkout_dvc_cannot_read_gets_one_line_and_a_non_zero_exit(tmp_path: Path, capsys):
+    committed_checkout(tmp_path)
+    assert reproduction.main(["--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("Reproduction: dvc could not read the pipeline") and out.count("\n") == 1
 
 
 def test_outside_a_git_checkout_there_is_nothing_to_compare(tmp_path: Path, capsys):
