@@ -132,14 +132,14 @@ def metrics(root: Path, files: list[str]) -> dict[str, Any]:
     return flat
 
 
-def metrics_diff(root: Path, files: list[str]) -> dict[str, dict[str, Any]] | None:
-    """`dvc metrics diff --json FILES` against the last commit: {"file:key": {"old", "new", "diff"}} for the
-    metrics that changed; None when there is no commit to compare with."""
-    if not has_commit(root):
+def metrics_diff(root: Path, files: list[str], ref: str = "HEAD") -> dict[str, dict[str, Any]] | None:
+    """`dvc metrics diff REF --json FILES` against commit `ref` (the last by default): {"file:key": {"old",
+    "new", "diff"}} for the metrics that changed; None when there is no such commit to compare with."""
+    if not has_commit(root, ref):
         return None
     if not files:
         return {}
-    diff = json.loads(dvc(root, "metrics", "diff", "--json", "--targets", *files) or "{}")
+    diff = json.loads(dvc(root, "metrics", "diff", ref, "--json", "--targets", *files) or "{}")
     return {f"{path}:{key}": change for path, keys in diff.items() for key, change in keys.items()}
 
 
@@ -152,5 +152,5 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: data}
 
 
-def has_commit(root: Path) -> bool:
-    return subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True).returncode == 0
+def has_commit(root: Path, ref: str = "HEAD") -> bool:
+    return subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=root, capture_output=True).returncode == 0

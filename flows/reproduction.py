@@ -12,7 +12,6 @@ Only outputs under data/ are compared: metrics and reports also record seconds, 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import subprocess
 import sys
@@ -94,15 +93,6 @@ def cpu() -> str:
     )
 
 
-def metric_changes(root: Path, ref: str) -> dict[str, dict[str, Any]]:
-    """`dvc metrics diff REF --json` over the headline's files: {"file:key": {"old", "new", ...}}."""
-    files = sorted({key.split(":")[0] for key in HEADLINE if (root / key.split(":")[0]).is_file()})
-    if not files:
-        return {}
-    diff = json.loads(dvc.dvc(root, "metrics", "diff", ref, "--json", "--targets", *files) or "{}")
-    return {f"{path}:{key}": change for path, keys in diff.items() for key, change in keys.items()}
-
-
 def headline(changes: dict[str, dict[str, Any]]) -> list[str]:
     """'what: old -> new' for each headline metric that moved."""
     lines = []
@@ -149,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         order, _ = dvc.graph(args.root)
-        moved = headline(metric_changes(args.root, args.ref))
+        files = sorted({key.split(":")[0] for key in HEADLINE if (args.root / key.split(":")[0]).is_file()})
+        moved = headline(dvc.metrics_diff(args.root, files, args.ref) or {})
     except dvc.DvcError as exc:
         print(f"Reproduction: dvc could not read the pipeline: {str(exc).splitlines()[0]}")
         return 1
