@@ -1,16 +1,17 @@
 """Does the data-value study call planted groups? A harmful group and a duplicated one, in a copy of a project.
 
-    python benchmarks/planted_groups.py PROJECT OUT [--mislabelled 150] [--repeat 2] [--copies 8]
-        [--noise] [--overrides YAML]
+    python benchmarks/planted_groups.py PROJECT OUT [--mislabelled 150] [--repeat 3] [--copies 4]
+        [--noise] [--preset small|none] [--overrides YAML]
 
-PROJECT is a built project (e.g. the small one: configs/cpu-small.yaml, `dvc repro studies/dvc.yaml:data_value`).
+PROJECT is a built project (e.g. the small one: configs/cpu-small.yaml, `dvc repro`).
 OUT becomes a copy of it with two Speech Commands-style archives (collect.archives), both held in training:
 `planted` files other words (the catalog's short TTS negatives, each `--repeat` times) as the positive word,
 or with --noise that many white-noise clips; `copies` holds `--copies` of the catalog's positive clips again.
 The speech audit skips archives here (it would drop the mislabelled clips), the study's groups are just these
-two, and `--overrides` (a YAML mapping) is merged over the params last. Then `dvc repro
-studies/dvc.yaml:data_value` runs in OUT and each arm's verdict on unseen voices is printed: removing the
-mislabelled words should be called helpful ("lower"), the copies "within noise".
+two, the preset's params (PRESETS) and then `--overrides` (a YAML mapping) are merged over the params. Then
+`dvc repro studies/dvc.yaml:data_value` runs in OUT and each arm's verdict on unseen voices is printed:
+removing the mislabelled words should be called helpful ("lower"), the copies "within noise".
+tests/benchmarks/test_planted_groups.py runs it on the small project and holds it to both.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ from pipeline.common.params import merge  # noqa: E402
 
 SAMPLE_RATE = 16000
 GROUPS = {"planted": ["archive:planted"], "copies": ["archive:copies"]}
+PRESETS = {
+    "none": {},
+    # The small project's 400-clip heads take ~200 steps in 15 epochs; some seeds' heads never reach 0.5 on a
+    # dev positive in that time, so dev-F1 selection keeps epoch 1 and the arm's FRR is 100 % (one head in
+    # six). 40 epochs, the last kept, train every seed. Its few minutes of dev audio cannot resolve 1 FA/h;
+    # five seeds make the band the copies are judged against (the seed range) wide enough that their few
+    # inserts are not called by chance (by the range alone: 1 in ~80 draws of 5 seeds, 1 in 9 of 3).
+    "small": {
+        "data_value": {"seeds": [0, 1, 2, 3, 4], "epochs": 40, "learning_curve": {"fractions": [], "speakers": []}},
+        "train": {"head": {"select": "last"}},
+        "evaluate": {"target_fa_per_hour": 300},
+        "synthesise": {"stream": {"dev_hours": 0.2}},
+    },
+}
 
 
 def wav_bytes(audio: np.ndarray) -> bytes:
@@ -72,7 +87,8 @@ def planted_files(catalog: pd.DataFrame, catalog_dir: Path, word: str, max_secon
 
 
 def planted_params(params: dict, overrides: dict) -> dict:
-    """The project's params with the two archives collected, held in training and valued, and `overrides`."""
+    """The project's params with the two archives collected, held in training and valued, and `overrides`
+    (the preset's, then the command line's)."""
     params = merge(params, {"collect": {"archives": [{"url": f"planted/{g}.tar.gz", "name": g} for g in GROUPS]}})
     params["audit"]["sources"] = [s for s in params["audit"]["sources"] if s != "archive"]
     holdout = params["synthesise"]["holdout"]
@@ -81,12 +97,13 @@ def planted_params(params: dict, overrides: dict) -> dict:
     return merge(params, overrides)
 
 
-def verdicts(summary: dict) -> list[str]:
-    out = []
+def verdicts(summary: dict) -> dict[str, str]:
+    """Planted group -> its arm's line: positive inserts removed and the verdict on unseen voices."""
+    out = {}
     for row in summary["rows"]:
         if row["arm"] in GROUPS:
             removed, verdict = row.get("removed_inserts_positive"), row.get("test_unseen_voice_frr_verdict")
-            out.append(f"{row['arm']}: {removed} positive inserts removed; unseen voice {verdict}")
+            out[row["arm"]] = f"{removed} positive inserts removed; unseen voice {verdict}"
     return out
 
 
@@ -95,9 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("project", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--mislabelled", type=int, default=150, help="other-word clips (or noise clips) planted")
-    parser.add_argument("--repeat", type=int, default=2, help="times each other-word clip is planted")
-    parser.add_argument("--copies", type=int, default=8, help="positive clips planted again")
+    parser.add_argument("--repeat", type=int, default=3, help="times each other-word clip is planted")
+    parser.add_argument("--copies", type=int, default=4, help="positive clips planted again")
     parser.add_argument("--noise", action="store_true", help="plant white noise instead of other words")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="small", help="params for the project (PRESETS)")
     parser.add_argument("--overrides", default="{}", help="YAML mapping merged over the params last")
     args = parser.parse_args(argv)
     if args.out.exists():
@@ -112,12 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "planted").mkdir()
     write_archive(args.out / "planted/planted.tar.gz", planted)
     write_archive(args.out / "planted/copies.tar.gz", copies)
-    params = planted_params(params, yaml.safe_load(args.overrides) or {})
+    params = planted_params(params, merge(PRESETS[args.preset], yaml.safe_load(args.overrides) or {}))
     (args.out / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     subprocess.run(["dvc", "repro", "studies/dvc.yaml:data_value"], cwd=args.out, check=True)
     summary = json.loads((args.out / "reports/metrics/data_value.json").read_text())
     print(f"seeds {summary['seeds']}; baseline unseen voice spread {summary['baseline']['test_unseen_voice_frr']}")
-    print("\n".join(verdicts(summary)))
+    print("\n".join(f"{arm}: {line}" for arm, line in verdicts(summary).items()))
 
 
 if __name__ == "__main__":
