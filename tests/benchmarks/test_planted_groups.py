@@ -1,10 +1,7 @@
-"""benchmarks/planted_groups.py: the planted archives hold what they claim, the params value just them, and on
-the small project the study calls the planted groups as it should."""
+"""benchmarks/planted_groups.py: the planted archives hold what they claim, and the params value just them."""
 
 import argparse
 import importlib.util
-import json
-import sys
 
 import pandas as pd
 import yaml
@@ -12,7 +9,7 @@ import yaml
 from pipeline.common.params import load_params
 from pipeline.triggerword.sources.archives import archive_clips
 from tests.helpers.collect_fixtures import tone_word, write_wav
-from tests.helpers.project import REPO, full_params, run
+from tests.helpers.project import REPO, full_params
 
 
 def planted_groups():
@@ -59,18 +56,3 @@ def test_the_params_collect_hold_and_value_only_the_planted_groups(tmp_path):
     assert set(loaded.data_value.groups) == {"planted", "copies"} and loaded.data_value.seeds == (3, 4)
     assert {"archive:planted", "archive:copies"} <= set(loaded.synthesise.holdout["train"])
     assert "archive" not in loaded.audit.sources and len(loaded.collect.archives) == 2
-
-
-def test_the_study_calls_mislabelled_words_harmful_and_copies_within_noise(small_project, tmp_path):
-    """Other words filed as the positive word hurt unseen voices, so removing them is called "lower" beyond the
-    seed spread and the bootstrap interval; removing copies of clips training still holds is "within noise"."""
-    out = tmp_path / "planted"
-    run([sys.executable, str(REPO / "benchmarks/planted_groups.py"), str(small_project), str(out)], REPO, threads=2)
-    summary = json.loads((out / "reports/metrics/data_value.json").read_text())
-    rows = {row["arm"]: row for row in summary["rows"]}
-    assert summary["seeds"] == [0, 1, 2, 3, 4] and summary["baseline"]["test_unseen_voice_frr"]["spread"] is not None
-    planted, copies = rows["planted"], rows["copies"]
-    assert planted["removed_inserts_positive"] > 100 and 0 < copies["removed_inserts_positive"] < 20
-    assert planted["test_unseen_voice_frr_verdict"].startswith("lower"), planted["test_unseen_voice_frr_verdict"]
-    assert planted["test_unseen_voice_frr_delta"] < -planted["test_unseen_voice_frr_noise"]
-    assert copies["test_unseen_voice_frr_verdict"].startswith("within noise"), copies["test_unseen_voice_frr_verdict"]
