@@ -3,8 +3,9 @@
     python -m flows.reproduction [--root .] [--ref HEAD]      (right after `dvc repro`: it reads dvc.lock)
 
 `./setup.sh` prints this after `dvc repro`. The data stages are byte-identical on machines of the same CPU
-kind; float kernels differ between kinds (README, *Set up*), so on another CPU the first stage whose
-data differs is usually `embed`, and everything after it moves by about the seed spread. This says which
+kind, and on AVX-512 CPUs of two generations since OpenBLAS's kernels are pinned (pipeline/__init__.py); float
+kernels differ between other kinds (README, *Set up*), so there the first stage whose data differs is usually
+`collect` or `embed`, and everything after it moves by about the seed spread. This says which
 stages reproduced, the first that did not, how the headline metrics moved, and which CPU ran it.
 Only outputs under data/ are compared: metrics and reports also record seconds, which always differ.
 """
@@ -77,8 +78,18 @@ def committed_lock(root: Path, ref: str, name: str = "dvc.lock") -> dict | None:
     return yaml.safe_load(shown.stdout) if shown.returncode == 0 else None
 
 
+def blas_kernels() -> str:
+    """The OpenBLAS kernel set the stages load (pipeline/__init__.py pins it on AVX-512 CPUs)."""
+    import os
+
+    import pipeline  # noqa: F401  (sets OPENBLAS_CORETYPE as a stage's import does)
+
+    return os.environ.get("OPENBLAS_CORETYPE", "OpenBLAS's own choice")
+
+
 def cpu() -> str:
-    """The CPU in words: model name, family/model, and the vector extensions that decide float kernels."""
+    """The CPU in words: model name, family/model, the vector extensions that decide float kernels, and the
+    OpenBLAS kernels the stages use."""
     info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -89,7 +100,8 @@ def cpu() -> str:
     flags = set(info.get("flags", "").split())
     has = ", ".join(flag for flag in CPU_FLAGS if flag in flags) or "none of " + "/".join(CPU_FLAGS)
     return (
-        f"{info.get('model name', '?')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}; {has})"
+        f"{info.get('model name', '?')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}; {has};"
+        f" OpenBLAS kernels: {blas_kernels()})"
     )
 
 

@@ -7,7 +7,8 @@ recipes again (the data-value study's arms, a second `dvc repro` of embed) read 
 A recipe key is the sha256 of everything that decides the rendered clip: the recipe's row (every field that
 reaches the mix; insert fields for its inserts only), the catalog sha256 of each clip it reads, the render
 params (params.seed, audio, synthesise), the source of the rendering code (every module under synth/, the
-embed stage, the clip bank's loader and the resampler) and the versions of the libraries it calls. Any change gives new
+embed stage, the clip bank's loader and the resampler), the versions of the libraries it calls and OpenBLAS's
+kernel set (pipeline/__init__.py: the vocoder's last bits depend on it). Any change gives new
 keys, and those clips are rendered and looked up by their audio as before. Entries are small text files
 holding the audio key, under the cache's folder (<store>/<fingerprint>/recipes/ab/<key>).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -50,6 +52,7 @@ def render_fingerprint(params: Params) -> bytes:
             digest.update(f"{name}={metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name}=absent".encode())
+    digest.update(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'detected')}".encode())
     return digest.digest()
 
 

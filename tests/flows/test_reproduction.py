@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from flows import reproduction
+from pipeline import AVX512_FLAGS, cpu_flags
 
 
 def lock(**stages: dict[str, str]) -> dict:
@@ -97,4 +98,6 @@ def test_the_cpu_is_described_with_the_extensions_that_pick_float_kernels():
     described = reproduction.cpu()
     assert isinstance(described, str) and described
     if Path("/proc/cpuinfo").is_file():
-        assert "family" in described
+        assert "family" in described and "OpenBLAS kernels: " in described
+        if AVX512_FLAGS <= cpu_flags():
+            assert described.endswith("OpenBLAS kernels: SkylakeX)")

@@ -51,3 +51,12 @@ def test_what_decides_the_audio_decides_the_key(tiny):
     assert RenderIndex(params, edited, None).key(recipes, row) != key
     more_rooms = params.replace(synthesise=params.synthesise.replace(reverb_irs=params.synthesise.reverb_irs + 1))
     assert RenderIndex(more_rooms, sha256, None).key(recipes, row) != key
+
+
+def test_another_blas_kernel_set_gives_other_keys(tiny, monkeypatch):
+    """The vocoder's last bits depend on OpenBLAS's kernels, so clips rendered under others are not read back."""
+    params, recipes, sha256 = tiny.params, tiny.recipes, tiny.catalog["sha256"].to_numpy()
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "SkylakeX")
+    key = RenderIndex(params, sha256, None).key(recipes, 0)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert RenderIndex(params, sha256, None).key(recipes, 0) != key

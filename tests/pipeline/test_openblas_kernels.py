@@ -1,0 +1,34 @@
+"""pipeline/__init__.py: every AVX-512 CPU renders with OpenBLAS's SkylakeX kernels, whatever the machine says."""
+
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import AVX512_FLAGS, cpu_flags
+from tests.helpers.project import REPO, project_env
+
+pytest.importorskip("threadpoolctl")
+
+CHECK = (
+    "import pipeline.triggerword.embed\n"  # a stage's imports: numpy, scipy and torch load after the pin
+    "from threadpoolctl import threadpool_info\n"
+    "print(sorted({i['architecture'] for i in threadpool_info() if i['internal_api'] == 'openblas'}))\n"
+)
+
+
+def kernels(coretype: str) -> str:
+    env = project_env() | {"OPENBLAS_CORETYPE": coretype}
+    result = subprocess.run([sys.executable, "-c", CHECK], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.skipif(not AVX512_FLAGS <= cpu_flags(), reason="the CPU has no AVX-512: OpenBLAS chooses as it does")
+def test_a_stage_loads_the_skylakex_kernels_even_where_the_machine_asks_for_haswell():
+    assert kernels("Haswell") == "['SkylakeX']"
+
+
+@pytest.mark.skipif(AVX512_FLAGS <= cpu_flags(), reason="on AVX-512 the kernels are pinned")
+def test_without_avx512_the_machine_choice_stands():
+    assert kernels("Haswell") == "['Haswell']"
