@@ -13,10 +13,10 @@ for _key, _value in {
     os.environ.setdefault(_key, _value)
 
 # One BLAS kernel set on every AVX-512 CPU, set before numpy loads OpenBLAS. OpenBLAS picks its kernels by CPU
-# model, and on a model it does not know (AMD Zen 5) it falls back to, or is told by the machine's
-# OPENBLAS_CORETYPE to use, its AVX2 (Haswell) kernels, which round differently: the vocoder's output then differs
-# in its last bits and so does everything from the embeddings on. With the SkylakeX kernels a Zen 5 machine
-# renders the earlier AVX-512 EPYC's clips byte for byte. Without AVX-512, OpenBLAS chooses as it does.
+# model unless OPENBLAS_CORETYPE names them, and a machine may set that (one Zen 5 kind sets Haswell, its AVX2
+# kernels). They round differently from the SkylakeX ones OpenBLAS picks itself on AVX-512: the vocoder's output
+# then differs in its last bits and so does everything from the embeddings on. With SkylakeX pinned, such a
+# machine renders the other AVX-512 EPYCs' clips byte for byte. Without AVX-512, OpenBLAS chooses as it does.
 AVX512_FLAGS = {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}  # what OpenBLAS's SkylakeX kernels use
 
 
