@@ -13,6 +13,7 @@ Only outputs under data/ are compared: metrics and reports also record seconds, 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -80,8 +81,6 @@ def committed_lock(root: Path, ref: str, name: str = "dvc.lock") -> dict | None:
 
 def blas_kernels() -> str:
     """The OpenBLAS kernel set the stages load (pipeline/__init__.py pins it on AVX-512 CPUs)."""
-    import os
-
     import pipeline  # noqa: F401  (sets OPENBLAS_CORETYPE as a stage's import does)
 
     return os.environ.get("OPENBLAS_CORETYPE", "OpenBLAS's own choice")
