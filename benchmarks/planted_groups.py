@@ -1,18 +1,20 @@
 """Does the data-value study call planted groups? A harmful group and a duplicated one, in a copy of a project.
 
-    python benchmarks/planted_groups.py PROJECT OUT [--mislabelled 150] [--repeat 3] [--copies 4]
-        [--noise] [--preset small|none] [--overrides YAML]
+    python benchmarks/planted_groups.py PROJECT OUT [--plant noise|words|none] [--mislabelled 150] [--repeat 3]
+        [--copies 4] [--decoys 60] [--preset small|none] [--overrides YAML]
 
-PROJECT is a built project (e.g. the small one: configs/cpu-small.yaml, `dvc repro`).
-OUT becomes a copy of it with two Speech Commands-style archives (collect.archives), both held in training:
-`planted` files other words (the catalog's short TTS negatives, each `--repeat` times) as the positive word,
-or with --noise that many white-noise clips; `copies` holds `--copies` of the catalog's positive clips again.
-The speech audit skips archives here (it would drop the mislabelled clips), the study's groups are just these
-two, the preset's params (PRESETS) and then `--overrides` (a YAML mapping) are merged over the params. Then
-`dvc repro studies/dvc.yaml:data_value` runs in OUT and each arm's verdict on unseen voices is printed:
-removing the mislabelled words should be called helpful ("lower"), the copies "within noise". On the small
-project that holds for some data draws and not others (README, "Does the study call a planted group?"), so it
-is a benchmark to run by hand, not a test.
+PROJECT is a built project (e.g. the small one: configs/cpu-small.yaml, `dvc repro`). OUT becomes a copy of it
+with Speech Commands-style archives (collect.archives), each heard in one split (synthesise.holdout):
+- `planted` (training): `--mislabelled` white-noise bursts filed as the positive word (`--plant noise`), or the
+  catalog's short TTS negatives, each `--repeat` times (`--plant words`);
+- `copies` (training): `--copies` of the catalog's positive clips again;
+- `decoys_dev`, `decoys_test`: `--decoys` white-noise bursts each, filed as the word "static": the noises the
+  world has, heard as negatives by the dev threshold and the test.
+The speech audit skips archives here (it would drop the mislabelled clips), the study values just the planted
+training archives, the preset's params (PRESETS) and then `--overrides` (a YAML mapping) are merged over the
+params. Then `dvc repro studies/dvc.yaml:data_value` runs in OUT and each arm's verdict on unseen voices is
+printed: removing the plant should be called helpful ("lower"), removing the copies "within noise".
+tests/pipeline/triggerword/studies/test_planted_groups.py runs the noise plant and the copies on the small project.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +39,9 @@ from pipeline.common.catalog import read_catalog  # noqa: E402
 from pipeline.common.params import merge  # noqa: E402
 
 SAMPLE_RATE = 16000
-GROUPS = {"planted": ["archive:planted"], "copies": ["archive:copies"]}
+DECOY_WORD = "static"
+TRAINING = ("planted", "copies")  # the archives heard in training: the study's groups
+DECOYS = {"decoys_dev": "dev", "decoys_test": "test"}  # archive -> the one split that hears it
 PRESETS = {
     "none": {},
     # The small project's 400-clip heads take ~200 steps in 15 epochs; some seeds' heads never reach 0.5 on a
@@ -49,6 +54,15 @@ PRESETS = {
         "synthesise": {"stream": {"dev_hours": 0.2}},
     },
 }
+
+
+@dataclass(frozen=True)
+class Plant:
+    kind: str = "noise"  # what `planted` files as the positive word: noise | words | none (no planted archive)
+    mislabelled: int = 150  # noise bursts, or other-word clips before repeating
+    repeat: int = 3  # times each other-word clip is planted
+    copies: int = 4  # positive clips planted again
+    decoys: int = 60  # noise bursts in each of dev and test, as negatives
 
 
 def wav_bytes(audio: np.ndarray) -> bytes:
@@ -66,41 +80,76 @@ def write_archive(path: Path, files: dict[str, bytes]) -> None:
             archive.addfile(info, io.BytesIO(data))
 
 
-def planted_files(catalog: pd.DataFrame, catalog_dir: Path, word: str, max_seconds: float, args) -> tuple[dict, dict]:
-    """(planted, copies): file name -> WAV bytes, every file under the positive word's folder; the other words
-    are those a little shorter than collect.max_word_seconds (`max_seconds`), so that collect takes them."""
-    rng = np.random.default_rng(7)
-    planted = {}
-    if args.noise:
-        for i in range(args.mislabelled):
-            audio = rng.standard_normal(int(rng.uniform(0.5, 0.9) * SAMPLE_RATE)) * 0.2
-            planted[f"{word}/n{i % 12:02d}_nohash_{i}.wav"] = wav_bytes(audio.clip(-1, 1))
-    else:  # other words said by the catalog's voices
-        short = (catalog["kind"] == "negative") & (catalog["duration_s"] < 0.95 * max_seconds)
-        paths = list(catalog.loc[short, "path"].head(args.mislabelled)) * args.repeat
-        for i, path in enumerate(paths):
-            planted[f"{word}/n{i % 12:02d}_nohash_{i}.wav"] = (catalog_dir / path).read_bytes()
-    positives = catalog.loc[catalog["kind"] == "positive", "path"].head(args.copies)
-    copies = {f"{word}/c{i % 8:02d}_nohash_{i}.wav": (catalog_dir / p).read_bytes() for i, p in enumerate(positives)}
-    return planted, copies
+def noise_files(folder: str, count: int, rng: np.random.Generator) -> dict[str, bytes]:
+    """`count` white-noise bursts of 0.5-0.9 s under `folder`, from twelve made-up speakers."""
+    out = {}
+    for i in range(count):
+        audio = rng.standard_normal(int(rng.uniform(0.5, 0.9) * SAMPLE_RATE)) * 0.2
+        out[f"{folder}/n{i % 12:02d}_nohash_{i}.wav"] = wav_bytes(audio.clip(-1, 1))
+    return out
 
 
-def planted_params(params: dict, overrides: dict) -> dict:
-    """The project's params with the two archives collected, held in training and valued, and `overrides`
-    (the preset's, then the command line's)."""
-    params = merge(params, {"collect": {"archives": [{"url": f"planted/{g}.tar.gz", "name": g} for g in GROUPS]}})
+def catalog_files(paths: list[str], catalog_dir: Path, folder: str, prefix: str, speakers: int) -> dict[str, bytes]:
+    """The catalog's clips `paths` under `folder`, from `speakers` made-up speakers."""
+    return {
+        f"{folder}/{prefix}{i % speakers:02d}_nohash_{i}.wav": (catalog_dir / path).read_bytes()
+        for i, path in enumerate(paths)
+    }
+
+
+def archives(catalog: pd.DataFrame, catalog_dir: Path, collect: dict, plant: Plant) -> dict[str, dict[str, bytes]]:
+    """Archive name -> its files. Other words are the TTS negatives a little shorter than
+    collect.max_word_seconds, so that collect takes them; copies are TTS positives."""
+    rng, word = np.random.default_rng(7), collect["positive_word"]
+    tts = catalog["source"].str.startswith("tts:")
+    out = {}
+    if plant.kind == "noise":
+        out["planted"] = noise_files(word, plant.mislabelled, rng)
+    elif plant.kind == "words":
+        short = tts & (catalog["kind"] == "negative") & (catalog["duration_s"] < 0.95 * collect["max_word_seconds"])
+        paths = list(catalog.loc[short, "path"].head(plant.mislabelled)) * plant.repeat
+        out["planted"] = catalog_files(paths, catalog_dir, word, "n", 12)
+    if plant.copies:
+        positives = list(catalog.loc[tts & (catalog["kind"] == "positive"), "path"].head(plant.copies))
+        out["copies"] = catalog_files(positives, catalog_dir, word, "c", 8)
+    for name in DECOYS if plant.decoys else ():
+        out[name] = noise_files(DECOY_WORD, plant.decoys, rng)
+    return out
+
+
+def planted_params(params: dict, names: list[str], overrides: dict) -> dict:
+    """The project's params with the archives `names` collected, each held in its split, the training ones
+    valued, and `overrides` (the preset's, then the command line's)."""
+    params = merge(params, {"collect": {"archives": [{"url": f"planted/{n}.tar.gz", "name": n} for n in names]}})
     params["audit"]["sources"] = [s for s in params["audit"]["sources"] if s != "archive"]
     holdout = params["synthesise"]["holdout"]
-    holdout["train"] = list(holdout["train"]) + [m for members in GROUPS.values() for m in members]
-    params["data_value"] |= {"groups": GROUPS, "only": [], "audit_examples": 0}
+    for name in names:
+        split = DECOYS.get(name, "train")
+        holdout[split] = list(holdout[split]) + [f"archive:{name}"]
+    groups = {name: [f"archive:{name}"] for name in names if name in TRAINING}
+    params["data_value"] |= {"groups": groups, "only": [], "audit_examples": 0}
     return merge(params, overrides)
+
+
+def plant_project(root: Path, base: dict, plant: Plant, overrides: dict) -> dict:
+    """Writes root/planted/*.tar.gz from root's collected catalog and root/params.yaml (`base` with them);
+    returns those params. Run again with another plant, it replaces both."""
+    catalog_dir = root / "data/catalog"
+    files = archives(read_catalog(catalog_dir), catalog_dir, base["collect"], plant)
+    shutil.rmtree(root / "planted", ignore_errors=True)
+    (root / "planted").mkdir()
+    for name, members in files.items():
+        write_archive(root / f"planted/{name}.tar.gz", members)
+    params = planted_params(base, list(files), overrides)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return params
 
 
 def verdicts(summary: dict) -> dict[str, str]:
     """Planted group -> its arm's line: positive inserts removed and the verdict on unseen voices."""
     out = {}
     for row in summary["rows"]:
-        if row["arm"] in GROUPS:
+        if row["arm"] in TRAINING:
             removed, verdict = row.get("removed_inserts_positive"), row.get("test_unseen_voice_frr_verdict")
             out[row["arm"]] = f"{removed} positive inserts removed; unseen voice {verdict}"
     return out
@@ -110,30 +159,25 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--mislabelled", type=int, default=150, help="other-word clips (or noise clips) planted")
+    parser.add_argument("--plant", choices=["noise", "words", "none"], default="noise", help="filed as the word")
+    parser.add_argument("--mislabelled", type=int, default=150, help="noise bursts, or other-word clips, planted")
     parser.add_argument("--repeat", type=int, default=3, help="times each other-word clip is planted")
     parser.add_argument("--copies", type=int, default=4, help="positive clips planted again")
-    parser.add_argument("--noise", action="store_true", help="plant white noise instead of other words")
+    parser.add_argument("--decoys", type=int, default=60, help="noise bursts heard as negatives in dev and test, each")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small", help="params for the project (PRESETS)")
     parser.add_argument("--overrides", default="{}", help="YAML mapping merged over the params last")
     args = parser.parse_args(argv)
     if args.out.exists():
         sys.exit(f"planted_groups: {args.out} exists; give a new folder")
     shutil.copytree(args.project, args.out, symlinks=True)
-    params = yaml.safe_load((args.out / "params.yaml").read_text())
-    catalog_dir = args.out / "data/catalog"
-    collect = params["collect"]
-    planted, copies = planted_files(
-        read_catalog(catalog_dir), catalog_dir, collect["positive_word"], collect["max_word_seconds"], args
-    )
-    (args.out / "planted").mkdir()
-    write_archive(args.out / "planted/planted.tar.gz", planted)
-    write_archive(args.out / "planted/copies.tar.gz", copies)
-    params = planted_params(params, merge(PRESETS[args.preset], yaml.safe_load(args.overrides) or {}))
-    (args.out / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    plant = Plant(args.plant, args.mislabelled, args.repeat, args.copies, args.decoys)
+    overrides = merge(PRESETS[args.preset], yaml.safe_load(args.overrides) or {})
+    plant_project(args.out, yaml.safe_load((args.out / "params.yaml").read_text()), plant, overrides)
     subprocess.run(["dvc", "repro", "studies/dvc.yaml:data_value"], cwd=args.out, check=True)
     summary = json.loads((args.out / "reports/metrics/data_value.json").read_text())
     print(f"seeds {summary['seeds']}; baseline unseen voice spread {summary['baseline']['test_unseen_voice_frr']}")
+    for run in summary["runs"]:
+        print(f"  {run['arm']} seed {run['seed']}: unseen voice FRR {run['test_unseen_voice_frr']:.3f}")
     print("\n".join(f"{arm}: {line}" for arm, line in verdicts(summary).items()))
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import yaml
 
@@ -59,3 +61,13 @@ def copy_project(dest: Path) -> Path:
             shutil.copy2(REPO / name, dest / name)
     subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
     return dest
+
+
+def benchmark(name: str) -> ModuleType:
+    """benchmarks/<name>.py imported as a module (registered, so that its dataclasses resolve)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / f"benchmarks/{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
