@@ -61,6 +61,7 @@ def test_the_params_hear_each_archive_in_its_split_and_value_the_training_ones(t
     base = yaml.safe_load(full_params({}))
     names = ["planted", "copies", "decoys_dev", "decoys_test"]
     params = module.planted_params(base, names, {"data_value": {"seeds": [3, 4]}})
+    assert base == yaml.safe_load(full_params({}))  # the base is left as it was: planted again, it holds once
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     loaded = load_params(tmp_path / "params.yaml")
     assert set(loaded.data_value.groups) == {"planted", "copies"} and loaded.data_value.seeds == (3, 4)

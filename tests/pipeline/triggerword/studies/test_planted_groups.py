@@ -16,7 +16,9 @@ import yaml
 
 from tests.helpers.project import benchmark, copy_project, run, small_params
 
-SEEDS = [0, 1, 2]
+# The plant's harm is ~90 points against a few points of spread: three seeds call it. The copies' arm can sit a
+# few points off the baseline (it has fewer positive inserts), so it keeps the preset's five seeds.
+PLANT_SEEDS = [0, 1, 2]
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +33,12 @@ def collected(tmp_path_factory):
     return root, base
 
 
-def study(collected, **plant) -> dict:
-    """The data_value table of the collected project with `plant` (benchmarks/planted_groups.Plant)."""
+def study(collected, overrides: dict, **plant) -> dict:
+    """The data_value table of the collected project with `plant` (benchmarks/planted_groups.Plant), the small
+    preset and `overrides`."""
     module = benchmark("planted_groups")
     root, base = collected
-    overrides = module.merge(module.PRESETS["small"], {"data_value": {"seeds": SEEDS}})
+    overrides = module.merge(module.PRESETS["small"], overrides)
     module.plant_project(root, base, module.Plant(**plant), overrides)
     run(["dvc", "repro", "studies/dvc.yaml:data_value"], cwd=root)
     summary = json.loads((root / "reports/metrics/data_value.json").read_text())
@@ -43,7 +46,7 @@ def study(collected, **plant) -> dict:
 
 
 def test_removing_noise_filed_as_the_word_is_called_helpful(collected):
-    rows = study(collected, kind="noise", copies=0)
+    rows = study(collected, {"data_value": {"seeds": PLANT_SEEDS}}, kind="noise", copies=0)
     planted = rows["planted"]
     assert planted["removed_inserts_positive"] > 100
     assert planted["test_unseen_voice_frr_verdict"].startswith("lower"), planted
@@ -52,7 +55,7 @@ def test_removing_noise_filed_as_the_word_is_called_helpful(collected):
 
 
 def test_removing_a_duplicated_group_is_within_noise(collected):
-    rows = study(collected, kind="none", copies=4)
+    rows = study(collected, {}, kind="none", copies=4)
     copies, baseline = rows["copies"], rows["baseline"]
     assert copies["removed_inserts_positive"] > 0
     assert copies["test_unseen_voice_frr_verdict"].startswith("within noise"), copies
