@@ -7,8 +7,10 @@ recipes again (the data-value study's arms, a second `dvc repro` of embed) read 
 A recipe key is the sha256 of everything that decides the rendered clip: the recipe's row (every field that
 reaches the mix; insert fields for its inserts only), the catalog sha256 of each clip it reads, the render
 params (params.seed, audio, synthesise), the source of the rendering code (every module under synth/, the
-embed stage, the clip bank's loader and the resampler), the versions of the libraries it calls and OpenBLAS's
-kernel set (pipeline/__init__.py: the vocoder's last bits depend on it). Any change gives new
+embed stage, the clip bank's loader and the resampler), the versions of the libraries it calls and the kernel
+sets of the OpenBLAS libraries this process loaded (pipeline/__init__.py: the vocoder's last bits depend on
+them; read from the libraries, not the environment, which a process that loaded numpy first did not follow).
+Any change gives new
 keys, and those clips are rendered and looked up by their audio as before. Entries are small text files
 holding the audio key, under the cache's folder (<store>/<fingerprint>/recipes/ab/<key>).
 """
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from importlib import metadata
 from pathlib import Path
 
@@ -52,8 +53,16 @@ def render_fingerprint(params: Params) -> bytes:
             digest.update(f"{name}={metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name}=absent".encode())
-    digest.update(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'detected')}".encode())
+    digest.update(f"openblas={blas_kernels()}".encode())
     return digest.digest()
+
+
+def blas_kernels() -> str:
+    """The kernel sets of the OpenBLAS libraries numpy and scipy loaded, e.g. 'SkylakeX' (threadpoolctl)."""
+    import scipy.linalg  # noqa: F401  (scipy's own OpenBLAS, loaded as rendering would load it)
+    from threadpoolctl import threadpool_info
+
+    return ",".join(sorted({str(i.get("architecture")) for i in threadpool_info() if i["internal_api"] == "openblas"}))
 
 
 class RenderIndex:

@@ -17,9 +17,17 @@ CHECK = (
 )
 
 
-def kernels(coretype: str) -> str:
+# numpy loaded before the pin: the environment's kernels, which the render index must key its clips by
+NUMPY_FIRST = (
+    "import numpy, scipy.linalg\n"
+    "from pipeline.triggerword.render_index import blas_kernels\n"
+    "import os; print(blas_kernels(), os.environ['OPENBLAS_CORETYPE'])\n"
+)
+
+
+def kernels(coretype: str, script: str = CHECK) -> str:
     env = project_env() | {"OPENBLAS_CORETYPE": coretype}
-    result = subprocess.run([sys.executable, "-c", CHECK], cwd=REPO, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -27,6 +35,11 @@ def kernels(coretype: str) -> str:
 @pytest.mark.skipif(not AVX512_FLAGS <= cpu_flags(), reason="the CPU has no AVX-512: OpenBLAS chooses as it does")
 def test_a_stage_loads_the_skylakex_kernels_even_where_the_machine_asks_for_haswell():
     assert kernels("Haswell") == "['SkylakeX']"
+
+
+@pytest.mark.skipif(not AVX512_FLAGS <= cpu_flags(), reason="the CPU has no AVX-512: OpenBLAS chooses as it does")
+def test_the_render_index_names_the_kernels_loaded_not_the_ones_the_pin_asks_for():
+    assert kernels("Haswell", NUMPY_FIRST) == "Haswell SkylakeX"  # loaded before the pin, pinned after
 
 
 @pytest.mark.skipif(AVX512_FLAGS <= cpu_flags(), reason="on AVX-512 the kernels are pinned")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from models.triggerword.speech_embedding import SpeechEmbedding
+from pipeline.triggerword import render_index
 from pipeline.triggerword.datasets import SynthData
 from pipeline.triggerword.embed import embed_rows
 from pipeline.triggerword.embedding_cache import EmbeddingCache
@@ -56,7 +57,7 @@ def test_what_decides_the_audio_decides_the_key(tiny):
 def test_another_blas_kernel_set_gives_other_keys(tiny, monkeypatch):
     """The vocoder's last bits depend on OpenBLAS's kernels, so clips rendered under others are not read back."""
     params, recipes, sha256 = tiny.params, tiny.recipes, tiny.catalog["sha256"].to_numpy()
-    monkeypatch.setenv("OPENBLAS_CORETYPE", "SkylakeX")
+    monkeypatch.setattr(render_index, "blas_kernels", lambda: "SkylakeX")
     key = RenderIndex(params, sha256, None).key(recipes, 0)
-    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setattr(render_index, "blas_kernels", lambda: "Haswell")
     assert RenderIndex(params, sha256, None).key(recipes, 0) != key
