@@ -79,8 +79,9 @@ def committed_lock(root: Path, ref: str, name: str = "dvc.lock") -> dict | None:
     return yaml.safe_load(shown.stdout) if shown.returncode == 0 else None
 
 
-def blas_kernels() -> str:
-    """The OpenBLAS kernel set the stages load (pipeline/__init__.py pins it on AVX-512 CPUs)."""
+def stage_blas_kernels() -> str:
+    """The OpenBLAS kernel set a stage process asks for (pipeline/__init__.py pins it on AVX-512 CPUs); what a
+    process loaded is pipeline.triggerword.render_index.blas_kernels."""
     import pipeline  # noqa: F401  (sets OPENBLAS_CORETYPE as a stage's import does)
 
     return os.environ.get("OPENBLAS_CORETYPE", "OpenBLAS's own choice")
@@ -100,7 +101,7 @@ def cpu() -> str:
     has = ", ".join(flag for flag in CPU_FLAGS if flag in flags) or "none of " + "/".join(CPU_FLAGS)
     return (
         f"{info.get('model name', '?')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}; {has};"
-        f" OpenBLAS kernels: {blas_kernels()})"
+        f" OpenBLAS kernels: {stage_blas_kernels()})"
     )
 
 
