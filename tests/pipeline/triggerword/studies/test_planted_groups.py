@@ -17,7 +17,7 @@ import yaml
 from pipeline.common.params import merge
 from tests.helpers.project import benchmark, copy_project, run, small_params
 
-# The small preset with half its epochs and dev stream, to keep the suite short (README: measured on five data
+# The small preset with half its epochs and dev stream, to keep the suite short (README: measured on seven data
 # draws). The plant's harm is ~90 points against a few points of spread: three seeds call it. The copies' arm
 # can sit a few points off the baseline (it has fewer positive inserts), so it keeps the preset's five seeds.
 SHORTER = {"data_value": {"epochs": 20}, "synthesise": {"stream": {"dev_hours": 0.1}}}
