@@ -121,8 +121,8 @@ def archives(catalog: pd.DataFrame, catalog_dir: Path, collect: dict, plant: Pla
 def planted_params(params: dict, names: list[str], overrides: dict) -> dict:
     """The project's params with the archives `names` collected, each held in its split, the training ones
     valued, and `overrides` (the preset's, then the command line's)."""
-    archives = [{"url": f"planted/{n}.tar.gz", "name": n} for n in names]
-    params = merge(copy.deepcopy(params), {"collect": {"archives": archives}})  # `params` left as it was
+    entries = [{"url": f"planted/{n}.tar.gz", "name": n} for n in names]
+    params = merge(copy.deepcopy(params), {"collect": {"archives": entries}})  # `params` left as it was
     params["audit"]["sources"] = [s for s in params["audit"]["sources"] if s != "archive"]
     holdout = params["synthesise"]["holdout"]
     for name in names:

@@ -10,9 +10,8 @@ params (params.seed, audio, synthesise), the source of the rendering code (every
 embed stage, the clip bank's loader and the resampler), the versions of the libraries it calls and the kernel
 sets of the OpenBLAS libraries this process loaded (pipeline/__init__.py: the vocoder's last bits depend on
 them; read from the libraries, not the environment, which a process that loaded numpy first did not follow).
-Any change gives new
-keys, and those clips are rendered and looked up by their audio as before. Entries are small text files
-holding the audio key, under the cache's folder (<store>/<fingerprint>/recipes/ab/<key>).
+Any change gives new keys, and those clips are rendered and looked up by their audio as before. Entries are
+small text files holding the audio key, under the cache's folder (<store>/<fingerprint>/recipes/ab/<key>).
 """
 
 from __future__ import annotations
